@@ -1,0 +1,82 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from guardian.admin import GuardedModelAdminMixin
+
+from dealers.models import Claim, Dealer, DealerMembership
+
+
+class DealerMembershipInline(admin.TabularInline):
+    model = DealerMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Dealer)
+class DealerAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "status",
+        "country_list",
+        "sector_list",
+        "weekly_capacity",
+        "performance_weight",
+        "weight_override",
+        "weight_override_until",
+    ]
+    list_filter = ["status", "language"]
+    search_fields = ["name", "slug", "contact_email", "city"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [DealerMembershipInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name", "slug", "status", "contact_email", "phone", "city", "language"]},
+        ),
+        (_("Coverage"), {"fields": ["countries", "sectors", "weekly_capacity"]}),
+        (
+            _("Allocation"),
+            {
+                "fields": [
+                    "performance_weight",
+                    "weight_override",
+                    "weight_override_reason",
+                    "weight_override_until",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description=_("countries"))
+    def country_list(self, dealer):
+        return ", ".join(c.code for c in dealer.countries)
+
+    @admin.display(description=_("sectors"))
+    def sector_list(self, dealer):
+        return ", ".join(Dealer._meta.get_field("sectors").labels(dealer.sectors)) or "—"
+
+
+@admin.register(DealerMembership)
+class DealerMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "dealer", "role", "joined_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "user__name", "dealer__name"]
+    autocomplete_fields = ["user", "dealer"]
+    list_select_related = ["user", "dealer"]
+
+
+@admin.register(Claim)
+class ClaimAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
+    list_display = ["company_name", "dealer", "status", "approved_at", "expires_at", "renewals"]
+    list_filter = ["status", "country"]
+    search_fields = ["company_name", "vat_number", "website", "dealer__name"]
+    autocomplete_fields = ["dealer", "account"]
+    list_select_related = ["dealer"]
+    date_hierarchy = "submitted_at"
+    readonly_fields = [
+        "conflicts",
+        "submitted_by",
+        "submitted_at",
+        "decided_by",
+        "decided_at",
+        "approved_at",
+    ]

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Set up and run Dealer Portal, or run its tests, on a machine with only Python 3.11+.
+
+    python3 dev.py run     # venv, install, migrate, demo data, portal + timers on :8000
+    python3 dev.py test    # venv with test tools, then the whole test suite (pytest)
+
+``run`` uses SQLite in ``var/`` and needs no other service: background work runs
+in-process and a timer loop (``manage.py run_timers``) fires reminders, escalations
+and recycles beside the web server. ``test`` passes extra arguments to pytest, and
+honours ``DATABASE_URL`` / ``REDIS_URL`` (CI points them at PostgreSQL and Redis).
+"""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def say(text: str) -> None:
+    print(f"\033[1;36m==>\033[0m {text}", flush=True)
+
+
+def ensure_venv(requirements: str) -> None:
+    """Create .venv and install ``requirements`` when it changed since the last install."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - a clear message on an old python3
+        sys.exit("Dealer Portal needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        say("Creating a virtual environment in .venv")
+        venv.create(VENV, with_pip=True)
+    files = [ROOT / "requirements.txt", ROOT / requirements]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+    stamp = VENV / f".installed-{requirements}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say(f"Installing {requirements}")
+    subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            requirements,
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+    stamp.write_text(digest)
+
+
+def manage(*args: str, env: dict | None = None) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, check=True, env=env)
+
+
+def run() -> None:
+    ensure_venv("requirements.txt")
+    env = {**os.environ, "REQUIRE_STAFF_MFA": os.environ.get("REQUIRE_STAFF_MFA", "0")}
+    (ROOT / "var").mkdir(exist_ok=True)
+    say("Migrating the database (SQLite in var/db.sqlite3)")
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    say("Loading the demo data set (skipped when it is already there)")
+    manage("seed_demo", env=env)
+    say("Starting the timer loop and the portal at http://127.0.0.1:8000  (Ctrl+C stops both)")
+    timers = subprocess.Popen([PYTHON, "manage.py", "run_timers"], cwd=ROOT, env=env)
+    web = subprocess.Popen(
+        [PYTHON, "manage.py", "runserver", "127.0.0.1:8000", "--noreload"], cwd=ROOT, env=env
+    )
+    try:
+        web.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (web, timers):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (web, timers):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test(args: list[str]) -> int:
+    ensure_venv("requirements-dev.txt")
+    return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT).returncode
+
+
+def main() -> None:
+    command, *rest = sys.argv[1:] or ["help"]
+    if command == "run":
+        run()
+    elif command == "test":
+        sys.exit(test(rest))
+    else:
+        print(__doc__)
+        sys.exit(0 if command in ("help", "-h", "--help") else 2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Admin for internal staff. Owners are read-only here: a lead changes hands only
+through the routing service (the "reassign" action), never by editing a field."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import (
+    Account,
+    ApiKey,
+    Assignment,
+    InstalledProduct,
+    Integration,
+    Lead,
+    LeadEvent,
+    Queue,
+)
+from portal.messages import render_message
+
+OWNER_FIELDS = ["owner_dealer", "owner_user", "owner_queue"]
+
+
+class InstalledProductInline(admin.TabularInline):
+    model = InstalledProduct
+    extra = 0
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = [
+        "legal_name",
+        "country",
+        "postcode",
+        "city",
+        "sector",
+        "account_manager",
+        "serving_dealer",
+        "parent",
+    ]
+    list_filter = ["country", "sector"]
+    search_fields = ["legal_name", "normalized_name", "website_domain", "vat_number", "coc_number"]
+    autocomplete_fields = ["parent", "account_manager", "serving_dealer"]
+    list_select_related = ["account_manager", "serving_dealer", "parent"]
+    inlines = [InstalledProductInline]
+    show_full_result_count = False
+
+
+class LeadEventInline(admin.TabularInline):
+    model = LeadEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "from_owner", "to_owner", "reason_text"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, event):
+        return render_message(event.reason)
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    extra = 0
+    can_delete = False
+    fields = [
+        "owner_dealer",
+        "owner_user",
+        "owner_queue",
+        "rule",
+        "started_at",
+        "first_update_at",
+        "ended_at",
+        "end_reason",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = [
+        "company_name",
+        "country",
+        "postcode",
+        "sector",
+        "temperature",
+        "status",
+        "owner",
+        "routing_rule",
+        "created_at",
+    ]
+    list_filter = ["status", "temperature", "source", "routing_rule", "country", "sector"]
+    search_fields = ["company_name", "contact_email", "contact_name", "external_id", "vat_number"]
+    list_select_related = ["owner_dealer", "owner_user", "owner_queue"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    inlines = [AssignmentInline, LeadEventInline]
+    autocomplete_fields = ["account"]
+    readonly_fields = [
+        *OWNER_FIELDS,
+        "dealer_assignee",
+        "status",
+        "routing_rule",
+        "reason_text",
+        "assigned_at",
+        "first_update_due_at",
+        "reminder_due_at",
+        "escalation_due_at",
+        "recycle_due_at",
+        "source",
+        "external_id",
+        "integration",
+        "submitted_by",
+        "submitted_by_dealer",
+        "created_at",
+        "erased_at",
+    ]
+    exclude = ["routing_reason", "routing_candidates"]
+
+    @admin.display(description=_("owner"))
+    def owner(self, lead):
+        return lead.owner
+
+    @admin.display(description=_("why this owner"))
+    def reason_text(self, lead):
+        return render_message(lead.routing_reason)
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "lead", "kind", "actor", "reason_text"]
+    list_filter = ["kind"]
+    search_fields = ["lead__company_name"]
+    list_select_related = ["lead", "actor"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, event):
+        return render_message(event.reason)
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "responsible"]
+    autocomplete_fields = ["responsible"]
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    extra = 0
+    fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["name", "prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "is_active", "created_at"]
+    list_filter = ["kind", "is_active"]
+    inlines = [ApiKeyInline]

@@ -1,0 +1,64 @@
+"""REST authentication by API key: ``Authorization: Api-Key dp_…`` (or ``X-Api-Key``).
+
+An integration's key authenticates as an anonymous-like principal that may only post
+leads (``request.auth`` is the ``ApiKey``, ``request.user`` an ``IntegrationUser``);
+a personal key authenticates as its person.
+"""
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from leads.services.api_keys import api_key_check, api_key_touch
+
+
+class IntegrationUser(AnonymousUser):
+    """The caller behind an integration key: authenticated, but nobody's account."""
+
+    def __init__(self, integration):
+        self.integration = integration
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    def __str__(self):
+        return f"integration:{self.integration}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        key = request.META.get("HTTP_X_API_KEY", "")
+        header = authentication.get_authorization_header(request).decode(errors="ignore")
+        if header:
+            scheme, _sep, value = header.partition(" ")
+            if scheme.lower() != self.keyword.lower():
+                return None
+            key = value.strip()
+        if not key:
+            return None
+        api_key = api_key_check(key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+        api_key_touch(api_key)
+        user = api_key.user or IntegrationUser(api_key.integration)
+        return user, api_key
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "leads.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key dp_…` (an integration key or a personal token)",
+        }

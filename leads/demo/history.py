@@ -1,0 +1,872 @@
+"""Accounts, claims and months of lead history, written with bulk inserts.
+
+Every historical lead is routed by the real engine (``leads.routing.engine``) with the
+real deadlines (``leads.services.deadlines``), then its owners' behaviour is simulated:
+dealers differ in how fast they follow up and how often they win (seed 002: "Dealer A:
+90% picked up within 48 h, conversion 25%; Dealer B: 40%, 8%"), leads nobody touches
+are recycled after 5 working days, some are rejected with a reason. The result has
+stints, events and object permissions exactly like leads the services create, so
+scorecards and charts have real data. Leads are generated in chunks so a million
+take minutes and flat memory.
+"""
+
+import dataclasses
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Permission
+from django.db import connection, transaction
+
+from dealers.models import Claim, Dealer
+from leads.demo import companies
+from leads.matching.normalize import normalize_company_name
+from leads.models import (
+    Account,
+    Assignment,
+    InstalledProduct,
+    Lead,
+    LeadEvent,
+    LeadGroupObjectPermission,
+    LeadUserObjectPermission,
+    Policy,
+    Queue,
+    ShareCounter,
+)
+from leads.routing import engine
+from leads.services import deadlines, facts
+from portal.messages import message
+from portal.users.models import Role, User
+
+DEMO_PREFIX = "demo-"
+HISTORY_DAYS = 182
+CHUNK = 5000
+
+REJECT_REASONS = [
+    ("not_our_product", "Not our product line"),
+    ("no_budget", "No budget"),
+    ("no_contact", "No contact possible"),
+    ("competitor_customer", "Already a customer of a competitor"),
+    ("duplicate", "Duplicate"),
+    ("not_a_lead", "Not a real lead"),
+]
+LOST_REASONS = ["no_budget", "competitor_customer", "no_contact", "not_our_product", "other"]
+SOURCES = [
+    (Lead.Source.WEB_FORM, 45),
+    (Lead.Source.MARKETING, 20),
+    (Lead.Source.API, 10),
+    (Lead.Source.CSV, 8),
+    (Lead.Source.EVENT, 8),
+    (Lead.Source.DEALER, 5),
+    (Lead.Source.PHONE, 4),
+]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How an owner acts in the simulation."""
+
+    follow_up: float  # first update within the SLA
+    late: float  # of the rest: a late update (else nothing: recycled)
+    conversion: float  # won / (won + lost)
+    reject: float
+
+
+def behaviours(dealers: list[Dealer]) -> dict[int, Behaviour]:
+    """Stable per-dealer performance: some excellent, most fair, a few poor."""
+    tiers = [
+        Behaviour(0.92, 0.6, 0.27, 0.06),
+        Behaviour(0.78, 0.5, 0.18, 0.08),
+        Behaviour(0.66, 0.45, 0.14, 0.10),
+        Behaviour(0.42, 0.3, 0.08, 0.12),
+    ]
+    result = {}
+    for dealer in dealers:
+        rng = random.Random(f"behaviour-{dealer.slug}")
+        result[dealer.pk] = rng.choices(tiers, [3, 5, 3, 2])[0]
+    return result
+
+
+REP_BEHAVIOUR = Behaviour(0.9, 0.8, 0.3, 0.04)
+
+
+# --- accounts and claims ----------------------------------------------------------
+
+
+@transaction.atomic
+def build_accounts(*, count: int, staff: dict, dealers: dict, now) -> int:
+    """About ``count`` accounts: a third customers with installed base, some with a parent."""
+    existing = Account.objects.filter(website_domain__endswith=".demo").count()
+    if existing >= count:
+        return 0
+    rng = random.Random(f"accounts-{existing}")
+    managers = dict.fromkeys(("NL", "BE", "LU"), staff["eva.visser"]) | dict.fromkeys(
+        ("DE", "AT", "CH"), staff["thomas.becker"]
+    )
+    by_country = defaultdict(list)
+    for dealer in dealers.values():
+        if dealer.status == Dealer.Status.ACTIVE:
+            by_country[dealer.countries[0].code].append(dealer)
+    created = []
+    used_names = set(Account.objects.values_list("normalized_name", flat=True))
+    for index in range(existing, count):
+        country = companies.pick_country(rng)
+        name, sector = companies.company_name(rng, country)
+        while normalize_company_name(name) in used_names:
+            name, sector = companies.company_name(rng, country)
+            name = f"{name.rsplit(' ', 1)[0]} {rng.choice(['Nord', 'Zuid', 'Süd', 'West', 'Oost', 'Ost', 'Centrum', 'International'])} {name.rsplit(' ', 1)[1]}"
+        used_names.add(normalize_company_name(name))
+        code, number, city = companies.postcode(rng, country)
+        customer = rng.random() < 0.34
+        account = Account(
+            legal_name=name,
+            normalized_name=normalize_company_name(name),
+            website_domain=companies.domain(name, country).rsplit(".", 1)[0] + f"-{index}.demo",
+            vat_number=companies.vat_number(rng, country) if rng.random() < 0.7 else "",
+            country=country,
+            postcode=code,
+            postcode_number=number,
+            city=city,
+            sector=sector if sector != "other" else rng.choice(["machinery", "food", "logistics"]),
+            account_manager=managers[country] if customer else None,
+            serving_dealer=(
+                rng.choice(by_country[country])
+                if customer and by_country[country] and rng.random() < 0.5
+                else None
+            ),
+            created_at=now - timedelta(days=rng.randint(200, 2000)),
+        )
+        account._customer = customer
+        created.append(account)
+    Account.objects.bulk_create(created, batch_size=1000)
+    products = []
+    for account in created:
+        if account._customer:
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                products.append(
+                    InstalledProduct(
+                        account=account,
+                        product=rng.choice(companies.PRODUCTS),
+                        serial_number=f"SN-{rng.randint(100000, 999999)}",
+                        installed_on=(now - timedelta(days=rng.randint(60, 3000))).date(),
+                    )
+                )
+    InstalledProduct.objects.bulk_create(products, batch_size=2000)
+    # About 5% are subsidiaries of a group company in the same country.
+    parents = [a for a in created if a._customer]
+    subsidiaries = []
+    for account in rng.sample(created, k=len(created) // 20):
+        options = [p for p in parents if p.country == account.country and p.pk != account.pk]
+        if options:
+            account.parent = rng.choice(options)
+            subsidiaries.append(account)
+    Account.objects.bulk_update(subsidiaries, ["parent"], batch_size=1000)
+    return len(created)
+
+
+@transaction.atomic
+def build_claims(*, count: int, staff: dict, dealers: dict, now) -> int:
+    """About ``count`` claims by dealers on prospects in their own countries."""
+    existing = Claim.objects.filter(notes__startswith="[demo]").count()
+    if existing >= count:
+        return 0
+    rng = random.Random(f"claims-{existing}")
+    policy = Policy.current()
+    prospects = list(
+        Account.objects.filter(
+            website_domain__endswith=".demo", installed_base__isnull=True, claims__isnull=True
+        )
+        .order_by("pk")
+        .only("pk", "legal_name", "country", "postcode", "vat_number", "website_domain")
+    )
+    rng.shuffle(prospects)
+    active = [d for d in dealers.values() if d.status == Dealer.Status.ACTIVE]
+    admins = {
+        m.dealer_id: m.user
+        for d in active
+        for m in d.memberships.select_related("user").filter(role=Role.DEALER_ADMIN)[:1]
+    }
+    statuses = (
+        [Claim.Status.APPROVED] * 60
+        + [Claim.Status.PENDING] * 14
+        + [Claim.Status.EXPIRED] * 14
+        + [Claim.Status.REJECTED] * 6
+        + [Claim.Status.WITHDRAWN] * 6
+    )
+    claims = []
+    for index in range(existing, count):
+        if not prospects:
+            break
+        account = prospects.pop()
+        candidates = [
+            d for d in active if d.countries and d.countries[0].code == account.country.code
+        ] or active
+        dealer = rng.choice(candidates)
+        status = statuses[index % len(statuses)]
+        submitted = now - timedelta(days=rng.randint(1, 170), hours=rng.randint(0, 9))
+        approved = expires = decided = None
+        if status in (Claim.Status.APPROVED, Claim.Status.EXPIRED):
+            approved = decided = submitted + timedelta(hours=rng.randint(0, 30))
+            expires = approved + timedelta(days=policy.claim_days)
+            if status == Claim.Status.APPROVED and expires <= now:
+                expires = now + timedelta(days=rng.randint(5, 80))
+            if status == Claim.Status.EXPIRED:
+                expires = min(expires, now - timedelta(days=rng.randint(1, 30)))
+        elif status in (Claim.Status.REJECTED, Claim.Status.WITHDRAWN):
+            decided = submitted + timedelta(days=rng.randint(1, 5))
+        claims.append(
+            Claim(
+                dealer=dealer,
+                account=account,
+                company_name=account.legal_name,
+                website=account.website_domain,
+                vat_number=account.vat_number,
+                country=account.country,
+                postcode=account.postcode,
+                contact_name=" ".join(companies.person(rng, account.country.code)[0:1]),
+                expected_value=Decimal(rng.choice([15, 25, 40, 60, 90, 150])) * 1000,
+                notes="[demo] Met at the trade fair; preparing a quote.",
+                status=status,
+                submitted_by=admins.get(dealer.pk),
+                submitted_at=submitted,
+                decided_by=staff["claudia.jansen"] if status == Claim.Status.REJECTED else None,
+                decided_at=decided,
+                decision_reason="Existing negotiations by direct sales"
+                if status == Claim.Status.REJECTED
+                else "",
+                approved_at=approved,
+                expires_at=expires,
+                reminder_due_at=(
+                    expires - timedelta(days=policy.claim_reminder_days)
+                    if status == Claim.Status.APPROVED
+                    and expires - timedelta(days=policy.claim_reminder_days) > now
+                    else None
+                ),
+            )
+        )
+    Claim.objects.bulk_create(claims)
+    _grant_claim_permissions(claims)
+    return len(claims)
+
+
+def _grant_claim_permissions(claims: list[Claim]) -> None:
+    from dealers.models import ClaimGroupObjectPermission
+
+    perms = Permission.objects.filter(
+        content_type__app_label="dealers", codename__in=["view_claim", "change_claim"]
+    )
+    groups = {d.pk: d.group_id for d in Dealer.objects.all()}
+    ClaimGroupObjectPermission.objects.bulk_create(
+        [
+            ClaimGroupObjectPermission(group_id=groups[c.dealer_id], permission=p, content_object=c)
+            for c in claims
+            for p in perms
+        ],
+        batch_size=2000,
+    )
+
+
+# --- leads ------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """What the lead simulation needs, loaded once."""
+
+    now: object
+    context: engine.RoutingContext
+    terms: deadlines.SlaTerms
+    accounts: list[Account]
+    account_facts: dict[int, engine.AccountFacts]
+    claims: dict[int, list[engine.ClaimFacts]]
+    behaviour: dict[int, Behaviour]
+    counts: dict = field(default_factory=lambda: defaultdict(int))
+    open_by_company: dict = field(default_factory=dict)
+    channel_manager: User | None = None
+    perms: dict = field(default_factory=dict)
+    dealer_groups: dict = field(default_factory=dict)
+    users: dict = field(default_factory=dict)
+
+
+def load_world(*, now, staff: dict) -> World:
+    context = facts.build_context(on=now.date())
+    accounts = list(
+        Account.objects.filter(website_domain__endswith=".demo")
+        .select_related("parent")
+        .prefetch_related("installed_base", "parent__installed_base")
+        .order_by("pk")
+    )
+    account_facts = {a.pk: facts.account_facts(a) for a in accounts}
+    claims = defaultdict(list)
+    for claim in Claim.objects.filter(
+        status__in=[Claim.Status.APPROVED, Claim.Status.EXPIRED]
+    ).order_by("pk"):
+        claims[claim.account_id].extend(facts.claim_facts([claim]))
+    world = World(
+        now=now,
+        context=context,
+        terms=deadlines.SlaTerms.from_policy(Policy.current()),
+        accounts=accounts,
+        account_facts=account_facts,
+        claims=claims,
+        behaviour=behaviours(list(Dealer.objects.all())),
+        channel_manager=staff["claudia.jansen"],
+    )
+    for counter in ShareCounter.objects.all():
+        world.counts[(_parse_scope(counter.scope), _parse_owner(counter.owner))] = counter.count
+    world.perms = {
+        p.codename: p.pk
+        for p in Permission.objects.filter(
+            content_type__app_label="leads", codename__in=["view_lead", "act_on_lead"]
+        )
+    }
+    world.dealer_groups = dict(Dealer.objects.values_list("pk", "group_id"))
+    world.users = {u.pk: u for u in User.objects.filter(staffprofile__isnull=False)}
+    return world
+
+
+def _parse_owner(text: str) -> tuple:
+    kind, _sep, pk = text.partition(":")
+    return (kind, pk if kind == "queue" else int(pk))
+
+
+def _parse_scope(text: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in text.split(":"))
+
+
+def scope_text(scope: tuple) -> str:
+    return ":".join(str(part) for part in scope)
+
+
+def owner_text(key: tuple) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
+def owner_json(ref: engine.OwnerRef) -> dict:
+    return {"kind": ref.kind, "id": ref.id, "name": ref.name}
+
+
+def reason_json(msg: engine.Message) -> dict:
+    return {"msgid": msg.msgid, "params": dict(msg.params)}
+
+
+def candidates_json(decision: engine.Decision) -> list[dict]:
+    return [
+        {
+            "owner": owner_json(c.owner),
+            "rule": c.rule,
+            "chosen": c.chosen,
+            "note": reason_json(c.note),
+        }
+        for c in decision.candidates
+    ]
+
+
+def owner_fields(ref: engine.OwnerRef) -> dict:
+    if ref.kind == "dealer":
+        return {"owner_dealer_id": ref.id}
+    if ref.kind == "user":
+        return {"owner_user_id": ref.id}
+    return {"owner_queue_id": ref.id}
+
+
+class LeadSimulation:
+    """Creates one lead's life from arrival to today."""
+
+    def __init__(self, world: World, rng: random.Random):
+        self.world = world
+        self.rng = rng
+
+    def arrival(self) -> object:
+        rng, now = self.rng, self.world.now
+        # More leads recently (marketing grows), on weekdays and in office hours.
+        days_ago = int(HISTORY_DAYS * (rng.random() ** 1.3))
+        moment = now - timedelta(days=days_ago)
+        moment = moment.replace(
+            hour=rng.choice([7, 8, 9, 9, 10, 10, 11, 11, 13, 14, 14, 15, 16, 17, 19, 21]),
+            minute=rng.randint(0, 59),
+        )
+        if moment.weekday() >= 5 and rng.random() < 0.7:
+            moment -= timedelta(days=moment.weekday() - 4)
+        return min(moment, now - timedelta(minutes=rng.randint(5, 600)))
+
+    def company(self):
+        rng = self.rng
+        if self.world.accounts and rng.random() < 0.55:
+            account = rng.choice(self.world.accounts)
+            return (
+                account,
+                account.legal_name,
+                account.country.code,
+                account.postcode,
+                account.postcode_number,
+                account.city,
+                account.sector,
+                account.vat_number,
+                account.website_domain,
+            )
+        country = companies.pick_country(rng)
+        name, sector = companies.company_name(rng, country)
+        code, number, city = companies.postcode(rng, country)
+        vat = companies.vat_number(rng, country) if rng.random() < 0.3 else ""
+        return None, name, country, code, number, city, sector, vat, companies.domain(name, country)
+
+    def build(self, index: int):
+        rng = self.rng
+        created = self.arrival()
+        account, name, country, code, number, city, sector, vat, web = self.company()
+        contact, role = companies.person(rng, country)
+        temperature = rng.choices(["hot", "warm", "cold"], [25, 55, 20])[0]
+        sales_ready = rng.random() > 0.08
+        value = Decimal(rng.choice([8, 12, 20, 35, 50, 75, 120, 180, 260, 400])) * 1000
+        if rng.random() < 0.04:
+            code, number = "", None  # no postcode given
+        source = rng.choices([s for s, _w in SOURCES], [w for _s, w in SOURCES])[0]
+        lead = Lead(
+            company_name=name,
+            company_normalized=normalize_company_name(name),
+            website=web if rng.random() < 0.6 else "",
+            website_domain="",
+            vat_number=vat,
+            country=country,
+            postcode=code,
+            postcode_number=number,
+            city=city,
+            sector=sector if sector != "other" else "",
+            account_id=account.pk if account else None,
+            contact_name=contact,
+            contact_email=f"{contact.split()[0].lower()}.{index}@{web.split('.')[0] if '.' in web else 'example'}.example",
+            contact_phone=f"+{rng.randint(30, 49)} {rng.randint(10, 99)} {rng.randint(1000000, 9999999)}",
+            contact_role=role,
+            message=rng.choice(
+                [
+                    "",
+                    "We are looking to expand our production line next year.",
+                    "Please send a quote.",
+                    "Interested in a demo at our plant.",
+                    "Can you call me about pricing?",
+                ]
+            ),
+            language=companies.LANGUAGE[country],
+            estimated_value=value,
+            temperature=temperature,
+            sales_ready=sales_ready,
+            qualification={
+                "fits_profile": True,
+                "decision_level": sales_ready,
+                "need": True,
+                "evaluation_3m": sales_ready,
+                "purchase_6m": sales_ready,
+                "talk_2w": True,
+            },
+            source=source,
+            external_id=f"{DEMO_PREFIX}{index:07d}",
+            created_at=created,
+        )
+        lead.fill_lookup_columns()
+        lead.contact_email = lead.contact_email.lower()
+        facts_ = engine.LeadFacts(
+            company_name=name,
+            country=country,
+            postcode=code or None,
+            postcode_number=number,
+            sector=lead.sector or None,
+            estimated_value=value,
+            temperature=temperature,
+            sales_ready=sales_ready,
+            missing_qualification=()
+            if sales_ready
+            else ("decision-level contact", "purchase within 6 months"),
+        )
+        company_key = account.pk if account else lead.company_normalized
+        return lead, facts_, account, company_key
+
+    def route(self, facts_: engine.LeadFacts, account, company_key, at, excluded=frozenset()):
+        world = self.world
+        if excluded:
+            facts_ = dataclasses.replace(facts_, excluded_owners=frozenset(excluded))
+        open_lead = world.open_by_company.get(company_key)
+        decision = engine.route(
+            facts_,
+            context=world.context,
+            account=world.account_facts.get(account.pk) if account else None,
+            claims=world.claims.get(account.pk, ()) if account else (),
+            open_leads=[open_lead] if open_lead else [],
+            counts=world.counts,
+            now=at,
+        )
+        if decision.share_key is not None:
+            world.counts[decision.share_key] += 1
+        return decision
+
+
+def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
+    """Route and live through one lead; append rows to ``out``."""
+    world, rng = sim.world, sim.rng
+    now, terms = world.now, world.terms
+    lead, facts_, account, company_key = sim.build(index)
+    lead_events, lead_stints = [], []
+    country = lead.country
+    at = lead.created_at
+    lead_events.append(
+        LeadEvent(
+            kind="created",
+            at=at,
+            reason=message("Received from %(source)s", source=str(Lead.Source(lead.source).label)),
+            data={"source": lead.source},
+        )
+    )
+    decision = sim.route(facts_, account, company_key, at)
+    excluded: set = set()
+    previous = None
+    status = "new"
+    final_deadlines = deadlines.NONE
+    while True:
+        owner = decision.owner
+        lead_events.append(
+            LeadEvent(
+                kind="routed",
+                at=at,
+                from_owner=owner_json(previous) if previous else None,
+                to_owner=owner_json(owner),
+                reason=reason_json(decision.reason),
+                data={"rule": decision.rule},
+            )
+        )
+        stint = Assignment(
+            rule=decision.rule,
+            started_at=at,
+            estimated_value=lead.estimated_value,
+            **owner_fields(owner),
+        )
+        lead_stints.append(stint)
+        lead.routing_rule = decision.rule
+        lead.routing_reason = reason_json(decision.reason)
+        lead.routing_candidates = candidates_json(decision)
+        lead.assigned_at = at
+        lead.owner_dealer_id = lead.owner_user_id = lead.owner_queue_id = None
+        for key, value in owner_fields(owner).items():
+            setattr(lead, key, value)
+        if owner.kind == "queue":
+            status = "nurture" if owner.id == Queue.NURTURE else "new"
+            if owner.id == Queue.NURTURE:
+                stint.ended_at, stint.end_reason = at, Assignment.EndReason.NURTURE
+            break
+        stint_deadlines = deadlines.stint_deadlines(
+            owner_kind=owner.kind,
+            temperature=lead.temperature,
+            country=country,
+            start=at,
+            terms=terms,
+        )
+        stint.sla_due_at = stint_deadlines.first_update_due_at
+        behaviour = (
+            world.behaviour.get(owner.id, REP_BEHAVIOUR)
+            if owner.kind == "dealer"
+            else REP_BEHAVIOUR
+        )
+        due = stint_deadlines.first_update_due_at
+        roll = rng.random()
+        if roll < behaviour.follow_up:
+            first = at + (due - at) * rng.uniform(0.02, 0.95)
+        elif rng.random() < behaviour.late and owner.kind == "dealer":
+            first = due + (stint_deadlines.recycle_due_at - due) * rng.uniform(0.05, 0.9)
+        else:
+            first = None
+        if first is None or first > now:
+            # Still waiting for a first update, or it never came.
+            if owner.kind == "dealer" and stint_deadlines.reminder_due_at <= now:
+                lead_events.append(
+                    LeadEvent(
+                        kind="reminder",
+                        at=stint_deadlines.reminder_due_at,
+                        to_owner=owner_json(owner),
+                        reason=message(
+                            "No status update within %(days)s working days",
+                            days=terms.dealer_first_update_days,
+                        ),
+                    )
+                )
+            if owner.kind == "dealer" and stint_deadlines.recycle_due_at <= now:
+                at = stint_deadlines.recycle_due_at
+                stint.ended_at, stint.end_reason = at, Assignment.EndReason.RECYCLED
+                lead_events.append(
+                    LeadEvent(
+                        kind="recycled",
+                        at=at,
+                        from_owner=owner_json(owner),
+                        reason=message(
+                            "No update within %(days)s working days: the lead goes to the next eligible dealer",
+                            days=terms.dealer_recycle_days,
+                        ),
+                    )
+                )
+                excluded.add(owner.key)
+                previous = owner
+                if len(lead_stints) >= 3:
+                    decision = engine.Decision(
+                        world.context.policy.pool_queue,
+                        "fallback",
+                        engine.Message(
+                            engine.R_FALLBACK_POOL, {"queue": world.context.policy.pool_queue.name}
+                        ),
+                    )
+                else:
+                    decision = sim.route(facts_, account, company_key, at, excluded)
+                continue
+            # Clocks still running (reminder already fired if its time passed).
+            final_deadlines = deadlines.Deadlines(
+                first_update_due_at=due,
+                reminder_due_at=stint_deadlines.reminder_due_at
+                if stint_deadlines.reminder_due_at and stint_deadlines.reminder_due_at > now
+                else None,
+                escalation_due_at=stint_deadlines.escalation_due_at
+                if stint_deadlines.escalation_due_at and stint_deadlines.escalation_due_at > now
+                else None,
+                recycle_due_at=stint_deadlines.recycle_due_at,
+            )
+            if owner.kind == "user" and due <= now:
+                final_deadlines = deadlines.Deadlines(
+                    first_update_due_at=due, escalation_due_at=None
+                )
+            break
+        stint.first_update_at = first
+        stint.first_update_hours = round(deadlines.working_hours(at, first, country, terms), 2)
+        stint.first_update_in_sla = first <= due
+        actor = _actor(world, owner, rng)
+        if owner.kind == "dealer" and rng.random() < behaviour.reject:
+            code, label = rng.choice(REJECT_REASONS)
+            lead_events.append(
+                LeadEvent(
+                    kind="rejected",
+                    at=first,
+                    actor_id=actor,
+                    from_owner=owner_json(owner),
+                    reason={"text": label},
+                    data={"reason": code},
+                )
+            )
+            stint.ended_at, stint.end_reason = first, Assignment.EndReason.REJECTED
+            excluded.add(owner.key)
+            previous, at = owner, first
+            if len(lead_stints) >= 3:
+                decision = engine.Decision(
+                    world.context.policy.pool_queue,
+                    "fallback",
+                    engine.Message(
+                        engine.R_FALLBACK_POOL, {"queue": world.context.policy.pool_queue.name}
+                    ),
+                )
+            else:
+                decision = sim.route(facts_, account, company_key, at, excluded)
+            continue
+        status = _pipeline(lead, stint, first, behaviour, actor, lead_events, rng, now)
+        break
+    lead.status = status
+    lead.status_changed_at = max(e.at for e in lead_events)
+    for key, value in final_deadlines.as_fields().items():
+        setattr(lead, key, value if status == "new" else None)
+    if lead.is_open and lead.owner_queue_id != Queue.NURTURE:
+        world.open_by_company[company_key] = engine.OpenLeadFacts(
+            index, _ref(world, lead), lead.created_at
+        )
+    elif world.open_by_company.get(company_key) and world.open_by_company[company_key].id == index:
+        del world.open_by_company[company_key]
+    out["leads"].append(lead)
+    out["events"].append(lead_events)
+    out["stints"].append(lead_stints)
+
+
+def _ref(world: World, lead: Lead) -> engine.OwnerRef:
+    if lead.owner_dealer_id:
+        return world.context.dealer_refs[lead.owner_dealer_id]
+    if lead.owner_user_id:
+        return world.context.rep_refs[lead.owner_user_id]
+    return world.context.policy.pool_queue
+
+
+def _actor(world: World, owner: engine.OwnerRef, rng: random.Random) -> int | None:
+    if owner.kind == "user":
+        return owner.id
+    members = _dealer_members(owner.id)
+    return rng.choice(members) if members else None
+
+
+_members_cache: dict[int, list[int]] = {}
+
+
+def _dealer_members(dealer_id: int) -> list[int]:
+    if dealer_id not in _members_cache:
+        from dealers.models import DealerMembership
+
+        _members_cache[dealer_id] = list(
+            DealerMembership.objects.filter(dealer_id=dealer_id).values_list("user_id", flat=True)
+        )
+    return _members_cache[dealer_id]
+
+
+def _pipeline(lead, stint, first, behaviour, actor, events, rng, now) -> str:
+    """Accept, then move through the pipeline as far as time allows."""
+    events.append(
+        LeadEvent(
+            kind="accepted",
+            at=first,
+            actor_id=actor,
+            reason={"text": "Will call this week"},
+            data={"next_step": "Call"},
+        )
+    )
+    status, moment = "accepted", first
+    steps = [("contacted", (1, 6)), ("meeting", (3, 15)), ("proposal", (5, 20))]
+    reach = 0.8
+    for step, (lo, hi) in steps:
+        nxt = moment + timedelta(days=rng.uniform(lo, hi))
+        if nxt > now:
+            return status
+        if rng.random() > reach:
+            moment = nxt
+            break  # lost along the way
+        kind = "contact" if step == "contacted" else "status"
+        events.append(
+            LeadEvent(kind=kind, at=nxt, actor_id=actor, data={"from": status, "to": step})
+        )
+        status, moment = step, nxt
+    else:
+        closing = moment + timedelta(days=rng.uniform(5, 30))
+        if closing > now:
+            return status
+        if rng.random() < behaviour.conversion / reach**3:
+            lead.won_value = (lead.estimated_value or Decimal(0)) * Decimal(
+                rng.choice(["0.8", "0.9", "1.0", "1.1"])
+            )
+            stint.won_value = lead.won_value
+            stint.ended_at, stint.end_reason = closing, Assignment.EndReason.WON
+            events.append(
+                LeadEvent(
+                    kind="status",
+                    at=closing,
+                    actor_id=actor,
+                    data={"from": status, "to": "won", "value": str(lead.won_value)},
+                )
+            )
+            lead.closed_at = closing
+            return "won"
+        moment = closing
+    closing = moment
+    lead.close_reason = rng.choice(LOST_REASONS)
+    stint.ended_at, stint.end_reason = closing, Assignment.EndReason.LOST
+    events.append(
+        LeadEvent(
+            kind="status",
+            at=closing,
+            actor_id=actor,
+            data={"from": status, "to": "lost", "reason": lead.close_reason},
+        )
+    )
+    lead.closed_at = closing
+    return "lost"
+
+
+def build_leads(*, count: int, staff: dict, now, stdout=None) -> int:
+    """Bring the number of demo leads up to ``count``; returns how many were added."""
+    existing = Lead.objects.filter(external_id__startswith=DEMO_PREFIX).count()
+    if existing >= count:
+        return 0
+    world = load_world(now=now, staff=staff)
+    started = time.monotonic()
+    added = 0
+    for chunk_start in range(existing, count, CHUNK):
+        chunk_end = min(count, chunk_start + CHUNK)
+        out = {"leads": [], "events": [], "stints": []}
+        for index in range(chunk_start, chunk_end):
+            simulate(LeadSimulation(world, random.Random(f"lead-{index}")), index, out)
+        _write(world, out)
+        added += chunk_end - chunk_start
+        if stdout is not None and (chunk_end - existing) % 50000 < CHUNK:
+            rate = added / max(time.monotonic() - started, 0.001)
+            stdout.write(f"  {chunk_end:,} leads ({rate:,.0f}/s)")
+    _save_counts(world)
+    return added
+
+
+@transaction.atomic
+def _write(world: World, out: dict) -> None:
+    leads = out["leads"]
+    Lead.objects.bulk_create(leads, batch_size=2000)
+    events, stints, group_perms, user_perms = [], [], [], []
+    view, act = world.perms["view_lead"], world.perms["act_on_lead"]
+    for lead, lead_events, lead_stints in zip(leads, out["events"], out["stints"], strict=True):
+        for event in lead_events:
+            event.lead_id = lead.pk
+            events.append(event)
+        for stint in lead_stints:
+            stint.lead_id = lead.pk
+            stints.append(stint)
+        if lead.owner_dealer_id:
+            group = world.dealer_groups[lead.owner_dealer_id]
+            group_perms += [
+                LeadGroupObjectPermission(
+                    group_id=group, permission_id=view, content_object_id=lead.pk
+                ),
+                LeadGroupObjectPermission(
+                    group_id=group, permission_id=act, content_object_id=lead.pk
+                ),
+            ]
+        elif lead.owner_user_id:
+            user_perms += [
+                LeadUserObjectPermission(
+                    user_id=lead.owner_user_id, permission_id=view, content_object_id=lead.pk
+                ),
+                LeadUserObjectPermission(
+                    user_id=lead.owner_user_id, permission_id=act, content_object_id=lead.pk
+                ),
+            ]
+    Assignment.objects.bulk_create(stints, batch_size=5000)
+    LeadEvent.objects.bulk_create(events, batch_size=5000)
+    LeadGroupObjectPermission.objects.bulk_create(group_perms, batch_size=5000)
+    LeadUserObjectPermission.objects.bulk_create(user_perms, batch_size=5000)
+
+
+def _save_counts(world: World) -> None:
+    rows = [
+        ShareCounter(scope=scope_text(scope), owner=owner_text(owner), count=n)
+        for (scope, owner), n in world.counts.items()
+    ]
+    with transaction.atomic():
+        ShareCounter.objects.bulk_create(
+            rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["scope", "owner"],
+            update_fields=["count"],
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def make_timers_due(*, now, count: int = 6) -> int:
+    """Put a few open dealer leads just past their reminder or recycle moment, so the
+    timer loop visibly acts in the first minute of the demo."""
+    leads = list(
+        Lead.objects.filter(
+            external_id__startswith=DEMO_PREFIX,
+            status="new",
+            owner_dealer__isnull=False,
+            recycle_due_at__gt=now,
+        ).order_by("created_at")[:count]
+    )
+    for position, lead in enumerate(leads):
+        if position % 2 == 0:
+            lead.reminder_due_at = now - timedelta(minutes=1)
+            Lead.objects.filter(pk=lead.pk).update(reminder_due_at=lead.reminder_due_at)
+        else:
+            Lead.objects.filter(pk=lead.pk).update(recycle_due_at=now - timedelta(minutes=1))
+    return len(leads)
+
+
+def since(start_time: float) -> str:
+    return f"{time.monotonic() - start_time:.1f} s"

@@ -1,0 +1,41 @@
+"""The admin site: for internal staff only.
+
+A dealer user never reaches it, even if someone ticked ``is_staff`` on them by
+mistake. Signing in goes through the portal's own login (allauth, with TOTP), never
+through the admin's password-only form.
+"""
+
+from functools import update_wrapper
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = _("Dealer Portal administration")
+    site_title = _("Dealer Portal admin")
+    index_title = _("Administration")
+
+    def has_permission(self, request):
+        user = request.user
+        return bool(
+            user.is_active and user.is_authenticated and user.is_staff and not user.is_dealer_user
+        )
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        def guarded(request, *args, **kwargs):
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(guarded, inner)
+
+    def login(self, request, extra_context=None):
+        if request.user.is_authenticated:
+            # Signed in but not allowed (a dealer user): a plain 403, not a login loop.
+            raise PermissionDenied
+        return redirect_to_login(request.get_full_path())

@@ -1,0 +1,9 @@
+"""ASGI entry point (not needed by gunicorn's sync workers, kept for ASGI servers)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+application = get_asgi_application()

@@ -1,0 +1,47 @@
+"""Second factor for internal staff.
+
+DESIGN.md: internal staff sign in with TOTP. A staff user who has not set it up yet
+is sent to the set-up page until they have; the settings ``REQUIRE_STAFF_MFA=0``
+switches this off for the local demo.
+"""
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/favicon")
+SESSION_FLAG = "staff_mfa_ok"
+
+
+class RequireStaffMfaMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._must_set_up_mfa(request):
+            messages.warning(
+                request,
+                _(
+                    "Internal staff must use two-factor authentication. Set up your authenticator app to continue."
+                ),
+            )
+            return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
+
+    def _must_set_up_mfa(self, request) -> bool:
+        if not settings.REQUIRE_STAFF_MFA:
+            return False
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_internal:
+            return False
+        if request.path.startswith(ALLOWED_PREFIXES):
+            return False
+        if request.session.get(SESSION_FLAG):
+            return False
+        has_totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        if has_totp:
+            request.session[SESSION_FLAG] = True
+        return not has_totp

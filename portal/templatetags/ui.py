@@ -1,0 +1,105 @@
+"""Template helpers available in every template (registered as builtins in settings).
+
+- ``{{ field|bs }}`` renders a form field's widget with Bootstrap classes.
+- ``{% include "includes/field.html" with field=form.x %}`` renders label, widget,
+  errors and help text.
+- ``{{ message|render_message }}`` renders a stored translatable message.
+"""
+
+from django import forms, template
+
+from portal.messages import render_message as _render_message
+
+register = template.Library()
+
+
+def _widget_class(widget) -> str:
+    if isinstance(widget, forms.CheckboxInput):
+        return "form-check-input"
+    if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect)):
+        return ""
+    if isinstance(widget, (forms.Select, forms.SelectMultiple)):
+        return "form-select"
+    return "form-control"
+
+
+@register.filter
+def bs(bound_field, extra: str = ""):
+    widget = bound_field.field.widget
+    classes = [_widget_class(widget), widget.attrs.get("class", ""), extra]
+    if bound_field.errors:
+        classes.append("is-invalid")
+    return bound_field.as_widget(attrs={"class": " ".join(c for c in classes if c)})
+
+
+@register.filter
+def widget_type(bound_field) -> str:
+    return bound_field.widget_type
+
+
+@register.filter
+def render_message(value) -> str:
+    return _render_message(value)
+
+
+def _span(seconds: float) -> str:
+    from django.utils.translation import gettext as _
+
+    minutes = int(abs(seconds) // 60)
+    if minutes < 60:
+        return _("%(n)d min") % {"n": max(minutes, 1)}
+    hours = minutes // 60
+    if hours < 48:
+        return _("%(n)d h") % {"n": hours}
+    return _("%(n)d d") % {"n": hours // 24}
+
+
+@register.simple_tag
+def due(deadline, now=None):
+    """An SLA countdown: "due in 5 h" (green), "due in 40 min" (amber), "overdue 2 d" (red)."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    if deadline is None:
+        return ""
+    now = now or timezone.now()
+    seconds = (deadline - now).total_seconds()
+    title = date_format(timezone.localtime(deadline), "DATETIME_FORMAT")
+    if seconds <= 0:
+        return format_html(
+            '<span class="sla-overdue" title="{}"><i class="bi bi-exclamation-octagon"></i> {}</span>',
+            title,
+            _("overdue %(span)s") % {"span": _span(seconds)},
+        )
+    css = "sla-soon" if seconds <= 8 * 3600 else "sla-ok"
+    return format_html(
+        '<span class="{}" title="{}"><i class="bi bi-clock"></i> {}</span>',
+        css,
+        title,
+        _("due in %(span)s") % {"span": _span(seconds)},
+    )
+
+
+@register.simple_tag(takes_context=True)
+def owner_label(context, owner):
+    """An owner snapshot ``{"kind", "id", "name"}`` as this viewer may see it: dealers
+    are competitors, so a dealer user sees its own dealer's name and "another dealer"
+    for the rest, never their names."""
+    from django.utils.translation import gettext as _
+
+    if not owner:
+        return "—"
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    membership = user.dealer_membership if user is not None and user.is_authenticated else None
+    if (
+        membership is not None
+        and owner.get("kind") == "dealer"
+        and owner.get("id") != membership.dealer_id
+    ):
+        return _("another dealer")
+    if membership is not None and owner.get("kind") == "user":
+        return _("the manufacturer's sales team")
+    return owner.get("name") or "—"

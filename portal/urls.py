@@ -1,0 +1,20 @@
+"""URL configuration: pages per app, the REST API, accounts and the staff admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("accounts/", include("allauth.urls")),
+    path("me/", include("portal.users.urls")),
+    path("leads/", include("leads.urls")),
+    path("dealer/", include("dealers.urls")),
+    path("api/v1/", include("leads.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,206 @@
+"""People services: invitations, deactivation and notifications.
+
+Notifications are rows written in the same transaction as the event that causes them
+(``notify``); e-mail delivery happens afterwards (``notifications_deliver``), from a
+task queued on commit and from a periodic sweep, so a notification is never lost when
+the broker or the worker is down, and is e-mailed exactly once.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from portal.messages import render_message
+from portal.users.models import Notification, User
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = timedelta(minutes=10)
+BATCH = 200
+
+
+def absolute_url(path: str) -> str:
+    return path if path.startswith("http") else f"{settings.SITE_URL}{path}"
+
+
+def password_set_url(user: User) -> str:
+    """A one-time link that lets ``user`` choose a password (allauth's reset key)."""
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    return absolute_url(path)
+
+
+def user_invite(*, email: str, name: str, invited_by: User, language: str = "en") -> User:
+    """Create an account without a usable password and e-mail the invitation, whose
+    link sets the password. Nobody can sign up on their own (invite-only)."""
+    user = User.objects.create_user(email=email, name=name, language=language)
+    transaction.on_commit(lambda: _send_invitation(user.pk, invited_by.pk))
+    return user
+
+
+def _send_invitation(user_pk: int, invited_by_pk: int) -> None:
+    user = User.objects.get(pk=user_pk)
+    invited_by = User.objects.get(pk=invited_by_pk)
+    membership = user.dealer_membership
+    context = {
+        "user": user,
+        "invited_by": invited_by,
+        "dealer": membership.dealer if membership else None,
+        "link": password_set_url(user),
+        "site_url": settings.SITE_URL,
+    }
+    _send(user, "emails/invitation", context)
+
+
+def _send(user: User, template: str, context: dict) -> None:
+    with translation.override(user.language):
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body=text, to=[user.email]
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    subject: dict,
+    body: dict | None = None,
+    url: str = "",
+    lead=None,
+    send_email: bool = True,
+) -> list[Notification]:
+    """Write one notification per recipient and queue e-mail delivery after commit.
+
+    ``subject`` and ``body`` are messages (``portal.messages.message``), rendered in
+    each recipient's language when shown or sent."""
+    now = timezone.now()
+    rows = [
+        Notification(
+            recipient=user,
+            kind=kind,
+            subject=subject,
+            body=body or {},
+            url=url,
+            lead=lead,
+            created_at=now,
+            send_email=send_email and user.email_frequency == User.EmailFrequency.IMMEDIATE,
+        )
+        for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values()
+    ]
+    created = Notification.objects.bulk_create(rows)
+    if any(n.send_email for n in created):
+        ids = [n.pk for n in created if n.send_email and n.pk is not None]
+        transaction.on_commit(lambda: _queue_delivery(ids))
+    return created
+
+
+def _queue_delivery(ids: list[int]) -> None:
+    """Hand the e-mails to the worker; if the broker is down they stay in the outbox and
+    the periodic sweep sends them later. Never fails the request that caused them."""
+    from portal.users.tasks import deliver_notifications
+
+    try:
+        deliver_notifications.delay(ids)
+    except Exception:  # broker unreachable: the outbox sweep will pick them up
+        log.warning("Could not queue delivery of notifications %s; the sweep will retry", ids)
+
+
+def notifications_deliver(*, ids: Iterable[int] | None = None, now=None) -> int:
+    """E-mail pending notifications exactly once; returns how many were sent.
+
+    Rows are claimed with a conditional UPDATE (``email_claimed_at``) so that two
+    workers, or a worker and the sweep, never send the same notification; a claim older
+    than ten minutes (a worker that died mid-send) may be taken over."""
+    now = now or timezone.now()
+    pending = Notification.objects.filter(send_email=True, emailed_at__isnull=True).filter(
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - CLAIM_TIMEOUT)
+    )
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    sent = 0
+    for pk in list(pending.order_by("created_at").values_list("pk", flat=True)[:BATCH]):
+        claimed = (
+            Notification.objects.filter(pk=pk, emailed_at__isnull=True)
+            .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - CLAIM_TIMEOUT))
+            .update(email_claimed_at=now)
+        )
+        if not claimed:
+            continue  # someone else has it
+        notification = Notification.objects.select_related("recipient", "lead").get(pk=pk)
+        _send(notification.recipient, "emails/notification", _notification_context(notification))
+        Notification.objects.filter(pk=pk).update(emailed_at=timezone.now())
+        sent += 1
+    return sent
+
+
+def _notification_context(notification: Notification) -> dict:
+    with translation.override(notification.recipient.language):
+        return {
+            "notification": notification,
+            "subject": render_message(notification.subject),
+            "body": render_message(notification.body),
+            "link": absolute_url(notification.url) if notification.url else settings.SITE_URL,
+            "recipient": notification.recipient,
+        }
+
+
+def notifications_send_digests(*, now=None) -> int:
+    """One e-mail per daily-digest user with what arrived since their last digest."""
+    now = now or timezone.now()
+    since = now - timedelta(days=1)
+    sent = 0
+    users = User.objects.filter(
+        is_active=True,
+        email_frequency=User.EmailFrequency.DAILY,
+        notifications__created_at__gte=since,
+        notifications__read_at__isnull=True,
+    ).distinct()
+    for user in users:
+        items = list(
+            user.notifications.filter(created_at__gte=since, read_at__isnull=True).order_by(
+                "-created_at"
+            )[:50]
+        )
+        with translation.override(user.language):
+            rendered = [
+                {
+                    "subject": render_message(n.subject),
+                    "body": render_message(n.body),
+                    "url": absolute_url(n.url),
+                }
+                for n in items
+            ]
+        _send(
+            user,
+            "emails/digest",
+            {"recipient": user, "items": rendered, "site_url": settings.SITE_URL},
+        )
+        sent += 1
+    return sent
+
+
+def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    unread = user.notifications.filter(read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

@@ -1,0 +1,31 @@
+// Small behaviours for the portal's pages. No inline scripts: the Content Security
+// Policy allows scripts from our own static files only.
+(function () {
+  "use strict";
+
+  function init(root) {
+    // Forms that submit as soon as a select changes (language switcher, filters).
+    root.querySelectorAll("form.js-autosubmit select").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+    // Widths from data attributes (progress bars), since inline styles are blocked.
+    root.querySelectorAll("[data-width]").forEach(function (el) {
+      el.style.width = el.getAttribute("data-width") + "%";
+    });
+    // Confirm before destructive actions.
+    root.querySelectorAll("[data-confirm]").forEach(function (el) {
+      el.addEventListener("click", function (event) {
+        if (!window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+    // Relative countdowns are rendered server-side; tooltips explain them.
+    if (window.bootstrap) {
+      root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (el) {
+        window.bootstrap.Tooltip.getOrCreateInstance(el);
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+})();

@@ -1,0 +1,119 @@
+"""Settings come from the environment: each case runs a fresh interpreter."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRINT = """
+import json, django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+django.setup()
+from django.conf import settings as s
+from portal.celery import app
+print(json.dumps({
+    "engine": s.DATABASES["default"]["ENGINE"],
+    "name": str(s.DATABASES["default"]["NAME"]),
+    "cache": s.CACHES["default"]["BACKEND"],
+    "broker": app.conf.broker_url,
+    "eager": app.conf.task_always_eager,
+    "debug": s.DEBUG,
+    "hosts": s.ALLOWED_HOSTS,
+    "tz": s.TIME_ZONE,
+    "ssl_redirect": getattr(s, "SECURE_SSL_REDIRECT", False),
+    "hsts": getattr(s, "SECURE_HSTS_SECONDS", 0),
+    "email": s.EMAIL_BACKEND,
+    "email_host": getattr(s, "EMAIL_HOST", None),
+    "from": s.DEFAULT_FROM_EMAIL,
+    "csrf_origins": s.CSRF_TRUSTED_ORIGINS,
+}))
+"""
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k9#Vq2!mZ7pLr4@tX8wYc1^bN6dF3sHj0uGe5aQ-Rz&Wo+Lm3Pk8Tn",
+    "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "ALLOWED_HOSTS": "portal.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
+    "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+    "DEFAULT_FROM_EMAIL": "Portal <portal@example.com>",
+    "TIME_ZONE": "Europe/Berlin",
+}
+
+
+def read_settings(**env):
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "EMAIL_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result
+
+
+def test_defaults_run_on_a_laptop():
+    result = read_settings()
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"].endswith("var/db.sqlite3")
+    assert values["cache"].endswith("LocMemCache")
+    assert values["eager"] is True
+    assert values["debug"] is True
+    assert values["tz"] == "Europe/Amsterdam"
+    assert values["email"].endswith("filebased.EmailBackend")
+
+
+def test_production_variables_are_read():
+    result = read_settings(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["name"] == "portal"
+    assert values["cache"].endswith("RedisCache")
+    assert values["broker"] == "redis://cache.internal:6379/0"
+    assert values["eager"] is False
+    assert values["debug"] is False
+    assert values["hosts"] == ["portal.example.com"]
+    assert values["csrf_origins"] == ["https://portal.example.com"]
+    assert values["ssl_redirect"] is True
+    assert values["hsts"] >= 31536000
+    assert values["email"].endswith("smtp.EmailBackend")
+    assert values["email_host"] == "smtp.example.com"
+    assert values["from"] == "Portal <portal@example.com>"
+    assert values["tz"] == "Europe/Berlin"
+
+
+def test_secret_key_is_required_without_debug():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = read_settings(**env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("proxy", ["0", "1"])
+def test_check_deploy_is_clean_with_production_variables(proxy):
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in PRODUCTION},
+        **PRODUCTION,
+        "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+        "SECURE_PROXY_SSL_HEADER": proxy,
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
