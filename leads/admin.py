@@ -12,7 +12,9 @@ from leads.models import (
     Integration,
     Lead,
     LeadEvent,
+    Policy,
     Queue,
+    ShareCounter,
 )
 from portal.messages import render_message
 
@@ -180,3 +182,100 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "is_active", "created_at"]
     list_filter = ["kind", "is_active"]
     inlines = [ApiKeyInline]
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    """One row: the routing order and thresholds, SLA clocks and claim terms."""
+
+    fieldsets = [
+        (
+            _("Routing"),
+            {
+                "fields": [
+                    "rule_order",
+                    "enterprise_threshold",
+                    "team_fallback",
+                    "duplicate_window_days",
+                ]
+            },
+        ),
+        (
+            _("SLA clocks"),
+            {
+                "fields": [
+                    "dealer_first_update_days",
+                    "dealer_recycle_days",
+                    "hot_contact_hours",
+                    "warm_contact_days",
+                    "action_reminder_days",
+                    "action_escalation_days",
+                    ("workday_start", "workday_end"),
+                ]
+            },
+        ),
+        (
+            _("Claims"),
+            {
+                "fields": [
+                    "claim_days",
+                    "claim_renewals",
+                    "claim_reminder_days",
+                    "max_active_claims",
+                    "auto_approve_clean_claims",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return not Policy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        from django.shortcuts import redirect
+
+        return redirect("admin:leads_policy_change", Policy.current().pk)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "lead",
+        "owner",
+        "rule",
+        "started_at",
+        "first_update_at",
+        "ended_at",
+        "end_reason",
+    ]
+    list_filter = ["rule", "end_reason", "first_update_in_sla"]
+    list_select_related = ["lead", "owner_dealer", "owner_user", "owner_queue"]
+    date_hierarchy = "started_at"
+    show_full_result_count = False
+    search_fields = ["lead__company_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("owner"))
+    def owner(self, stint):
+        return stint.owner
+
+
+@admin.register(ShareCounter)
+class ShareCounterAdmin(admin.ModelAdmin):
+    list_display = ["scope", "owner", "count"]
+    search_fields = ["scope", "owner"]
+    readonly_fields = ["scope", "owner", "count"]
+
+    def has_add_permission(self, request):
+        return False

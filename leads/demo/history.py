@@ -574,6 +574,8 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             first = at + (due - at) * rng.uniform(0.02, 0.95)
         elif rng.random() < behaviour.late and owner.kind == "dealer":
             first = due + (stint_deadlines.recycle_due_at - due) * rng.uniform(0.05, 0.9)
+        elif owner.kind == "user":
+            first = due + timedelta(hours=rng.uniform(2, 60))  # reps act, if late
         else:
             first = None
         if first is None or first > now:

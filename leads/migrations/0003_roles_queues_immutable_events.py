@@ -158,12 +158,12 @@ def create_roles_and_queues(apps, schema_editor):
 
 def add_triggers(apps, schema_editor):
     for sql in TRIGGERS.get(schema_editor.connection.vendor, []):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def drop_triggers(apps, schema_editor):
     for sql in DROP_TRIGGERS.get(schema_editor.connection.vendor, []):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):
