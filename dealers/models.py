@@ -228,3 +228,32 @@ class ClaimUserObjectPermission(UserObjectPermissionBase):
 
 class ClaimGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Claim, on_delete=models.CASCADE)
+
+
+class WeightChange(models.Model):
+    """Audit of every allocation weight change: performance recalculation or override."""
+
+    class Kind(models.TextChoices):
+        PERFORMANCE = "performance", _("Performance recalculation")
+        OVERRIDE = "override", _("Manager override")
+        OVERRIDE_ENDED = "override_ended", _("Override removed")
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="weight_changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    old_weight = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    new_weight = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    reason = models.CharField(max_length=300, blank=True)
+    until = models.DateField(null=True, blank=True)
+    inputs = models.JSONField(default=dict, blank=True, help_text=_("Scorecard figures used."))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("weight change")
+        verbose_name_plural = _("weight changes")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.dealer}: {self.old_weight} → {self.new_weight}"

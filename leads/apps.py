@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = _("Leads and accounts")
+
+    def ready(self):
+        from leads import signals
+
+        signals.connect()

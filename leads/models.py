@@ -704,3 +704,73 @@ class ShareCounter(models.Model):
 
     def __str__(self):
         return f"{self.scope} {self.owner}: {self.count}"
+
+
+class ImportJob(models.Model):
+    """A CSV file of leads being imported in the background, with its row report."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_leads = models.PositiveIntegerField(default=0)
+    existing_leads = models.PositiveIntegerField(default=0)
+    duplicate_leads = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    # [{"line": 12, "errors": {"postcode": ["…"]}}], the first 1,000
+    errors = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("lead import")
+        verbose_name_plural = _("lead imports")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="import_pending"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+class SweepRun(models.Model):
+    """One run of the SLA sweep: when, and what it did (the "Timers" admin page)."""
+
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateTimeField(help_text=_("The moment the sweep acted for (--now)."))
+    reminders = models.PositiveIntegerField(default=0)
+    escalations = models.PositiveIntegerField(default=0)
+    recycles = models.PositiveIntegerField(default=0)
+    claim_reminders = models.PositiveIntegerField(default=0)
+    claim_expiries = models.PositiveIntegerField(default=0)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("timer sweep")
+        verbose_name_plural = _("timers")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S}"

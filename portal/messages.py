@@ -19,6 +19,11 @@ def text(value: str) -> dict:
     return {"text": value}
 
 
+def parts(*messages: dict) -> dict:
+    """Several messages shown as one paragraph (a reason and the expected action)."""
+    return {"parts": list(messages)}
+
+
 def _plain(value):
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
@@ -35,6 +40,8 @@ def render_message(value) -> str:
         return str(value)
     if "text" in value:
         return str(value["text"])
+    if "parts" in value:
+        return " ".join(filter(None, (render_message(part) for part in value["parts"])))
     msgid = value.get("msgid", "")
     params = value.get("params") or {}
     translated = gettext(msgid) if msgid else ""

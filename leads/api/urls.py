@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from leads.api import views
+
+urlpatterns = [
+    path("leads/", views.LeadIntakeView.as_view(), name="api-leads"),
+]

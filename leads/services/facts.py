@@ -9,6 +9,7 @@ process and rebuilt when ``routing_world_changed()`` bumps the version in the ca
 which the models' ``post_save`` / ``post_delete`` signals do.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -120,7 +121,7 @@ def build_context(*, on=None) -> engine.RoutingContext:
 
 @dataclass
 class _Cached:
-    version: int | None = None
+    version: str | None = None
     context: engine.RoutingContext | None = None
     day: object = None
 
@@ -128,12 +129,9 @@ class _Cached:
 _cached = _Cached()
 
 
-def routing_world_changed() -> None:
-    """Invalidate every process's cached routing context."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, timeout=None)
+def routing_world_changed(**_signal_kwargs) -> None:
+    """Invalidate every process's cached routing context (a new random version)."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def routing_context(*, now: datetime) -> engine.RoutingContext:
@@ -141,7 +139,7 @@ def routing_context(*, now: datetime) -> engine.RoutingContext:
     overrides end on a date)."""
     version = cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(VERSION_KEY)
     day = now.date()
     if _cached.context is None or _cached.version != version or _cached.day != day:

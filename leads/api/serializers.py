@@ -1,0 +1,134 @@
+"""API shapes. Validation rules live in ``leads.services.intake.clean_lead_fields``, shared
+with the inquiry form and the CSV import."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from leads.models import Lead
+from leads.services.intake import INTEREST_TEMPERATURE, clean_lead_fields
+from portal.choices import Language, Sector
+from portal.messages import render_message
+
+
+class QualificationSerializer(serializers.Serializer):
+    """The lead definition (seed 004). Omitted answers are unknown; a lead with any
+    answer "false" goes to the marketing nurture queue instead of sales."""
+
+    fits_profile = serializers.BooleanField(required=False, help_text="Fits the customer profile")
+    decision_level = serializers.BooleanField(required=False, help_text="Decision-level contact")
+    need = serializers.BooleanField(required=False, help_text="Needs what we sell")
+    evaluation_3m = serializers.BooleanField(required=False, help_text="Evaluation within 3 months")
+    purchase_6m = serializers.BooleanField(required=False, help_text="Purchase within 6 months")
+    talk_2w = serializers.BooleanField(required=False, help_text="Willing to talk within 2 weeks")
+
+
+class LeadIntakeSerializer(serializers.Serializer):
+    external_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Your id for this lead; posting it again returns the same lead (idempotent).",
+    )
+    company_name = serializers.CharField(max_length=200)
+    website = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    vat_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    coc_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. NL")
+    postcode = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    sector = serializers.ChoiceField(choices=Sector.choices, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    contact_role = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    estimated_value = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+    temperature = serializers.ChoiceField(choices=Lead.Temperature.choices, required=False)
+    interest = serializers.ChoiceField(
+        choices=sorted(INTEREST_TEMPERATURE),
+        required=False,
+        help_text="demo/price/quote make a lead hot; content/webinar warm (if no temperature).",
+    )
+    qualification = QualificationSerializer(required=False)
+
+    def validate(self, attrs):
+        try:
+            return clean_lead_fields(attrs)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
+
+
+class OwnerSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["dealer", "user", "queue"])
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class LeadIntakeResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    owner = serializers.SerializerMethodField()
+    rule = serializers.CharField(source="routing_rule")
+    reason = serializers.SerializerMethodField()
+    qualification = serializers.SerializerMethodField()
+    deadlines = serializers.SerializerMethodField()
+    duplicate = serializers.SerializerMethodField()
+
+    @extend_schema_field(OwnerSerializer)
+    def get_owner(self, lead) -> dict:
+        owner = lead.owner
+        return {"kind": lead.owner_kind, "id": str(lead.owner_id), "name": str(owner)}
+
+    def get_reason(self, lead) -> str:
+        return render_message(lead.routing_reason)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "sales_ready": {"type": "boolean"},
+                "answers": {"type": "object"},
+                "missing": {"type": "array", "items": {"type": "string"}},
+            },
+        }
+    )
+    def get_qualification(self, lead) -> dict:
+        from leads.services.routing import qualification_gaps
+
+        return {
+            "sales_ready": lead.sales_ready,
+            "answers": lead.qualification,
+            "missing": qualification_gaps(lead.qualification or {}),
+        }
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                name: {"type": "string", "format": "date-time", "nullable": True}
+                for name in (
+                    "first_update_due_at",
+                    "reminder_due_at",
+                    "escalation_due_at",
+                    "recycle_due_at",
+                )
+            },
+        }
+    )
+    def get_deadlines(self, lead) -> dict:
+        return {
+            name: getattr(lead, name).isoformat() if getattr(lead, name) else None
+            for name in (
+                "first_update_due_at",
+                "reminder_due_at",
+                "escalation_due_at",
+                "recycle_due_at",
+            )
+        }
+
+    def get_duplicate(self, lead) -> bool:
+        return bool(self.context.get("duplicate"))

@@ -1,0 +1,277 @@
+"""Lead intake: every way a lead arrives (API, web form, CSV import, a dealer) ends here.
+
+``clean_lead_fields`` validates and normalises what arrived (country, postcode for its
+country, VAT and chamber-of-commerce numbers, company and contact present) and raises a
+``ValidationError`` per field. ``lead_intake`` then:
+
+1. returns the existing lead when the same ``source`` + ``external_id`` arrives again;
+2. attaches the submission to an open lead of the same contact e-mail or company from
+   the duplicate window (an event on that lead, nothing routed twice);
+3. otherwise qualifies the lead (seed 004: sales-ready or nurture) and routes it
+   through the one door (``leads.services.routing.lead_route``).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from leads.matching.matcher import CompanyKeys
+from leads.matching.normalize import (
+    InvalidCoc,
+    InvalidPostcode,
+    InvalidVat,
+    is_known_country,
+    normalize_coc,
+    normalize_postcode,
+    normalize_vat,
+)
+from leads.models import Lead, LeadEvent, Policy
+from leads.services import routing
+from portal.choices import Language, Sector
+from portal.messages import message
+
+QUALIFICATION_FIELDS = tuple(routing.QUALIFICATION_LABELS)
+# Interest → temperature (DESIGN.md: hot = demo or price requested; warm = content
+# download, webinar).
+INTEREST_TEMPERATURE = {
+    "demo": Lead.Temperature.HOT,
+    "price": Lead.Temperature.HOT,
+    "quote": Lead.Temperature.HOT,
+    "content": Lead.Temperature.WARM,
+    "webinar": Lead.Temperature.WARM,
+    "newsletter": Lead.Temperature.COLD,
+    "other": Lead.Temperature.WARM,
+}
+
+
+def clean_lead_fields(data: dict) -> dict:
+    """Validate and normalise an incoming lead; raises ``ValidationError`` with a message
+    per field. ``data`` uses the model's field names."""
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(data)
+    country = (data.get("country") or "").strip().upper()
+    if not country:
+        errors.setdefault("country", []).append(
+            _("Country is required (ISO code such as NL or DE).")
+        )
+    elif not is_known_country(country):
+        errors.setdefault("country", []).append(
+            _("Unknown country code %(code)s: use an ISO 3166 code such as NL, BE or DE.")
+            % {"code": country}
+        )
+    cleaned["country"] = country
+    if not (data.get("company_name") or "").strip():
+        errors.setdefault("company_name", []).append(_("The company name is required."))
+    if not (data.get("contact_email") or data.get("contact_phone")):
+        errors.setdefault("contact_email", []).append(
+            _("Give the contact's e-mail address or phone number.")
+        )
+    postcode = (data.get("postcode") or "").strip()
+    cleaned["postcode"], cleaned["postcode_number"] = "", None
+    if postcode and country and "country" not in errors:
+        try:
+            cleaned["postcode"], cleaned["postcode_number"] = normalize_postcode(country, postcode)
+        except InvalidPostcode as error:
+            errors.setdefault("postcode", []).append(str(error))
+    vat = (data.get("vat_number") or "").strip()
+    cleaned["vat_number"] = ""
+    if vat:
+        try:
+            cleaned["vat_number"] = normalize_vat(vat, country or None)
+        except InvalidVat as error:
+            errors.setdefault("vat_number", []).append(str(error))
+    coc = (data.get("coc_number") or "").strip()
+    cleaned["coc_number"] = ""
+    if coc and country:
+        try:
+            cleaned["coc_number"] = normalize_coc(coc, country)
+        except InvalidCoc as error:
+            errors.setdefault("coc_number", []).append(str(error))
+    sector = data.get("sector") or ""
+    if sector and sector not in Sector.values:
+        errors.setdefault("sector", []).append(
+            _("Unknown sector %(sector)s; use one of: %(choices)s")
+            % {"sector": sector, "choices": ", ".join(Sector.values)}
+        )
+    value = data.get("estimated_value")
+    if value not in (None, ""):
+        try:
+            value = Decimal(str(value))
+        except ArithmeticError:
+            errors.setdefault("estimated_value", []).append(_("Give the value as a number."))
+        else:
+            if value < 0:
+                errors.setdefault("estimated_value", []).append(_("The value cannot be negative."))
+        cleaned["estimated_value"] = value
+    else:
+        cleaned["estimated_value"] = None
+    interest = data.get("interest")
+    if not data.get("temperature") and interest:
+        cleaned["temperature"] = INTEREST_TEMPERATURE.get(interest, Lead.Temperature.WARM)
+    cleaned.pop("interest", None)
+    if cleaned.get("temperature") not in Lead.Temperature.values:
+        cleaned["temperature"] = Lead.Temperature.WARM
+    if cleaned.get("language") not in Language.values:
+        cleaned["language"] = Language.EN
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    lead: Lead
+    created: bool
+    duplicate_of: Lead | None = None
+    outcome: routing.Outcome | None = None
+
+
+LEAD_FIELDS = {
+    "company_name",
+    "website",
+    "vat_number",
+    "coc_number",
+    "country",
+    "postcode",
+    "postcode_number",
+    "city",
+    "sector",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contact_role",
+    "message",
+    "language",
+    "estimated_value",
+    "temperature",
+    "external_id",
+}
+
+
+def qualify(answers: dict | None) -> tuple[dict, bool]:
+    """The lead definition (seed 004): sales-ready unless a criterion is answered no."""
+    answers = {key: answers[key] for key in QUALIFICATION_FIELDS if answers and key in answers}
+    return answers, not routing.qualification_gaps(answers)
+
+
+def lead_intake(
+    *,
+    data: dict,
+    source: str,
+    integration=None,
+    submitted_by=None,
+    submitted_by_dealer=None,
+    now: datetime | None = None,
+) -> IntakeResult:
+    """Create and route a lead from cleaned ``data`` (see ``clean_lead_fields``)."""
+    now = now or timezone.now()
+    external_id = (data.get("external_id") or "").strip()
+    if external_id and (
+        existing := Lead.objects.filter(source=source, external_id=external_id).first()
+    ):
+        return IntakeResult(lead=existing, created=False)
+    answers, sales_ready = qualify(data.get("qualification"))
+    lead = Lead(
+        **{k: v for k, v in data.items() if k in LEAD_FIELDS},
+        qualification=answers,
+        sales_ready=sales_ready,
+        source=source,
+        integration=integration,
+        submitted_by=submitted_by,
+        submitted_by_dealer=submitted_by_dealer,
+        created_at=now,
+    )
+    lead.external_id = external_id
+    lead.fill_lookup_columns()
+    if original := find_duplicate(lead, now=now):
+        return _attach_duplicate(original, lead, now=now)
+    try:
+        with transaction.atomic():
+            outcome = routing.lead_route(
+                lead=lead,
+                actor=submitted_by,
+                now=now,
+                created={
+                    "reason": message(
+                        gettext_noop("Received from %(source)s"),
+                        source=str(Lead.Source(source).label),
+                    ),
+                    "data": {"source": source, "external_id": external_id},
+                },
+            )
+    except IntegrityError:
+        # The same external id arrived twice at the same moment: the other one won.
+        if external_id and (
+            existing := Lead.objects.filter(source=source, external_id=external_id).first()
+        ):
+            return IntakeResult(lead=existing, created=False)
+        raise
+    return IntakeResult(lead=lead, created=True, outcome=outcome)
+
+
+def find_duplicate(lead: Lead, *, now: datetime) -> Lead | None:
+    """An open lead of the same contact e-mail or company from the duplicate window."""
+    window = Policy.current().duplicate_window_days
+    if not window:
+        return None
+    same = Q()
+    if lead.contact_email:
+        same |= Q(contact_email=lead.contact_email)
+    company = CompanyKeys.of_lead(lead).lead_filter()
+    if company is not None:
+        same |= company
+    if not same:
+        return None
+    return (
+        Lead.objects.filter(
+            same,
+            status__in=Lead.OPEN_STATUSES,
+            created_at__gte=now - timedelta(days=window),
+            erased_at__isnull=True,
+        )
+        .order_by("created_at")
+        .first()
+    )
+
+
+def _attach_duplicate(original: Lead, submission: Lead, *, now: datetime) -> IntakeResult:
+    """Record the repeat submission on the open lead (once per source + external id)."""
+    key = {"source": submission.source, "external_id": submission.external_id}
+    if submission.external_id and any(
+        e.data.get("source") == key["source"] and e.data.get("external_id") == key["external_id"]
+        for e in original.events.filter(kind=LeadEvent.Kind.DUPLICATE)
+    ):
+        return IntakeResult(lead=original, created=False, duplicate_of=original)
+    same_person = submission.contact_email and submission.contact_email == original.contact_email
+    LeadEvent.objects.create(
+        lead=original,
+        kind=LeadEvent.Kind.DUPLICATE,
+        at=now,
+        reason=message(
+            gettext_noop("%(who)s got in touch again via %(source)s"),
+            who=submission.contact_name or submission.contact_email or submission.company_name,
+            source=str(Lead.Source(submission.source).label),
+        )
+        if same_person
+        else message(
+            gettext_noop("Another contact at %(company)s got in touch via %(source)s: %(who)s"),
+            company=original.company_name,
+            who=submission.contact_name or submission.contact_email or submission.contact_phone,
+            source=str(Lead.Source(submission.source).label),
+        ),
+        data={
+            **key,
+            "contact_name": submission.contact_name,
+            "contact_email": submission.contact_email,
+            "contact_phone": submission.contact_phone,
+            "message": submission.message,
+        },
+    )
+    return IntakeResult(lead=original, created=False, duplicate_of=original)

@@ -1,0 +1,30 @@
+"""Keep the cached routing world in step with the rows it is built from."""
+
+from django.db.models.signals import post_delete, post_save
+
+from dealers.models import Dealer
+from leads.models import Policy, Queue
+from leads.services.facts import routing_world_changed
+from portal.users.models import StaffProfile, User
+from territories.models import PostcodeRange, Territory, TerritoryOwner
+
+ROUTING_WORLD = (
+    Dealer,
+    Territory,
+    PostcodeRange,
+    TerritoryOwner,
+    StaffProfile,
+    Policy,
+    Queue,
+    User,
+)
+
+
+def connect() -> None:
+    for model in ROUTING_WORLD:
+        post_save.connect(
+            routing_world_changed, sender=model, dispatch_uid=f"routing-{model.__name__}"
+        )
+        post_delete.connect(
+            routing_world_changed, sender=model, dispatch_uid=f"routing-del-{model.__name__}"
+        )

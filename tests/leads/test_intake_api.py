@@ -1,0 +1,236 @@
+"""POST /api/v1/leads/: routed at once, idempotent, clear 400s."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from leads.models import Assignment, Integration, Lead, LeadEvent, LeadGroupObjectPermission
+from leads.services.api_keys import api_key_create
+from portal.users.models import Notification, Role
+from tests.factories import (
+    AccountFactory,
+    DealerFactory,
+    DealerMemberFactory,
+    InstalledProductFactory,
+    StaffFactory,
+    territory_with,
+)
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/leads/"
+
+
+@pytest.fixture
+def world():
+    rotterdam_a = DealerFactory(name="Rijnmond Techniek")
+    rotterdam_b = DealerFactory(name="Maasstad Machines")
+    DealerMemberFactory(dealer=rotterdam_a, user__email="jan@rijnmond.example")
+    territory_with(
+        name="NL Rijnmond", ranges=[(3000, 3299)], owners=[(rotterdam_a, 1), (rotterdam_b, 1)]
+    )
+    return {"a": rotterdam_a, "b": rotterdam_b}
+
+
+@pytest.fixture
+def api(client):
+    integration = Integration.objects.create(name="Website", kind=Integration.Kind.WEB_FORM)
+    _key, secret = api_key_create(name="site", integration=integration)
+
+    def post(payload, key=secret):
+        return client.post(
+            URL, payload, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {key}"
+        )
+
+    return post
+
+
+PAYLOAD = {
+    "external_id": "form-1",
+    "company_name": "Havenbedrijf Techniek B.V.",
+    "country": "NL",
+    "postcode": "3011 AB",
+    "city": "Rotterdam",
+    "contact_name": "Jan de Vries",
+    "contact_email": "jan@havenbedrijf.example",
+    "interest": "demo",
+    "estimated_value": "45000",
+}
+
+
+def test_a_lead_is_routed_at_once_with_its_reason(world, api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(PAYLOAD)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "new"
+    assert body["owner"]["kind"] == "dealer"
+    assert body["owner"]["name"] in ("Rijnmond Techniek", "Maasstad Machines")
+    assert body["rule"] == "territory"
+    assert "Territory NL Rijnmond (postcode 3011 AB)" in body["reason"]
+    assert body["qualification"]["sales_ready"] is True
+    assert body["deadlines"]["first_update_due_at"] is not None
+    assert body["deadlines"]["recycle_due_at"] is not None
+    lead = Lead.objects.get(pk=body["id"])
+    assert lead.temperature == "hot"
+    assert [e.kind for e in lead.events.order_by("at", "id")] == ["created", "routed"]
+    assert Assignment.objects.filter(lead=lead, ended_at__isnull=True).count() == 1
+    assert LeadGroupObjectPermission.objects.filter(content_object=lead).count() == 2
+
+
+def test_the_owner_is_notified_in_app_and_by_email(world, api, django_capture_on_commit_callbacks):
+    payload = {**PAYLOAD, "postcode": "3011"}
+    with django_capture_on_commit_callbacks(execute=True):
+        body = api(payload).json()
+    if body["owner"]["name"] != "Rijnmond Techniek":
+        with django_capture_on_commit_callbacks(execute=True):
+            body = api(
+                {
+                    **payload,
+                    "external_id": "form-2",
+                    "company_name": "Other B.V.",
+                    "contact_email": "x@other.example",
+                }
+            ).json()
+    assert body["owner"]["name"] == "Rijnmond Techniek"
+    notification = Notification.objects.get(
+        recipient__email="jan@rijnmond.example", lead_id=body["id"]
+    )
+    assert notification.emailed_at is not None
+    email = mail.outbox[-1]
+    assert "New lead" in email.subject
+    assert f"/leads/{body['id']}/" in email.body
+    assert "first update by" in email.body
+
+
+def test_the_same_external_id_returns_the_existing_lead(world, api):
+    first = api(PAYLOAD)
+    again = api(PAYLOAD)
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert Lead.objects.count() == 1
+
+
+def test_a_repeat_contact_within_the_window_is_attached_not_routed_twice(world, api):
+    first = api(PAYLOAD).json()
+    second = api({**PAYLOAD, "external_id": "form-9", "message": "Any news?"})
+    assert second.status_code == 200
+    assert second.json()["id"] == first["id"]
+    assert second.json()["duplicate"] is True
+    assert Lead.objects.count() == 1
+    event = LeadEvent.objects.get(lead_id=first["id"], kind="duplicate")
+    assert event.data["message"] == "Any news?"
+    # the same duplicate posted again is recorded once
+    api({**PAYLOAD, "external_id": "form-9", "message": "Any news?"})
+    assert LeadEvent.objects.filter(lead_id=first["id"], kind="duplicate").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "text"),
+    [
+        ({"country": "XX"}, "country", "Unknown country code XX"),
+        ({"postcode": "301"}, "postcode", "not a valid NL postcode"),
+        ({"country": "DE", "postcode": "1234"}, "postcode", "DE postcode"),
+        ({"vat_number": "NL123"}, "vat_number", "not a valid VAT number"),
+        ({"company_name": ""}, "company_name", ""),
+        ({"contact_email": "", "contact_phone": ""}, "contact_email", "e-mail address or phone"),
+        ({"estimated_value": "-5"}, "estimated_value", ""),
+        ({"sector": "space"}, "sector", ""),
+    ],
+)
+def test_invalid_input_gets_a_400_with_field_errors(world, api, change, field, text):
+    response = api({**PAYLOAD, **change})
+    assert response.status_code == 400
+    errors = response.json()
+    assert field in errors, errors
+    assert text in " ".join(errors[field])
+    assert Lead.objects.count() == 0
+
+
+def test_a_lead_without_postcode_routes_by_country_and_says_so(world, api):
+    dealer = DealerFactory(name="Holland Generalist")
+    territory_with(name="NL whole country", owners=[(dealer, 1)])
+    body = api({**PAYLOAD, "postcode": ""}).json()
+    assert body["owner"]["name"] == "Holland Generalist"
+    assert "postcode" in body["reason"].lower()
+
+
+def test_an_existing_customer_goes_to_its_account_manager(world, api):
+    eva = StaffFactory(
+        role=Role.INTERNAL_SALES, is_account_manager=True, user__name="Eva Visser"
+    ).user
+    account = AccountFactory(legal_name="Havenbedrijf Techniek B.V.", account_manager=eva)
+    InstalledProductFactory(
+        account=account, product="Machine A", installed_on=timezone.localdate().replace(year=2025)
+    )
+    body = api(PAYLOAD).json()
+    assert body["rule"] == "installed_base"
+    assert body["owner"] == {"kind": "user", "id": str(eva.pk), "name": "Eva Visser"}
+    assert "existing customer (Machine A, 2025); account manager: Eva Visser" in body["reason"]
+    assert Lead.objects.get(pk=body["id"]).account == account
+
+
+def test_not_sales_ready_goes_to_nurture(world, api):
+    body = api({**PAYLOAD, "qualification": {"purchase_6m": False, "need": True}}).json()
+    assert body["owner"] == {"kind": "queue", "id": "nurture", "name": "Marketing nurture"}
+    assert body["status"] == "nurture"
+    assert body["qualification"] == {
+        "sales_ready": False,
+        "answers": {"purchase_6m": False, "need": True},
+        "missing": ["purchase_6m"],
+    }
+
+
+def test_without_a_key_or_with_a_wrong_key_nothing_is_created(client, world):
+    assert client.post(URL, PAYLOAD, content_type="application/json").status_code in (401, 403)
+    response = client.post(
+        URL, PAYLOAD, content_type="application/json", HTTP_AUTHORIZATION="Api-Key dp_nope.nope"
+    )
+    assert response.status_code == 401
+    assert Lead.objects.count() == 0
+
+
+def test_a_revoked_key_or_inactive_integration_is_refused(world, api):
+    Integration.objects.update(is_active=False)
+    assert api(PAYLOAD).status_code == 401
+
+
+def test_schema_and_docs_are_served(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/leads/" in schema.content
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_rejected_before_dealer_is_excluded_when_routed_again(world, api):
+    from leads.services.routing import lead_route
+
+    body = api(PAYLOAD).json()
+    lead = Lead.objects.get(pk=body["id"])
+    first_owner = lead.owner_dealer
+    outcome = lead_route(
+        lead=lead,
+        end_reason=Assignment.EndReason.REJECTED,
+        now=timezone.now() + timedelta(minutes=1),
+    )
+    lead.refresh_from_db()
+    assert lead.owner_dealer is not None and lead.owner_dealer != first_owner
+    assert outcome.rule == "territory"
+    notes = [
+        c["note"]["msgid"]
+        for c in lead.routing_candidates
+        if c["owner"]["name"] == first_owner.name
+    ]
+    assert any("rejected or lost" in n for n in notes), lead.routing_candidates
+    # permissions moved with the lead
+    assert not LeadGroupObjectPermission.objects.filter(
+        content_object=lead, group=first_owner.group
+    ).exists()
+    assert (
+        LeadGroupObjectPermission.objects.filter(
+            content_object=lead, group=lead.owner_dealer.group
+        ).count()
+        == 2
+    )
