@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", include("portal.users.urls")),
     path("leads/", include("leads.urls")),
     path("dealer/", include("dealers.urls")),
+    path("manage/", include("portal.manage_urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

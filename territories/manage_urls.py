@@ -1,0 +1,3 @@
+"""Channel-manager and internal-sales pages of the territories app, under /manage/ (namespace "manage")."""
+
+urlpatterns: list = []
