@@ -137,7 +137,98 @@ def accounts_query():
     )
 
 
+def match_companies(
+    all_keys: list[CompanyKeys], *, now, exclude_pks: list | None = None
+) -> list[Match]:
+    """Match many companies at once: three queries whatever their number (accounts with
+    installed base and parents, their active claims, the companies' open leads)."""
+    vats = {k.vat for k in all_keys if k.vat}
+    cocs = {k.coc for k in all_keys if k.coc}
+    domains = {d for k in all_keys for d in k.domains}
+    names = {k.name for k in all_keys if k.name and k.country}
+    condition = Q()
+    if vats:
+        condition |= Q(vat_number__in=vats)
+    if cocs:
+        condition |= Q(coc_number__in=cocs)
+    if domains:
+        condition |= Q(website_domain__in=domains)
+    if names:
+        condition |= Q(normalized_name__in=names)
+    accounts = list(accounts_query().filter(condition)) if condition else []
+    by_vat, by_coc, by_domain, by_name = {}, {}, {}, {}
+    for account in sorted(accounts, key=lambda a: a.pk):
+        if account.vat_number:
+            by_vat.setdefault(account.vat_number, account)
+        if account.coc_number:
+            by_coc.setdefault(account.coc_number, account)
+        if account.website_domain:
+            by_domain.setdefault(account.website_domain, account)
+        by_name.setdefault((account.normalized_name, account.country.code), account)
+    matches = []
+    for keys in all_keys:
+        found, how = None, ""
+        if keys.vat and keys.vat in by_vat:
+            found, how = by_vat[keys.vat], "vat"
+        elif keys.coc and keys.coc in by_coc:
+            found, how = by_coc[keys.coc], "coc"
+        elif any(d in by_domain for d in keys.domains):
+            found, how = next(by_domain[d] for d in keys.domains if d in by_domain), "domain"
+        elif (keys.name, keys.country) in by_name:
+            found, how = by_name[(keys.name, keys.country)], "name"
+        matches.append(Match(account=found, matched_by=how))
+
+    account_ids = {m.account.pk for m in matches if m.account is not None}
+    claims_by_account: dict[int, list[Claim]] = {}
+    if account_ids:
+        for claim in Claim.objects.filter(
+            account_id__in=account_ids, status=Claim.Status.APPROVED, expires_at__gt=now
+        ).select_related("dealer"):
+            claims_by_account.setdefault(claim.account_id, []).append(claim)
+
+    lead_condition = Q()
+    if vats:
+        lead_condition |= Q(vat_number__in=vats)
+    if domains:
+        lead_condition |= Q(website_domain__in=domains) | Q(email_domain__in=domains)
+    if names:
+        lead_condition |= Q(company_normalized__in=names)
+    if account_ids:
+        lead_condition |= Q(account_id__in=account_ids)
+    open_leads = []
+    if lead_condition:
+        query = Lead.objects.filter(
+            lead_condition, status__in=Lead.OPEN_STATUSES, erased_at__isnull=True
+        ).select_related("owner_dealer", "owner_user", "owner_queue")
+        if exclude_pks:
+            query = query.exclude(pk__in=[pk for pk in exclude_pks if pk is not None])
+        open_leads = list(query.order_by("created_at")[: 50 * len(all_keys) + 50])
+    for keys, match in zip(all_keys, matches, strict=True):
+        if match.account is not None:
+            match.claims = claims_by_account.get(match.account.pk, [])
+        match.open_leads = [
+            lead for lead in open_leads if _same_company(lead, keys, match.account)
+        ][:20]
+    return matches
+
+
+def _same_company(lead: Lead, keys: CompanyKeys, account: Account | None) -> bool:
+    return bool(
+        (account is not None and lead.account_id == account.pk)
+        or (keys.vat and lead.vat_number == keys.vat)
+        or (lead.website_domain and lead.website_domain in keys.domains)
+        or (lead.email_domain and lead.email_domain in keys.domains)
+        or (
+            keys.name
+            and keys.country
+            and lead.company_normalized == keys.name
+            and lead.country.code == keys.country
+        )
+    )
+
+
 def find_account(keys: CompanyKeys) -> tuple[Account | None, str]:
+    """The best matching account for one company (see ``match_companies``)."""
     condition = keys.account_filter()
     if condition is None:
         return None, ""
@@ -148,37 +239,5 @@ def find_account(keys: CompanyKeys) -> tuple[Account | None, str]:
     return best, _matched_by(_rank(best, keys))
 
 
-def active_claims(account: Account | None, *, now) -> list[Claim]:
-    if account is None:
-        return []
-    return list(
-        Claim.objects.filter(
-            account=account, status=Claim.Status.APPROVED, expires_at__gt=now
-        ).select_related("dealer")
-    )
-
-
-def open_leads(keys: CompanyKeys, account: Account | None, *, exclude_pk=None) -> list[Lead]:
-    condition = keys.lead_filter()
-    if account is not None:
-        condition = Q(account=account) if condition is None else condition | Q(account=account)
-    if condition is None:
-        return []
-    leads = (
-        Lead.objects.filter(condition, status__in=Lead.OPEN_STATUSES, erased_at__isnull=True)
-        .select_related("owner_dealer", "owner_user", "owner_queue")
-        .order_by("created_at")
-    )
-    if exclude_pk is not None:
-        leads = leads.exclude(pk=exclude_pk)
-    return list(leads[:20])
-
-
 def match_company(keys: CompanyKeys, *, now, exclude_lead=None) -> Match:
-    account, matched_by = find_account(keys)
-    return Match(
-        account=account,
-        matched_by=matched_by,
-        claims=active_claims(account, now=now),
-        open_leads=open_leads(keys, account, exclude_pk=exclude_lead),
-    )
+    return match_companies([keys], now=now, exclude_pks=[exclude_lead])[0]

@@ -2,28 +2,30 @@
 
 ``lead_route`` lets the engine decide (a new lead, a rejection, a recycle, a paused
 dealer); ``lead_assign`` records a person's choice (the channel manager assigns from
-the pool or reassigns). Both end in ``_hand_over``, which in one transaction writes the
-owner, the routing decision, the ownership stint, the event, the object permissions,
-the SLA deadlines, the share counter and the notifications. Nothing else in the code
-changes an owner.
+the pool or reassigns); ``leads_route_new`` routes a batch of new leads (CSV import).
+All of them end in ``_hand_over``, which in one transaction writes the owners, the
+routing decisions, the ownership stints, the events, the object permissions, the SLA
+deadlines, the share counters and the notifications — set-wise, so a batch of 500 costs
+about as many queries as one lead. Nothing else in the code changes an owner.
 
-Weighted shares stay exact under concurrency: the engine decides once without locks,
-then the service locks the chosen scope's counter row (``SELECT … FOR UPDATE``), reads
-the counts again and lets the engine decide again with the fresh counts before it
-increments. Leads for different territories never wait for each other.
+Weighted shares stay exact under concurrency: the engine decides once without locks to
+learn which share scopes the leads use, the service locks those scopes' counter rows
+(``SELECT … FOR UPDATE``, in a fixed order), reads the counts again and lets the engine
+decide again on counts nobody else can change, then writes the new counts. Leads for
+different territories never wait for each other.
 """
 
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from dealers.models import Dealer
-from leads.matching.matcher import CompanyKeys, match_company
+from dealers.models import Dealer, DealerMembership
+from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import (
     Assignment,
     Lead,
@@ -38,7 +40,7 @@ from leads.routing import engine
 from leads.services import deadlines, facts
 from portal.messages import message, parts
 from portal.users.models import Notification, User
-from portal.users.services import notify
+from portal.users.services import notify_many
 
 LOCK_OWNER = "~lock"
 QUALIFICATION_LABELS = {
@@ -49,16 +51,32 @@ QUALIFICATION_LABELS = {
     "purchase_6m": gettext_noop("purchase within 6 months"),
     "talk_2w": gettext_noop("willing to talk within 2 weeks"),
 }
+LEAVING = (Assignment.EndReason.REJECTED, Assignment.EndReason.RECYCLED)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the door did: the decision (or the person's choice) and the deadlines."""
+    """What the door did for one lead: the owner, the rule, the reason, the deadlines."""
 
     owner: engine.OwnerRef
     rule: str
     reason: dict
     deadlines: deadlines.Deadlines
+
+
+@dataclass
+class HandOver:
+    """One lead changing hands: who gets it, why, and how its previous stint ends."""
+
+    lead: Lead
+    owner: engine.OwnerRef
+    rule: str
+    reason: dict
+    candidates: list = field(default_factory=list)
+    end_reason: str = Assignment.EndReason.REASSIGNED
+    event_kind: str = LeadEvent.Kind.ROUTED
+    note: dict | None = None
+    created: dict | None = None
 
 
 # --- deciding ---------------------------------------------------------------------
@@ -87,7 +105,7 @@ def candidate_scopes(context: engine.RoutingContext, lead: Lead) -> list[tuple]:
     return scopes
 
 
-def load_counts(scopes: list[tuple]) -> dict:
+def load_counts(scopes) -> dict:
     by_text = {scope_text(scope): scope for scope in scopes}
     rows = ShareCounter.objects.filter(scope__in=list(by_text)).exclude(owner=LOCK_OWNER)
     return {(by_text[row.scope], _parse_owner(row.owner)): row.count for row in rows}
@@ -97,14 +115,10 @@ def excluded_owners(lead: Lead) -> frozenset:
     """Owners that rejected or lost (recycled) this lead: never routed to them again."""
     if lead.pk is None:
         return frozenset()
-    stints = Assignment.objects.filter(
-        lead=lead,
-        end_reason__in=[Assignment.EndReason.REJECTED, Assignment.EndReason.RECYCLED],
-    ).values_list("owner_dealer_id", "owner_user_id")
-    keys = set()
-    for dealer_id, user_id in stints:
-        keys.add(("dealer", dealer_id) if dealer_id else ("user", user_id))
-    return frozenset(keys)
+    stints = Assignment.objects.filter(lead=lead, end_reason__in=LEAVING).values_list(
+        "owner_dealer_id", "owner_user_id"
+    )
+    return frozenset(("dealer", d) if d else ("user", u) for d, u in stints)
 
 
 def qualification_gaps(answers: dict) -> list[str]:
@@ -128,61 +142,90 @@ def lead_facts(lead: Lead, *, excluded: frozenset) -> engine.LeadFacts:
     )
 
 
-def decide(lead: Lead, *, now: datetime, excluded: frozenset | None = None) -> engine.Decision:
-    """Run the engine for ``lead`` (no writes; also used by the what-if preview)."""
+def decide_many(
+    leads: list[Lead], *, now: datetime, excluded: list[frozenset] | None = None
+) -> list[engine.Decision]:
+    """Run the engine for each lead, in order, with locked and fresh share counts; the
+    new counts are written before returning. Must run inside a transaction."""
     context = facts.routing_context(now=now)
-    keys = CompanyKeys.of_lead(lead)
-    match = match_company(keys, now=now, exclude_lead=lead.pk)
-    if lead.account_id is None and match.account is not None:
-        lead.account = match.account
-    account = lead.account if lead.account_id else None
-    if account is not None and account is not match.account:
-        match.account = account
-    excluded = excluded_owners(lead) if excluded is None else excluded
-    inputs = {
-        "context": context,
-        "account": facts.account_facts(match.account),
-        "claims": facts.claim_facts(match.claims),
-        "open_leads": facts.open_lead_facts(match.open_leads),
-        "now": now,
-        "loads": facts.dealer_loads(now=now) if _has_capacities(context) else None,
-    }
-    the_facts = lead_facts(lead, excluded=excluded)
-    scopes = candidate_scopes(context, lead)
-    decision = engine.route(the_facts, counts=load_counts(scopes), **inputs)
-    if decision.share_scope is None:
-        return decision
-    # Lock the chosen scope and decide again on counts nobody else can change now.
+    matches = match_companies(
+        [CompanyKeys.of_lead(lead) for lead in leads], now=now, exclude_pks=[x.pk for x in leads]
+    )
+    excluded = excluded or [excluded_owners(lead) for lead in leads]
+    loads = facts.dealer_loads(now=now) if _has_capacities(context) else None
+    inputs = []
+    for lead, match, gone in zip(leads, matches, excluded, strict=True):
+        if lead.account_id is None and match.account is not None:
+            lead.account = match.account
+        inputs.append(
+            (
+                lead_facts(lead, excluded=gone),
+                {
+                    "account": facts.account_facts(match.account),
+                    "claims": facts.claim_facts(match.claims),
+                    "open_leads": facts.open_lead_facts(match.open_leads),
+                },
+            )
+        )
+    scopes = {scope for lead in leads for scope in candidate_scopes(context, lead)}
+    locked: set = set()
     for _attempt in range(3):
-        scope = decision.share_scope
-        _lock_scope(scope)
-        decision = engine.route(the_facts, counts=load_counts(scopes), **inputs)
-        if decision.share_scope in (None, scope):
-            return decision
-    return decision
+        counts = Counter(load_counts(scopes))
+        start = dict(counts)
+        decisions = []
+        for the_facts, known in inputs:
+            decision = engine.route(
+                the_facts, context=context, counts=counts, now=now, loads=loads, **known
+            )
+            if decision.share_key is not None:
+                counts[decision.share_key] += 1
+            if loads is not None and decision.owner.kind == "dealer":
+                loads[decision.owner.id] = loads.get(decision.owner.id, 0) + 1
+            decisions.append(decision)
+        used = {d.share_scope for d in decisions if d.share_scope is not None}
+        if used <= locked:
+            _save_counts(counts, start)
+            return decisions
+        _lock_scopes(used | locked)
+        locked |= used
+    _save_counts(counts, start)
+    return decisions
 
 
 def _has_capacities(context: engine.RoutingContext) -> bool:
     return any(d.weekly_capacity is not None for d in context.dealers.values())
 
 
-def _lock_scope(scope) -> None:
-    text = scope_text(scope)
-    ShareCounter.objects.get_or_create(scope=text, owner=LOCK_OWNER)
-    ShareCounter.objects.select_for_update().filter(scope=text, owner=LOCK_OWNER).first()
+def _lock_scopes(scopes) -> None:
+    """Lock the counter rows of ``scopes`` (created on first use) in a fixed order."""
+    texts = sorted(scope_text(scope) for scope in scopes)
+    ShareCounter.objects.bulk_create(
+        [ShareCounter(scope=text, owner=LOCK_OWNER) for text in texts], ignore_conflicts=True
+    )
+    list(
+        ShareCounter.objects.select_for_update()
+        .filter(scope__in=texts, owner=LOCK_OWNER)
+        .order_by("scope")
+        .values_list("pk", flat=True)
+    )
 
 
-def _count(decision: engine.Decision) -> None:
-    key = decision.share_key
-    if key is None:
-        return
-    scope, owner = scope_text(key[0]), owner_text(key[1])
-    updated = ShareCounter.objects.filter(scope=scope, owner=owner).update(count=F("count") + 1)
-    if not updated:
-        ShareCounter.objects.create(scope=scope, owner=owner, count=1)
+def _save_counts(counts: Counter, start: dict) -> None:
+    changed = [
+        ShareCounter(scope=scope_text(scope), owner=owner_text(owner), count=n)
+        for (scope, owner), n in counts.items()
+        if n != start.get((scope, owner))
+    ]
+    if changed:
+        ShareCounter.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["scope", "owner"],
+            update_fields=["count"],
+        )
 
 
-# --- the door ---------------------------------------------------------------------
+# --- the doors --------------------------------------------------------------------
 
 
 def lead_route(
@@ -197,39 +240,64 @@ def lead_route(
 ) -> Outcome:
     """Let the engine choose the owner of ``lead`` and hand it over.
 
-    ``created`` (for a new lead): the reason and data of its "created" event.
-
-    For a new lead (not saved yet) this creates it. For an existing one it ends the
-    current stint with ``end_reason`` (rejected, recycled, reassigned); owners that
-    rejected or lost the lead are excluded."""
+    A new lead (not saved yet) is created, with a "created" event from ``created``. An
+    existing one ends its current stint with ``end_reason``; owners that rejected or
+    lost the lead, including the one giving it up now, are excluded."""
     now = now or timezone.now()
     with transaction.atomic():
-        excluded = None
+        excluded = frozenset()
         if lead.pk is not None:
-            lead = Lead.objects.select_for_update().get(pk=lead.pk)
+            lead = Lead.objects.select_for_update(of=("self",)).select_related(*OWNERS).get(pk=lead.pk)
             excluded = excluded_owners(lead)
-            if end_reason in (Assignment.EndReason.REJECTED, Assignment.EndReason.RECYCLED):
-                # The owner giving it up now is excluded too (its stint ends below).
-                if lead.owner_dealer_id:
-                    excluded |= {("dealer", lead.owner_dealer_id)}
-                elif lead.owner_user_id:
-                    excluded |= {("user", lead.owner_user_id)}
-        decision = decide(lead, now=now, excluded=excluded)
-        outcome = _hand_over(
-            lead,
-            owner=decision.owner,
-            rule=decision.rule,
-            reason=_message_json(decision.reason),
-            candidates=[_candidate_json(c) for c in decision.candidates],
+            if end_reason in LEAVING and lead.owner_kind in ("dealer", "user"):
+                excluded |= {(lead.owner_kind, lead.owner_id)}
+        (decision,) = decide_many([lead], now=now, excluded=[excluded])
+        (outcome,) = _hand_over(
+            [
+                HandOver(
+                    lead=lead,
+                    owner=decision.owner,
+                    rule=decision.rule,
+                    reason=_message_json(decision.reason),
+                    candidates=[_candidate_json(c) for c in decision.candidates],
+                    end_reason=end_reason,
+                    event_kind=event_kind,
+                    note=note,
+                    created=created,
+                )
+            ],
             actor=actor,
             now=now,
-            end_reason=end_reason,
-            event_kind=event_kind,
-            note=note,
-            created=created,
         )
-        _count(decision)
     return outcome
+
+
+def leads_route_new(
+    *,
+    leads: list[Lead],
+    created: list[dict],
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Create and route many new leads in one transaction (the CSV import's door)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        decisions = decide_many(leads, now=now, excluded=[frozenset()] * len(leads))
+        return _hand_over(
+            [
+                HandOver(
+                    lead=lead,
+                    owner=decision.owner,
+                    rule=decision.rule,
+                    reason=_message_json(decision.reason),
+                    candidates=[_candidate_json(c) for c in decision.candidates],
+                    created=made,
+                )
+                for lead, decision, made in zip(leads, decisions, created, strict=True)
+            ],
+            actor=actor,
+            now=now,
+        )
 
 
 def lead_assign(
@@ -242,23 +310,30 @@ def lead_assign(
 ) -> Outcome:
     """A person gives ``lead`` to ``owner`` (a dealer, an internal user or a queue)."""
     now = now or timezone.now()
-    ref = _ref_for(owner)
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
-        return _hand_over(
-            lead,
-            owner=ref,
-            rule="manual",
-            reason=message(
-                gettext_noop("Assigned by %(actor)s: %(reason)s"), actor=actor.name, reason=reason
-            ),
-            candidates=[],
+        lead = Lead.objects.select_for_update(of=("self",)).select_related(*OWNERS).get(pk=lead.pk)
+        (outcome,) = _hand_over(
+            [
+                HandOver(
+                    lead=lead,
+                    owner=_ref_for(owner),
+                    rule="manual",
+                    reason=message(
+                        gettext_noop("Assigned by %(actor)s: %(reason)s"),
+                        actor=actor.name,
+                        reason=reason,
+                    ),
+                    event_kind=LeadEvent.Kind.REASSIGNED,
+                    note={"text": reason},
+                )
+            ],
             actor=actor,
             now=now,
-            end_reason=Assignment.EndReason.REASSIGNED,
-            event_kind=LeadEvent.Kind.REASSIGNED,
-            note={"text": reason},
         )
+    return outcome
+
+
+OWNERS = ("owner_dealer", "owner_user", "owner_queue")
 
 
 def _ref_for(owner) -> engine.OwnerRef:
@@ -292,7 +367,7 @@ def owner_snapshot(lead: Lead) -> dict | None:
     return None
 
 
-def _permissions() -> tuple[int, int]:
+def _permission_ids() -> tuple[int, int]:
     perms = dict(
         Permission.objects.filter(
             content_type__app_label="leads", codename__in=["view_lead", "act_on_lead"]
@@ -301,179 +376,253 @@ def _permissions() -> tuple[int, int]:
     return perms["view_lead"], perms["act_on_lead"]
 
 
-def _hand_over(
-    lead: Lead,
-    *,
-    owner: engine.OwnerRef,
-    rule: str,
-    reason: dict,
-    candidates: list,
-    actor: User | None,
-    now: datetime,
-    end_reason: str,
-    event_kind: str,
-    note: dict | None,
-    created: dict | None = None,
-) -> Outcome:
-    """Write everything that changes with the owner. Runs inside the caller's transaction."""
-    is_new = lead.pk is None
-    previous = None if is_new else owner_snapshot(lead)
-    previous_dealer_id = None if is_new else lead.owner_dealer_id
-    if not is_new:
-        Assignment.objects.filter(lead=lead, ended_at__isnull=True).update(
-            ended_at=now, end_reason=end_reason
-        )
-        LeadGroupObjectPermission.objects.filter(content_object=lead).delete()
-        LeadUserObjectPermission.objects.filter(content_object=lead).delete()
+UPDATED_FIELDS = [
+    "owner_dealer",
+    "owner_user",
+    "owner_queue",
+    "dealer_assignee",
+    "routing_rule",
+    "routing_reason",
+    "routing_candidates",
+    "assigned_at",
+    "status",
+    "status_changed_at",
+    "account",
+    "first_update_due_at",
+    "reminder_due_at",
+    "escalation_due_at",
+    "recycle_due_at",
+    "updated_at",
+]
 
+
+def _hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> list[Outcome]:
+    """Write everything that changes with the owners. Runs inside the caller's transaction."""
     terms = deadlines.SlaTerms.from_policy(Policy.current())
-    clocks = deadlines.stint_deadlines(
-        owner_kind=owner.kind,
-        temperature=lead.temperature,
-        country=lead.country,
-        start=now,
-        terms=terms,
-    )
-    lead.owner_dealer_id = owner.id if owner.kind == "dealer" else None
-    lead.owner_user_id = owner.id if owner.kind == "user" else None
-    lead.owner_queue_id = owner.id if owner.kind == "queue" else None
-    lead.dealer_assignee = None
-    lead.routing_rule = rule
-    lead.routing_reason = reason
-    lead.routing_candidates = candidates
-    lead.assigned_at = now
-    for field, value in clocks.as_fields().items():
-        setattr(lead, field, value)
-    if owner.kind == "queue" and owner.id == Queue.NURTURE:
-        lead.status = Lead.Status.NURTURE
-    elif (
-        is_new
-        or lead.status in Lead.OPEN_STATUSES
-        or lead.status
-        in (
+    new = [item for item in items if item.lead.pk is None]
+    old = [item for item in items if item.lead.pk is not None]
+    previous = {
+        item.lead.pk: (owner_snapshot(item.lead), item.lead.owner_dealer_id) for item in old
+    }
+
+    if old:
+        by_reason = defaultdict(list)
+        for item in old:
+            by_reason[item.end_reason].append(item.lead.pk)
+        for end_reason, pks in by_reason.items():
+            Assignment.objects.filter(lead_id__in=pks, ended_at__isnull=True).update(
+                ended_at=now, end_reason=end_reason
+            )
+        pks = [item.lead.pk for item in old]
+        LeadGroupObjectPermission.objects.filter(content_object_id__in=pks).delete()
+        LeadUserObjectPermission.objects.filter(content_object_id__in=pks).delete()
+
+    outcomes = []
+    for item in items:
+        lead, owner = item.lead, item.owner
+        clocks = deadlines.stint_deadlines(
+            owner_kind=owner.kind,
+            temperature=lead.temperature,
+            country=lead.country,
+            start=now,
+            terms=terms,
+        )
+        lead.owner_dealer_id = owner.id if owner.kind == "dealer" else None
+        lead.owner_user_id = owner.id if owner.kind == "user" else None
+        lead.owner_queue_id = owner.id if owner.kind == "queue" else None
+        lead.dealer_assignee = None
+        lead.routing_rule = item.rule
+        lead.routing_reason = item.reason
+        lead.routing_candidates = item.candidates
+        lead.assigned_at = now
+        lead.updated_at = now
+        for name, value in clocks.as_fields().items():
+            setattr(lead, name, value)
+        if owner.kind == "queue" and owner.id == Queue.NURTURE:
+            lead.status = Lead.Status.NURTURE
+        elif lead.pk is None or lead.status in (
+            *Lead.OPEN_STATUSES,
             Lead.Status.REJECTED,
             Lead.Status.RECYCLED,
             Lead.Status.NURTURE,
-        )
-    ):
-        lead.status = Lead.Status.NEW
-    lead.status_changed_at = now
-    lead.save()
-    if is_new:
-        LeadEvent.objects.create(
-            lead=lead,
+        ):
+            lead.status = Lead.Status.NEW
+        lead.status_changed_at = now
+        outcomes.append(Outcome(owner=owner, rule=item.rule, reason=item.reason, deadlines=clocks))
+
+    if new:
+        for item in new:
+            item.lead.fill_lookup_columns()
+        Lead.objects.bulk_create([item.lead for item in new], batch_size=1000)
+    if len(old) == 1:
+        old[0].lead.save(update_fields=UPDATED_FIELDS)
+    elif old:
+        Lead.objects.bulk_update([item.lead for item in old], UPDATED_FIELDS, batch_size=500)
+
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                lead=item.lead,
+                owner_dealer_id=item.lead.owner_dealer_id,
+                owner_user_id=item.lead.owner_user_id,
+                owner_queue_id=item.lead.owner_queue_id,
+                rule=item.rule,
+                started_at=now,
+                sla_due_at=outcome.deadlines.first_update_due_at,
+                estimated_value=item.lead.estimated_value,
+                **(
+                    {"ended_at": now, "end_reason": Assignment.EndReason.NURTURE}
+                    if item.lead.status == Lead.Status.NURTURE
+                    else {}
+                ),
+            )
+            for item, outcome in zip(items, outcomes, strict=True)
+        ],
+        batch_size=1000,
+    )
+    _grant(items)
+
+    events = [
+        LeadEvent(
+            lead=item.lead,
             kind=LeadEvent.Kind.CREATED,
             actor=actor,
             at=now,
-            reason=(created or {}).get("reason", {}),
-            data=(created or {}).get("data", {}),
+            reason=(item.created or {}).get("reason", {}),
+            data=(item.created or {}).get("data", {}),
         )
+        for item in new
+    ]
+    events += [
+        LeadEvent(
+            lead=item.lead,
+            kind=item.event_kind,
+            actor=actor,
+            at=now,
+            from_owner=previous.get(item.lead.pk, (None, None))[0],
+            to_owner={"kind": item.owner.kind, "id": item.owner.id, "name": item.owner.name},
+            reason=item.reason,
+            data={"rule": item.rule, **({"note": item.note} if item.note else {})},
+        )
+        for item in items
+    ]
+    LeadEvent.objects.bulk_create(events, batch_size=2000)
+    _notify(items, outcomes, previous)
+    return outcomes
 
-    stint_end = (
-        {"ended_at": now, "end_reason": Assignment.EndReason.NURTURE}
-        if lead.status == Lead.Status.NURTURE
+
+def _grant(items: list[HandOver]) -> None:
+    """Object permissions for the new owners: the dealer's group or the user."""
+    view, act = _permission_ids()
+    dealer_ids = {item.owner.id for item in items if item.owner.kind == "dealer"}
+    groups = (
+        dict(Dealer.objects.filter(pk__in=dealer_ids).values_list("pk", "group_id"))
+        if dealer_ids
         else {}
     )
-    Assignment.objects.create(
-        lead=lead,
-        owner_dealer_id=lead.owner_dealer_id,
-        owner_user_id=lead.owner_user_id,
-        owner_queue_id=lead.owner_queue_id,
-        rule=rule,
-        started_at=now,
-        sla_due_at=clocks.first_update_due_at,
-        estimated_value=lead.estimated_value,
-        **stint_end,
-    )
-    view, act = _permissions()
-    if owner.kind == "dealer":
-        group_id = Dealer.objects.values_list("group_id", flat=True).get(pk=owner.id)
-        LeadGroupObjectPermission.objects.bulk_create(
-            [
-                LeadGroupObjectPermission(group_id=group_id, permission_id=p, content_object=lead)
+    group_rows, user_rows = [], []
+    for item in items:
+        if item.owner.kind == "dealer":
+            group_rows += [
+                LeadGroupObjectPermission(
+                    group_id=groups[item.owner.id], permission_id=p, content_object=item.lead
+                )
                 for p in (view, act)
             ]
-        )
-    elif owner.kind == "user":
-        LeadUserObjectPermission.objects.bulk_create(
-            [
-                LeadUserObjectPermission(user_id=owner.id, permission_id=p, content_object=lead)
+        elif item.owner.kind == "user":
+            user_rows += [
+                LeadUserObjectPermission(
+                    user_id=item.owner.id, permission_id=p, content_object=item.lead
+                )
                 for p in (view, act)
             ]
-        )
-    to_owner = {"kind": owner.kind, "id": owner.id, "name": owner.name}
-    LeadEvent.objects.create(
-        lead=lead,
-        kind=event_kind,
-        actor=actor,
-        at=now,
-        from_owner=previous,
-        to_owner=to_owner,
-        reason=reason,
-        data={"rule": rule, **({"note": note} if note else {})},
-    )
-    _notify_new_owner(lead, owner, reason, clocks)
-    if (
-        previous_dealer_id
-        and previous_dealer_id != lead.owner_dealer_id
-        and end_reason
-        in (
-            Assignment.EndReason.RECYCLED,
-            Assignment.EndReason.REASSIGNED,
-        )
-    ):
-        _notify_previous_dealer(lead, previous_dealer_id, end_reason, note)
-    return Outcome(owner=owner, rule=rule, reason=reason, deadlines=clocks)
+    LeadGroupObjectPermission.objects.bulk_create(group_rows, batch_size=2000)
+    LeadUserObjectPermission.objects.bulk_create(user_rows, batch_size=2000)
 
 
-def _notify_new_owner(lead: Lead, owner, reason: dict, clocks: deadlines.Deadlines) -> None:
-    if owner.kind == "queue" and owner.id == Queue.NURTURE:
-        return  # marketing works the nurture queue in bulk, not lead by lead
-    if owner.kind == "queue":
-        queue = Queue.objects.select_related("responsible").get(pk=owner.id)
-        recipients = [queue.responsible] if queue.responsible else []
-    elif owner.kind == "dealer":
-        recipients = list(User.objects.filter(dealermembership__dealer_id=owner.id, is_active=True))
-    else:
-        recipients = list(User.objects.filter(pk=owner.id, is_active=True))
-    if not recipients:
-        return
-    if clocks.first_update_due_at is not None:
-        due = timezone.localtime(clocks.first_update_due_at).strftime("%Y-%m-%d %H:%M")
-        action = message(
-            gettext_noop("Accept or reject it and give a first update by %(due)s."), due=due
-        )
-    else:
-        action = message(gettext_noop("Assign it to an owner."))
-    notify(
-        recipients=recipients,
-        kind=Notification.Kind.ASSIGNED,
-        subject=message(
-            gettext_noop("New lead: %(company)s (%(city)s)"),
-            company=lead.company_name,
-            city=lead.city or lead.postcode or lead.country.code,
-        ),
-        body=parts(reason, action),
-        url=lead.get_absolute_url(),
-        lead=lead,
-    )
+def _recipients(items: list[HandOver], previous: dict) -> dict:
+    """People who act for each owner involved: dealer members, users, queue owners."""
+    dealer_ids = {i.owner.id for i in items if i.owner.kind == "dealer"}
+    dealer_ids |= {dealer_id for _snapshot, dealer_id in previous.values() if dealer_id}
+    people: dict = defaultdict(list)
+    if dealer_ids:
+        for membership in DealerMembership.objects.filter(
+            dealer_id__in=dealer_ids, user__is_active=True
+        ).select_related("user"):
+            people[("dealer", membership.dealer_id)].append(membership.user)
+    user_ids = {i.owner.id for i in items if i.owner.kind == "user"}
+    if user_ids:
+        for user in User.objects.filter(pk__in=user_ids, is_active=True):
+            people[("user", user.pk)].append(user)
+    queue_ids = {
+        i.owner.id for i in items if i.owner.kind == "queue" and i.owner.id != Queue.NURTURE
+    }
+    if queue_ids:
+        for queue in Queue.objects.filter(pk__in=queue_ids).select_related("responsible"):
+            if queue.responsible and queue.responsible.is_active:
+                people[("queue", queue.pk)].append(queue.responsible)
+    return people
 
 
-def _notify_previous_dealer(lead: Lead, dealer_id: int, end_reason: str, note) -> None:
-    recipients = list(User.objects.filter(dealermembership__dealer_id=dealer_id, is_active=True))
-    if end_reason == Assignment.EndReason.RECYCLED:
-        body = message(
-            gettext_noop(
-                "There was no update within the agreed time, so the lead went to another owner."
+def _notify(items: list[HandOver], outcomes: list[Outcome], previous: dict) -> None:
+    """Tell each new owner what arrived, why, and what is expected by when; tell a dealer
+    that lost a lead to the timer or a reassignment why. Marketing works the nurture
+    queue in bulk, not lead by lead."""
+    people = _recipients(items, previous)
+    batch = []
+    for item, outcome in zip(items, outcomes, strict=True):
+        lead, owner = item.lead, item.owner
+        recipients = people.get((owner.kind, owner.id), [])
+        if recipients:
+            if outcome.deadlines.first_update_due_at is not None:
+                due = timezone.localtime(outcome.deadlines.first_update_due_at).strftime(
+                    "%Y-%m-%d %H:%M"
+                )
+                action = message(
+                    gettext_noop("Accept or reject it and give a first update by %(due)s."), due=due
+                )
+            else:
+                action = message(gettext_noop("Assign it to an owner."))
+            batch.append(
+                {
+                    "recipients": recipients,
+                    "kind": Notification.Kind.ASSIGNED,
+                    "subject": message(
+                        gettext_noop("New lead: %(company)s (%(city)s)"),
+                        company=lead.company_name,
+                        city=lead.city or lead.postcode or lead.country.code,
+                    ),
+                    "body": parts(item.reason, action),
+                    "url": lead.get_absolute_url(),
+                    "lead": lead,
+                }
             )
-        )
-    else:
-        body = note or message(gettext_noop("The channel manager reassigned the lead."))
-    notify(
-        recipients=recipients,
-        kind=Notification.Kind.RECYCLED,
-        subject=message(gettext_noop("Lead taken back: %(company)s"), company=lead.company_name),
-        body=body,
-        url="",
-        lead=None,
-    )
+        _snapshot, dealer_id = previous.get(lead.pk, (None, None))
+        if (
+            dealer_id
+            and dealer_id != lead.owner_dealer_id
+            and item.end_reason != Assignment.EndReason.REJECTED
+        ):
+            if item.end_reason == Assignment.EndReason.RECYCLED:
+                body = message(
+                    gettext_noop(
+                        "There was no update within the agreed time, so the lead went to another owner."
+                    )
+                )
+            else:
+                body = item.note or message(
+                    gettext_noop("The channel manager reassigned the lead.")
+                )
+            batch.append(
+                {
+                    "recipients": people.get(("dealer", dealer_id), []),
+                    "kind": Notification.Kind.RECYCLED,
+                    "subject": message(
+                        gettext_noop("Lead taken back: %(company)s"), company=lead.company_name
+                    ),
+                    "body": body,
+                    "url": "",
+                    "lead": None,
+                }
+            )
+    notify_many(batch)

@@ -93,23 +93,46 @@ def notify(
 
     ``subject`` and ``body`` are messages (``portal.messages.message``), rendered in
     each recipient's language when shown or sent."""
+    return notify_many(
+        [
+            {
+                "recipients": recipients,
+                "kind": kind,
+                "subject": subject,
+                "body": body,
+                "url": url,
+                "lead": lead,
+                "send_email": send_email,
+            }
+        ]
+    )
+
+
+def notify_many(items: list[dict]) -> list[Notification]:
+    """``notify`` for many messages at once: one insert, one queued delivery."""
     now = timezone.now()
-    rows = [
-        Notification(
-            recipient=user,
-            kind=kind,
-            subject=subject,
-            body=body or {},
-            url=url,
-            lead=lead,
-            created_at=now,
-            send_email=send_email and user.email_frequency == User.EmailFrequency.IMMEDIATE,
-        )
-        for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values()
-    ]
-    created = Notification.objects.bulk_create(rows)
-    if any(n.send_email for n in created):
-        ids = [n.pk for n in created if n.send_email and n.pk is not None]
+    rows = []
+    for item in items:
+        unique = {u.pk: u for u in item["recipients"] if u is not None and u.is_active}
+        for user in unique.values():
+            rows.append(
+                Notification(
+                    recipient=user,
+                    kind=item["kind"],
+                    subject=item["subject"],
+                    body=item.get("body") or {},
+                    url=item.get("url", ""),
+                    lead=item.get("lead"),
+                    created_at=now,
+                    send_email=item.get("send_email", True)
+                    and user.email_frequency == User.EmailFrequency.IMMEDIATE,
+                )
+            )
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows, batch_size=2000)
+    ids = [n.pk for n in created if n.send_email and n.pk is not None]
+    if ids:
         transaction.on_commit(lambda: _queue_delivery(ids))
     return created
 
