@@ -7,6 +7,6 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads and accounts")
 
     def ready(self):
-        from leads import signals
+        from leads import imports_tasks, signals  # noqa: F401 - registers the import tasks
 
         signals.connect()

@@ -24,7 +24,7 @@ NAVIGATION = [
     ("manage:allocation", _("Allocation"), "sliders", [Role.CHANNEL_MANAGER]),
     ("manage:territories", _("Territories"), "map", [Role.CHANNEL_MANAGER]),
     ("manage:claims", _("Claim review"), "shield-exclamation", [Role.CHANNEL_MANAGER]),
-    ("leads:import", _("Import"), "upload", [Role.CHANNEL_MANAGER]),
+    ("manage:import", _("Import"), "upload", [Role.CHANNEL_MANAGER]),
     (
         "leads:mine",
         _("My leads"),

@@ -1,12 +1,14 @@
 """The staff side of the portal under /manage/: each app contributes its pages."""
 
 from dealers import manage_urls as dealers_pages
+from leads import imports_urls
 from leads import manage_urls as leads_pages
 from territories import manage_urls as territories_pages
 
 app_name = "manage"
 urlpatterns = [
     *leads_pages.urlpatterns,
+    *imports_urls.urlpatterns,
     *dealers_pages.urlpatterns,
     *territories_pages.urlpatterns,
 ]

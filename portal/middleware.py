@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/favicon")
+ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/favicon", "/inbound/")
 SESSION_FLAG = "staff_mfa_ok"
 
 

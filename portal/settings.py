@@ -150,6 +150,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.users.tasks.deliver_pending_notifications",
         "schedule": timedelta(minutes=1),
     },
+    "pending-imports": {
+        "task": "leads.imports_tasks.run_pending_imports",
+        "schedule": timedelta(seconds=10),
+    },
     "daily-digest": {
         "task": "portal.users.tasks.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),

@@ -4,12 +4,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from leads import inbound
 from portal import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
+    path("inbound/", inbound.inquiry, name="inbound"),
+    path("inbound/thanks/", inbound.thanks, name="inbound-thanks"),
     path("me/", include("portal.users.urls")),
     path("leads/", include("leads.urls")),
     path("dealer/", include("dealers.urls")),

@@ -1,0 +1,377 @@
+"""CSV import of leads: streamed, validated per row, routed in batches, idempotent.
+
+Every row is checked by the same rules as the API (``clean_lead_fields``); a bad row is
+reported with its line number and reason while the good rows are kept. Good rows go
+through the one door in batches (``routing.leads_route_new``), each batch in its own
+transaction, so a crash never half-writes a batch and progress is visible. A row without
+an ``external_id`` column gets one from its content, so importing the same file twice
+adds nothing. Memory stays flat: the file is read row by row.
+"""
+
+import codecs
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from leads.models import ImportJob, Lead, LeadEvent, Policy
+from leads.services import routing
+from leads.services.intake import LEAD_FIELDS, clean_lead_fields, qualify
+from portal.messages import message
+
+BATCH = 500
+MAX_REPORTED_ERRORS = 1000
+# Column names we understand, in English, Dutch and German, mapped to our fields.
+ALIASES = {
+    "company": "company_name",
+    "company_name": "company_name",
+    "bedrijf": "company_name",
+    "bedrijfsnaam": "company_name",
+    "firma": "company_name",
+    "unternehmen": "company_name",
+    "name": "contact_name",
+    "contact": "contact_name",
+    "contact_name": "contact_name",
+    "naam": "contact_name",
+    "ansprechpartner": "contact_name",
+    "email": "contact_email",
+    "e-mail": "contact_email",
+    "contact_email": "contact_email",
+    "phone": "contact_phone",
+    "telefoon": "contact_phone",
+    "telefon": "contact_phone",
+    "contact_phone": "contact_phone",
+    "job_title": "contact_role",
+    "functie": "contact_role",
+    "position": "contact_role",
+    "contact_role": "contact_role",
+    "website": "website",
+    "vat": "vat_number",
+    "vat_number": "vat_number",
+    "btw": "vat_number",
+    "ust_id": "vat_number",
+    "coc": "coc_number",
+    "kvk": "coc_number",
+    "coc_number": "coc_number",
+    "country": "country",
+    "land": "country",
+    "postcode": "postcode",
+    "zip": "postcode",
+    "postal_code": "postcode",
+    "plz": "postcode",
+    "city": "city",
+    "plaats": "city",
+    "stadt": "city",
+    "ort": "city",
+    "sector": "sector",
+    "branche": "sector",
+    "industry": "sector",
+    "value": "estimated_value",
+    "estimated_value": "estimated_value",
+    "temperature": "temperature",
+    "interest": "interest",
+    "message": "message",
+    "language": "language",
+    "external_id": "external_id",
+    "id": "external_id",
+}
+QUALIFICATION_COLUMNS = set(routing.QUALIFICATION_LABELS)
+TRUE = {"1", "yes", "y", "true", "ja", "j", "x"}
+FALSE = {"0", "no", "n", "false", "nee", "nein"}
+
+
+@dataclass
+class ImportReport:
+    total_rows: int = 0
+    created: int = 0
+    existing: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+    error_rows: int = 0
+
+    def add_error(self, line: int, errors: dict) -> None:
+        self.error_rows += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"line": line, "errors": errors})
+
+
+def read_rows(stream) -> Iterator[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV byte stream; ``,`` or ``;`` separated,
+    UTF-8 with or without BOM. Raises ``ValidationError`` when there is no usable header."""
+    text = codecs.getreader("utf-8-sig")(stream, errors="replace")
+    first = text.readline()
+    if not first.strip():
+        raise ValidationError(_("The file is empty."))
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    header = next(csv.reader([first], delimiter=delimiter))
+    columns = [ALIASES.get(h.strip().lower().replace(" ", "_"), h.strip().lower()) for h in header]
+    if "company_name" not in columns or "country" not in columns:
+        raise ValidationError(
+            _(
+                "The first line must name the columns; at least company and country are needed. Found: %(found)s"
+            )
+            % {"found": ", ".join(header)}
+        )
+    reader = csv.reader(text, delimiter=delimiter)
+    for offset, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        yield offset, dict(zip(columns, (v.strip() for v in values), strict=False))
+
+
+def row_to_data(row: dict) -> dict:
+    data = {k: v for k, v in row.items() if k in LEAD_FIELDS or k == "interest"}
+    answers = {}
+    for key in QUALIFICATION_COLUMNS & row.keys():
+        value = row[key].lower()
+        if value in TRUE:
+            answers[key] = True
+        elif value in FALSE:
+            answers[key] = False
+    if answers:
+        data["qualification"] = answers
+    return data
+
+
+def content_id(row: dict) -> str:
+    """A stable id for a row without an external id: the same row gets the same id."""
+    canonical = "\x1f".join(f"{k}={row[k].strip().lower()}" for k in sorted(row) if row[k])
+    return "csv-" + hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()[:24]
+
+
+def import_leads(
+    *, stream, actor=None, job: ImportJob | None = None, batch_size: int = BATCH
+) -> ImportReport:
+    """Import a CSV byte stream; returns the report (and keeps ``job`` up to date)."""
+    report = ImportReport()
+    pending: list[tuple[int, dict]] = []
+    for line, row in read_rows(stream):
+        report.total_rows += 1
+        try:
+            data = clean_lead_fields(row_to_data(row))
+        except ValidationError as error:
+            report.add_error(line, error.message_dict)
+            continue
+        data["external_id"] = data.get("external_id") or content_id(row)
+        pending.append((line, data))
+        if len(pending) >= batch_size:
+            pending = _import_batch(pending, report=report, actor=actor)
+            _progress(job, report)
+    while pending:
+        pending = _import_batch(pending, report=report, actor=actor)
+        _progress(job, report)
+    return report
+
+
+def _progress(job: ImportJob | None, report: ImportReport) -> None:
+    if job is None:
+        return
+    job.processed_rows = report.created + report.existing + report.duplicates + report.error_rows
+    job.created_leads = report.created
+    job.existing_leads = report.existing
+    job.duplicate_leads = report.duplicates
+    job.error_rows = report.error_rows
+    job.errors = report.errors
+    job.save(
+        update_fields=[
+            "processed_rows",
+            "created_leads",
+            "existing_leads",
+            "duplicate_leads",
+            "error_rows",
+            "errors",
+        ]
+    )
+
+
+def _import_batch(
+    rows: list[tuple[int, dict]], *, report: ImportReport, actor
+) -> list[tuple[int, dict]]:
+    """Route one batch; returns rows that must wait for the next batch (a second row of
+    the same contact or company in one batch is attached to the first once it exists)."""
+    now = timezone.now()
+    ids = [data["external_id"] for _line, data in rows]
+    known = set(
+        Lead.objects.filter(source=Lead.Source.CSV, external_id__in=ids).values_list(
+            "external_id", flat=True
+        )
+    )
+    batch, later, seen = [], [], set()
+    for line, data in rows:
+        if data["external_id"] in known:
+            report.existing += 1
+            continue
+        lead = _lead(data, now=now)
+        keys = {("email", lead.contact_email), ("company", lead.company_normalized, lead.country)}
+        keys.discard(("email", ""))
+        if keys & seen:
+            later.append((line, data))
+            continue
+        seen |= keys
+        batch.append((line, lead))
+    if not batch:
+        return later
+    originals = _open_duplicates([lead for _line, lead in batch], now=now)
+    new, attach = [], []
+    for line, lead in batch:
+        original = originals.get(lead.contact_email) or originals.get(
+            (lead.company_normalized, lead.country.code)
+        )
+        (attach if original else new).append((line, lead, original))
+    if new:
+        routing.leads_route_new(
+            leads=[lead for _line, lead, _o in new],
+            created=[
+                {
+                    "reason": message(
+                        gettext_noop("Received from %(source)s"), source=str(Lead.Source.CSV.label)
+                    ),
+                    "data": {
+                        "source": Lead.Source.CSV,
+                        "external_id": lead.external_id,
+                        "line": line,
+                    },
+                }
+                for line, lead, _o in new
+            ],
+            actor=actor,
+            now=now,
+        )
+        report.created += len(new)
+    if attach:
+        LeadEvent.objects.bulk_create(
+            [
+                LeadEvent(
+                    lead=original,
+                    kind=LeadEvent.Kind.DUPLICATE,
+                    at=now,
+                    reason=message(
+                        gettext_noop("%(who)s got in touch again via %(source)s"),
+                        who=lead.contact_name or lead.contact_email or lead.company_name,
+                        source=str(Lead.Source.CSV.label),
+                    ),
+                    data={"source": Lead.Source.CSV, "external_id": lead.external_id, "line": line},
+                )
+                for line, lead, original in attach
+            ]
+        )
+        report.duplicates += len(attach)
+    return later
+
+
+def _lead(data: dict, *, now) -> Lead:
+    answers, sales_ready = qualify(data.get("qualification"))
+    lead = Lead(
+        **{k: v for k, v in data.items() if k in LEAD_FIELDS},
+        qualification=answers,
+        sales_ready=sales_ready,
+        source=Lead.Source.CSV,
+        created_at=now,
+    )
+    lead.fill_lookup_columns()
+    return lead
+
+
+def _open_duplicates(leads: list[Lead], *, now) -> dict:
+    """Open leads from the duplicate window with the same e-mail or company (2 lookups)."""
+    window = Policy.current().duplicate_window_days
+    if not window:
+        return {}
+    emails = {lead.contact_email for lead in leads if lead.contact_email}
+    names = {lead.company_normalized for lead in leads if lead.company_normalized}
+    found = Lead.objects.filter(
+        Q(contact_email__in=emails) | Q(company_normalized__in=names),
+        status__in=Lead.OPEN_STATUSES,
+        created_at__gte=now - timedelta(days=window),
+        erased_at__isnull=True,
+    ).order_by("-created_at")
+    originals = {}
+    for lead in found.only("pk", "contact_email", "company_normalized", "country", "company_name"):
+        if lead.contact_email:
+            originals[lead.contact_email] = lead
+        originals[(lead.company_normalized, lead.country.code)] = lead
+    return originals
+
+
+def import_job_run(*, job: ImportJob) -> ImportJob:
+    """Run a pending upload (the task and the demo's timer loop call this)."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return job
+    job.refresh_from_db()
+    try:
+        with job.file.open("rb") as handle:
+            job.total_rows = max(0, sum(1 for _ in handle) - 1)
+        job.save(update_fields=["total_rows"])
+        with job.file.open("rb") as handle:
+            report = import_leads(stream=handle, actor=job.created_by, job=job)
+        _progress(job, report)
+        job.total_rows = report.total_rows
+        job.status = ImportJob.Status.DONE
+    except ValidationError as error:
+        job.status = ImportJob.Status.FAILED
+        job.failure = " ".join(error.messages)
+    except Exception as error:  # the job must not stay "running" forever
+        job.status = ImportJob.Status.FAILED
+        job.failure = _(
+            "The import stopped: %(error)s. Rows imported so far are kept; import the file again to continue."
+        ) % {"error": error}
+        raise
+    finally:
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "failure", "finished_at", "total_rows"])
+    return job
+
+
+def import_jobs_run_pending() -> int:
+    done = 0
+    for job in ImportJob.objects.filter(status=ImportJob.Status.PENDING).order_by("created_at")[:5]:
+        import_job_run(job=job)
+        done += 1
+    return done
+
+
+def example_csv() -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "external_id",
+            "company",
+            "contact",
+            "email",
+            "phone",
+            "country",
+            "postcode",
+            "city",
+            "sector",
+            "value",
+            "interest",
+        ]
+    )
+    writer.writerow(
+        [
+            "fair-2026-001",
+            "Van Leeuwen Verpakkingen B.V.",
+            "Sanne van Leeuwen",
+            "sanne@vanleeuwen.example",
+            "+31 10 123 4567",
+            "NL",
+            "3011 AB",
+            "Rotterdam",
+            "packaging",
+            "45000",
+            "demo",
+        ]
+    )
+    return out.getvalue()

@@ -1,0 +1,140 @@
+"""CSV import: row-level report, good rows kept and routed, idempotent, in the background."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from leads.models import ImportJob, Lead, LeadEvent
+from leads.services.imports import import_jobs_run_pending, import_leads
+from portal.users.models import Role
+from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with
+
+pytestmark = pytest.mark.django_db
+
+CSV = """external_id,company,contact,email,country,postcode,city,sector,value,interest
+fair-1,Van Leeuwen Verpakkingen B.V.,Sanne van Leeuwen,sanne@vanleeuwen.example,NL,3011 AB,Rotterdam,packaging,45000,demo
+fair-2,Maas Logistiek B.V.,Piet Maas,piet@maas.example,NL,3012,Rotterdam,logistics,,content
+fair-3,Broken Postcode B.V.,Anna,anna@broken.example,NL,12,Rotterdam,,,
+fair-4,Nowhere GmbH,Jonas,jonas@nowhere.example,XX,,,,,
+fair-5,,Nobody,nobody@example.example,NL,3013,Rotterdam,,,
+fair-6,Hamburg Hafen GmbH,Jan,jan@hafen.example,DE,20095,Hamburg,logistics,100000,price
+"""
+
+
+@pytest.fixture
+def rotterdam():
+    dealer = DealerFactory(name="Rijnmond Techniek")
+    territory_with(name="NL Rijnmond", ranges=[(3000, 3299)], owners=[(dealer, 1)])
+    return dealer
+
+
+def run(text: str, **kwargs):
+    return import_leads(stream=io.BytesIO(text.encode()), **kwargs)
+
+
+def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(rotterdam):
+    report = run(CSV)
+    assert report.total_rows == 6
+    assert report.created == 3
+    assert report.error_rows == 3
+    lines = {e["line"]: e["errors"] for e in report.errors}
+    assert set(lines) == {4, 5, 6}
+    assert "postcode" in lines[4]
+    assert "country" in lines[5]
+    assert "company_name" in lines[6]
+    leads = {lead.external_id: lead for lead in Lead.objects.all()}
+    assert leads["fair-1"].owner_dealer == rotterdam
+    assert leads["fair-1"].temperature == "hot"
+    assert leads["fair-6"].owner_queue_id == "pool"  # no territory in DE: never ownerless
+    assert all(lead.events.filter(kind="routed").exists() for lead in leads.values())
+
+
+def test_importing_the_same_file_twice_adds_nothing(rotterdam):
+    run(CSV)
+    counts = (Lead.objects.count(), LeadEvent.objects.count())
+    report = run(CSV)
+    assert report.created == 0
+    assert report.existing == 3
+    assert (Lead.objects.count(), LeadEvent.objects.count()) == counts
+
+
+def test_rows_without_external_id_are_idempotent_by_content(rotterdam):
+    text = "company;email;country;postcode\nVan Dijk B.V.;info@vandijk.example;NL;3011\nDe Boer B.V.;info@deboer.example;NL;3014\n"
+    assert run(text).created == 2
+    assert run(text).created == 0
+    assert Lead.objects.count() == 2
+
+
+def test_a_repeat_contact_in_the_file_is_attached_not_routed_twice(rotterdam):
+    text = (
+        "company,email,country,postcode\n"
+        "Van Dijk B.V.,info@vandijk.example,NL,3011\n"
+        "Van Dijk B.V.,sales@vandijk.example,NL,3011\n"
+    )
+    report = run(text)
+    assert (report.created, report.duplicates) == (1, 1)
+    lead = Lead.objects.get()
+    assert lead.events.filter(kind="duplicate").count() == 1
+
+
+def test_batches_do_not_change_the_outcome(rotterdam):
+    rows = "".join(f"ext-{i},Company {i} B.V.,c{i}@company{i}.example,NL,30{i % 100:02d}\n" for i in range(57))
+    report = run("external_id,company,email,country,postcode\n" + rows, batch_size=10)
+    assert report.created == 57
+    assert Lead.objects.filter(owner_dealer=rotterdam).count() == 57
+
+
+def test_a_file_without_header_is_refused_with_a_message():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="first line must name the columns"):
+        run("foo,bar\n1,2\n")
+
+
+def test_the_command_prints_the_report(rotterdam, tmp_path, capsys):
+    path = tmp_path / "leads.csv"
+    path.write_text(CSV)
+    call_command("import_leads", str(path))
+    captured = capsys.readouterr()
+    assert "6 rows: 3 leads created" in captured.out
+    assert "line 4: postcode" in captured.err
+
+
+def test_upload_page_runs_in_the_background_with_progress(client, rotterdam, settings):
+    manager = StaffFactory(role=Role.CHANNEL_MANAGER).user
+    client.force_login(manager)
+    upload = SimpleUploadedFile("fair.csv", CSV.encode(), content_type="text/csv")
+    settings.MEDIA_ROOT = str(settings.BASE_DIR / "var" / "test-media")
+    response = client.post(reverse("manage:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("manage:import_detail", args=[job.pk])
+    assert job.status == "pending"  # nothing ran inside the request
+    assert import_jobs_run_pending() == 1
+    job.refresh_from_db()
+    assert (job.status, job.total_rows, job.created_leads, job.error_rows) == ("done", 6, 3, 3)
+    page = client.get(reverse("manage:import_detail", args=[job.pk]))
+    assert b"Rows not imported" in page.content
+    assert b"data-width=\"100\"" in page.content
+    partial = client.get(reverse("manage:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert b"<html" not in partial.content
+
+
+def test_only_channel_managers_import(client):
+    member = DealerMemberFactory()
+    client.force_login(member.user)
+    assert client.get(reverse("manage:import")).status_code == 403
+    client.force_login(StaffFactory(role=Role.INTERNAL_SALES).user)
+    assert client.get(reverse("manage:import")).status_code == 403
+
+
+def test_upload_of_a_non_csv_is_refused(client):
+    client.force_login(StaffFactory(role=Role.CHANNEL_MANAGER).user)
+    upload = SimpleUploadedFile("leads.xlsx", b"PK..", content_type="application/octet-stream")
+    response = client.post(reverse("manage:import"), {"file": upload})
+    assert response.status_code == 200
+    assert b"Upload a .csv file" in response.content
+    assert ImportJob.objects.count() == 0
