@@ -1,0 +1,3 @@
+"""Channel-manager pages (performance, allocation, review), under /manage/ (namespace "manage")."""
+
+urlpatterns: list = []
