@@ -413,6 +413,19 @@ class Lead(OwnerFields):
             ),
             models.Index(fields=["vat_number"], condition=~Q(vat_number=""), name="lead_vat"),
             models.Index(fields=["account", "status"], name="lead_account_status"),
+            # Company lookup (``leads.services.lookup``): open leads by name (an ordered
+            # range scan serves "starts with" with a LIMIT) and by postcode; partial, so
+            # they stay small however many leads are closed.
+            models.Index(
+                fields=["company_normalized"],
+                condition=Q(status__in=("new", "accepted", "contacted", "meeting", "proposal")),
+                name="lead_open_company",
+            ),
+            models.Index(
+                fields=["country", "postcode_number"],
+                condition=Q(status__in=("new", "accepted", "contacted", "meeting", "proposal")),
+                name="lead_open_postcode",
+            ),
             models.Index(
                 fields=["first_update_due_at"],
                 condition=Q(first_update_due_at__isnull=False),
@@ -529,6 +542,32 @@ class LeadEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Lead events are immutable and cannot be deleted.")
+
+
+class DuplicateSubmission(models.Model):
+    """The personal data of a repeat submission attached to an open lead (a duplicate).
+
+    It lives here, not in the immutable "duplicate" event, so that erasing a prospect's
+    personal data (``leads.services.privacy``) can blank it; the event only refers to
+    this row by id."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="duplicate_submissions")
+    received_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=20, choices=Lead.Source.choices)
+    external_id = models.CharField(max_length=100, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("e-mail"), blank=True)
+    contact_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate submission")
+        verbose_name_plural = _("duplicate submissions")
+        ordering = ["received_at", "id"]
+
+    def __str__(self):
+        return f"{self.lead_id} · {self.received_at:%Y-%m-%d %H:%M}"
 
 
 class Assignment(OwnerFields):
@@ -682,8 +721,10 @@ class Policy(models.Model):
 
     @classmethod
     def current(cls) -> "Policy":
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
+        """The policy row, cached in the process until someone changes it."""
+        from leads import world
+
+        return world.cached("policy", lambda: cls.objects.get_or_create(pk=1)[0])
 
 
 class ShareCounter(models.Model):

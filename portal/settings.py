@@ -118,6 +118,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and (worker := env.str("PYTEST_XDIST_WORKER", default="")):
+    # Parallel test workers clear the cache between tests: give each its own database.
+    REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{(int(worker.removeprefix('gw')) + 1) % 16}"
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -207,6 +210,7 @@ ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous visitors see
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True

@@ -31,7 +31,10 @@ def _fast_and_isolated(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     from django.core.cache import cache
 
+    from leads import world
+
     cache.clear()
+    world.reset()
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield

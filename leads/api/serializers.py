@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from leads.models import Lead
 from leads.services.intake import INTEREST_TEMPERATURE, clean_lead_fields
+from leads.services.pipeline import CloseReason
 from portal.choices import Language, Sector
 from portal.messages import render_message
 
@@ -80,8 +81,13 @@ class LeadIntakeResponseSerializer(serializers.Serializer):
 
     @extend_schema_field(OwnerSerializer)
     def get_owner(self, lead) -> dict:
-        owner = lead.owner
-        return {"kind": lead.owner_kind, "id": str(lead.owner_id), "name": str(owner)}
+        if outcome := self.context.get("outcome"):  # just routed: no need to fetch the owner
+            return {
+                "kind": outcome.owner.kind,
+                "id": str(outcome.owner.id),
+                "name": outcome.owner.name,
+            }
+        return {"kind": lead.owner_kind, "id": str(lead.owner_id), "name": str(lead.owner)}
 
     def get_reason(self, lead) -> str:
         return render_message(lead.routing_reason)
@@ -132,3 +138,93 @@ class LeadIntakeResponseSerializer(serializers.Serializer):
 
     def get_duplicate(self, lead) -> bool:
         return bool(self.context.get("duplicate"))
+
+
+# --- the dealer API: a dealer's own systems read and update their leads -----------------
+
+
+class DealerLeadSerializer(serializers.ModelSerializer):
+    """A lead as its owner sees it (personal token or session)."""
+
+    country = serializers.CharField(source="country.code")
+    routing_reason = serializers.SerializerMethodField(
+        help_text="Why the lead came to you, in your language."
+    )
+    handled_by = serializers.SerializerMethodField(
+        help_text="The colleague your dealer admin handed the lead to, if any."
+    )
+    url = serializers.SerializerMethodField(help_text="The lead's page in the portal.")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "url",
+            "status",
+            "temperature",
+            "company_name",
+            "website",
+            "vat_number",
+            "coc_number",
+            "country",
+            "postcode",
+            "city",
+            "sector",
+            "contact_name",
+            "contact_role",
+            "contact_email",
+            "contact_phone",
+            "message",
+            "language",
+            "estimated_value",
+            "source",
+            "routing_reason",
+            "handled_by",
+            "next_step",
+            "next_step_on",
+            "won_value",
+            "close_reason",
+            "close_note",
+            "created_at",
+            "assigned_at",
+            "status_changed_at",
+            "closed_at",
+            "updated_at",
+            "first_update_due_at",
+            "recycle_due_at",
+        ]
+        read_only_fields = fields
+
+    def get_routing_reason(self, lead) -> str:
+        return render_message(lead.routing_reason)
+
+    def get_handled_by(self, lead) -> str | None:
+        return lead.dealer_assignee.name if lead.dealer_assignee_id else None
+
+    def get_url(self, lead) -> str:
+        request = self.context.get("request")
+        path = lead.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class LeadStatusUpdateSerializer(serializers.Serializer):
+    """One pipeline step. ``accepted`` needs ``next_step`` and ``next_step_on``; ``won``
+    needs ``won_value``; ``lost`` and ``rejected`` need a ``reason`` (``other`` also a
+    ``note``). A rejected lead is routed to another owner and leaves your list."""
+
+    STATUSES = ["accepted", "rejected", "contacted", "meeting", "proposal", "won", "lost"]
+
+    status = serializers.ChoiceField(choices=STATUSES)
+    next_step = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    next_step_on = serializers.DateField(required=False, allow_null=True)
+    won_value = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True
+    )
+    reason = serializers.ChoiceField(choices=CloseReason.choices, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class LeadRejectedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text='Always "rejected".')
+    detail = serializers.CharField()

@@ -1,7 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from leads.api import views
 
 urlpatterns = [
-    path("leads/", views.LeadIntakeView.as_view(), name="api-leads"),
+    path("leads/", views.LeadListCreateView.as_view(), name="api-leads"),
+    path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="api-lead"),
+    path("leads/<int:pk>/status/", views.LeadStatusView.as_view(), name="api-lead-status"),
+    path("claims/", include("dealers.api")),
 ]

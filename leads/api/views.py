@@ -1,14 +1,43 @@
-"""REST endpoints. Intake: ``POST /api/v1/leads/`` with an integration key."""
+"""REST endpoints.
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+- Intake: ``POST /api/v1/leads/`` with an integration key.
+- A dealer's own systems, with a personal token (or a signed-in session):
+  ``GET /api/v1/leads/`` (own leads only, filterable, cursor-paginated),
+  ``GET /api/v1/leads/{id}/`` and ``POST /api/v1/leads/{id}/status/``.
+
+Leads are reached through the same selectors and access helper as the pages
+(``leads.access.get_lead_for_user``): another dealer's lead is a 404, like a missing
+one; a colleague without the right to act gets 403.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import generics, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from leads import access, selectors
 from leads.api.permissions import IsIntegration
-from leads.api.serializers import LeadIntakeResponseSerializer, LeadIntakeSerializer
+from leads.api.serializers import (
+    DealerLeadSerializer,
+    LeadIntakeResponseSerializer,
+    LeadIntakeSerializer,
+    LeadRejectedSerializer,
+    LeadStatusUpdateSerializer,
+)
+from leads.filters import ApiLeadFilter
 from leads.models import Integration, Lead
+from leads.services import pipeline
 from leads.services.intake import lead_intake
 
 SOURCE_OF_INTEGRATION = {
@@ -18,10 +47,62 @@ SOURCE_OF_INTEGRATION = {
 }
 
 
-class LeadIntakeView(APIView):
-    permission_classes = [IsIntegration]
-    throttle_classes = [ScopedRateThrottle]
+class IsPerson(BasePermission):
+    """A person (personal token or session), not an integration key."""
+
+    message = gettext_lazy(
+        "Use a personal token (Preferences → API tokens), not an integration key."
+    )
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and getattr(user, "pk", None) and user.is_active)
+
+
+class LeadCursorPagination(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = ("-created_at", "-id")
+
+
+class LeadListCreateView(generics.ListAPIView):
+    """``GET``: the caller's leads. ``POST``: intake from an integration."""
+
+    serializer_class = DealerLeadSerializer
+    pagination_class = LeadCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ApiLeadFilter
     throttle_scope = "intake"
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsIntegration()]
+        return [IsPerson()]
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [ScopedRateThrottle()]
+        return []
+
+    def get_queryset(self):
+        return selectors.leads_for_api(selectors.leads_visible_to(self.request.user))
+
+    @extend_schema(
+        operation_id="leads_list",
+        summary="List your leads",
+        description=(
+            "Your dealer's leads (an internal rep: their own; a manager: all), newest "
+            "first, 50 per page with a cursor (`next`/`previous`). Filter by `status` "
+            "(a status, `open`, `closed` or `all`, the default), `temperature`, `sector`, "
+            "`age` (days: 1, 7, 30, 90 or `older`), `sla` (`overdue`, `soon`, `running`, "
+            "`done`), `q` (company, contact, e-mail, city, postcode or #id) and "
+            "`updated_after` (ISO 8601) to fetch only what changed since your last sync."
+        ),
+        tags=["dealer"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="leads_create",
@@ -52,8 +133,109 @@ class LeadIntakeView(APIView):
             integration=integration,
         )
         body = LeadIntakeResponseSerializer(
-            result.lead, context={"duplicate": result.duplicate_of is not None}
+            result.lead,
+            context={"duplicate": result.duplicate_of is not None, "outcome": result.outcome},
         ).data
         return Response(
             body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )
+
+
+# The intake view keeps its old name for anything that imports it.
+LeadIntakeView = LeadListCreateView
+
+
+class LeadDetailView(APIView):
+    permission_classes = [IsPerson]
+
+    @extend_schema(
+        operation_id="leads_retrieve",
+        summary="One of your leads",
+        responses={
+            200: DealerLeadSerializer,
+            404: OpenApiResponse(description="No such lead, or not yours"),
+        },
+        tags=["dealer"],
+    )
+    def get(self, request, pk: int):
+        lead = access.get_lead_for_user(request.user, pk)
+        return Response(DealerLeadSerializer(lead, context={"request": request}).data)
+
+
+class LeadStatusView(APIView):
+    permission_classes = [IsPerson]
+
+    @extend_schema(
+        operation_id="leads_status",
+        summary="Move a lead through the pipeline",
+        description=(
+            "new → accepted → contacted → meeting → proposal → won | lost; lost from any "
+            "open state; rejected only from new or accepted (the lead then goes to another "
+            "owner and leaves your list). A move the pipeline does not allow is a 409 with "
+            "the reason."
+        ),
+        request=LeadStatusUpdateSerializer,
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="LeadStatusResult",
+                serializers=[DealerLeadSerializer, LeadRejectedSerializer],
+                resource_type_field_name=None,
+            ),
+            400: OpenApiResponse(description='Field errors, e.g. {"won_value": ["…"]}'),
+            403: OpenApiResponse(description="A colleague handles this lead"),
+            404: OpenApiResponse(description="No such lead, or not yours"),
+            409: OpenApiResponse(
+                description='Not allowed from the current status: {"status": ["…"]}'
+            ),
+        },
+        tags=["dealer"],
+    )
+    def post(self, request, pk: int):
+        lead = access.get_lead_for_user(request.user, pk, access.ACT)
+        serializer = LeadStatusUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        target = data["status"]
+        try:
+            if target == Lead.Status.ACCEPTED:
+                lead = pipeline.lead_accept(
+                    lead=lead,
+                    actor=request.user,
+                    next_step=data.get("next_step", ""),
+                    next_step_on=data.get("next_step_on"),
+                )
+            elif target == Lead.Status.REJECTED:
+                pipeline.lead_reject(
+                    lead=lead,
+                    actor=request.user,
+                    reason=data.get("reason", ""),
+                    note=data.get("note", ""),
+                )
+                body = {
+                    "id": lead.pk,
+                    "status": "rejected",
+                    "detail": _("The lead went to another owner; it is no longer yours."),
+                }
+                return Response(body)
+            else:
+                lead = pipeline.lead_set_status(
+                    lead=lead,
+                    actor=request.user,
+                    status=target,
+                    won_value=data.get("won_value"),
+                    reason=data.get("reason", ""),
+                    note=data.get("note", ""),
+                    next_step=data.get("next_step") or None,
+                    next_step_on=data.get("next_step_on"),
+                )
+        except pipeline.IllegalTransition as error:
+            return Response({"status": error.messages}, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            errors = (
+                error.message_dict
+                if hasattr(error, "error_dict")
+                else {"non_field_errors": error.messages}
+            )
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        lead = access.get_lead_for_user(request.user, lead.pk)
+        return Response(DealerLeadSerializer(lead, context={"request": request}).data)

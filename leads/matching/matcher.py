@@ -137,11 +137,33 @@ def accounts_query():
     )
 
 
+# What routing and the company lookup need of an open lead (no personal data, no JSON).
+OPEN_LEAD_COLUMNS = (
+    "company_name",
+    "company_normalized",
+    "country",
+    "vat_number",
+    "website_domain",
+    "email_domain",
+    "account_id",
+    "status",
+    "created_at",
+    "owner_dealer__name",
+    "owner_user__name",
+    "owner_queue__name",
+)
+
+
 def match_companies(
-    all_keys: list[CompanyKeys], *, now, exclude_pks: list | None = None
+    all_keys: list[CompanyKeys],
+    *,
+    now,
+    exclude_pks: list | None = None,
+    with_open_leads: bool = True,
 ) -> list[Match]:
     """Match many companies at once: three queries whatever their number (accounts with
-    installed base and parents, their active claims, the companies' open leads)."""
+    installed base and parents, their active claims, the companies' open leads; the
+    last left out with ``with_open_leads=False``)."""
     vats = {k.vat for k in all_keys if k.vat}
     cocs = {k.coc for k in all_keys if k.coc}
     domains = {d for k in all_keys for d in k.domains}
@@ -196,10 +218,14 @@ def match_companies(
     if account_ids:
         lead_condition |= Q(account_id__in=account_ids)
     open_leads = []
-    if lead_condition:
-        query = Lead.objects.filter(
-            lead_condition, status__in=Lead.OPEN_STATUSES, erased_at__isnull=True
-        ).select_related("owner_dealer", "owner_user", "owner_queue")
+    if lead_condition and with_open_leads:
+        query = (
+            Lead.objects.filter(
+                lead_condition, status__in=Lead.OPEN_STATUSES, erased_at__isnull=True
+            )
+            .select_related("owner_dealer", "owner_user", "owner_queue")
+            .only(*OPEN_LEAD_COLUMNS)
+        )
         if exclude_pks:
             query = query.exclude(pk__in=[pk for pk in exclude_pks if pk is not None])
         open_leads = list(query.order_by("created_at")[: 50 * len(all_keys) + 50])

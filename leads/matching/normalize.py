@@ -200,17 +200,32 @@ _SUFFIX_TERMS = _term_table([*get_unique_terms(), *_EXTRA_LEGAL_FORMS])
 _PREFIX_TERMS = _term_table(_LEGAL_FORM_PREFIXES)
 
 
+def _index_by(terms, position: int) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Terms grouped by their last (-1) or first (0) word, keeping the global order, so a
+    lookup only tries terms that can match."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for parts in terms:
+        index.setdefault(parts[position], []).append(parts)
+    return {word: tuple(group) for word, group in index.items()}
+
+
+_SUFFIXES_BY_LAST = _index_by(_SUFFIX_TERMS, -1)
+_PREFIXES_BY_FIRST = _index_by(_PREFIX_TERMS, 0)
+
+
 def _strip_legal_forms(tokens: list[str]) -> list[str]:
     changed = True
-    while changed:
+    while changed and tokens:
         changed = False
-        for parts in _SUFFIX_TERMS:
+        for parts in _SUFFIXES_BY_LAST.get(tokens[-1], ()):
             size = len(parts)
             if len(tokens) > size and tuple(tokens[-size:]) == parts:
                 tokens = tokens[:-size]
                 changed = True
                 break
-        for parts in _PREFIX_TERMS:
+        if not tokens:
+            break
+        for parts in _PREFIXES_BY_FIRST.get(tokens[0], ()):
             size = len(parts)
             if len(tokens) > size and tuple(tokens[:size]) == parts:
                 tokens = tokens[size:]
@@ -219,6 +234,7 @@ def _strip_legal_forms(tokens: list[str]) -> list[str]:
     return tokens
 
 
+@functools.lru_cache(maxsize=65536)  # pure: the same input is seen many times
 def normalize_company_name(name: str | None) -> str:
     """Company name for equality lookups.
 
@@ -430,6 +446,7 @@ def is_free_mail_domain(domain: str | None) -> bool:
     return any(".".join(labels[i:]) in FREE_MAIL_DOMAINS for i in range(len(labels) - 1))
 
 
+@functools.lru_cache(maxsize=65536)  # pure: the same input is seen many times
 def domain_from_url(url_or_domain: str | None) -> str | None:
     """Host of a web address without "www.", port, path or credentials.
 
@@ -457,6 +474,7 @@ def domain_from_url(url_or_domain: str | None) -> str | None:
     return _clean_domain(host)
 
 
+@functools.lru_cache(maxsize=65536)  # pure: the same input is seen many times
 def domain_from_email(email: str | None) -> str | None:
     """Lowercase domain of an e-mail address; None when invalid or free-mail.
 

@@ -9,20 +9,16 @@ process and rebuilt when ``routing_world_changed()`` bumps the version in the ca
 which the models' ``post_save`` / ``post_delete`` signals do.
 """
 
-import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db.models import Count, Prefetch
 
 from dealers.models import Dealer
+from leads import world
 from leads.models import Account, Assignment, Lead, Policy, Queue
 from leads.routing import engine
 from portal.users.models import Role, StaffProfile
 from territories.models import Territory, TerritoryOwner
-
-VERSION_KEY = "routing:world-version"
 
 ROLE_NAMES = {
     Role.CHANNEL_MANAGER: engine.ROLE_CHANNEL_MANAGER,
@@ -119,34 +115,16 @@ def build_context(*, on=None) -> engine.RoutingContext:
     )
 
 
-@dataclass
-class _Cached:
-    version: str | None = None
-    context: engine.RoutingContext | None = None
-    day: object = None
-
-
-_cached = _Cached()
-
-
-def routing_world_changed(**_signal_kwargs) -> None:
-    """Invalidate every process's cached routing context (a new random version)."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+def routing_world_changed(**signal_kwargs) -> None:
+    """Invalidate every process's cached routing context."""
+    world.changed(**signal_kwargs)
 
 
 def routing_context(*, now: datetime) -> engine.RoutingContext:
     """The cached context, rebuilt when the world changed or the day turned (weight
     overrides end on a date)."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(VERSION_KEY)
     day = now.date()
-    if _cached.context is None or _cached.version != version or _cached.day != day:
-        _cached.context = build_context(on=day)
-        _cached.version = version
-        _cached.day = day
-    return _cached.context
+    return world.cached(("context", day), lambda: build_context(on=day))
 
 
 def dealer_loads(*, now: datetime) -> dict[int, int]:

@@ -20,12 +20,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from leads.models import ImportJob, Lead, LeadEvent, Policy
+from leads.models import ImportJob, Lead, Policy
 from leads.services import routing
-from leads.services.intake import LEAD_FIELDS, clean_lead_fields, qualify
-from portal.messages import message
+from leads.services.intake import LEAD_FIELDS, attach_duplicates, clean_lead_fields, qualify
 
 BATCH = 500
 MAX_REPORTED_ERRORS = 1000
@@ -230,16 +228,7 @@ def _import_batch(
         routing.leads_route_new(
             leads=[lead for _line, lead, _o in new],
             created=[
-                {
-                    "reason": message(
-                        gettext_noop("Received from %(source)s"), source=str(Lead.Source.CSV.label)
-                    ),
-                    "data": {
-                        "source": Lead.Source.CSV,
-                        "external_id": lead.external_id,
-                        "line": line,
-                    },
-                }
+                {"source": Lead.Source.CSV, "external_id": lead.external_id, "line": line}
                 for line, lead, _o in new
             ],
             actor=actor,
@@ -247,21 +236,17 @@ def _import_batch(
         )
         report.created += len(new)
     if attach:
-        LeadEvent.objects.bulk_create(
+        # The person's details go on erasable rows, not into the immutable events.
+        attach_duplicates(
             [
-                LeadEvent(
-                    lead=original,
-                    kind=LeadEvent.Kind.DUPLICATE,
-                    at=now,
-                    reason=message(
-                        gettext_noop("%(who)s got in touch again via %(source)s"),
-                        who=lead.contact_name or lead.contact_email or lead.company_name,
-                        source=str(Lead.Source.CSV.label),
-                    ),
-                    data={"source": Lead.Source.CSV, "external_id": lead.external_id, "line": line},
+                (
+                    original,
+                    lead,
+                    {"source": Lead.Source.CSV, "external_id": lead.external_id, "line": line},
                 )
                 for line, lead, original in attach
-            ]
+            ],
+            now=now,
         )
         report.duplicates += len(attach)
     return later

@@ -32,8 +32,8 @@ from leads.matching.normalize import (
     normalize_postcode,
     normalize_vat,
 )
-from leads.models import Lead, LeadEvent, Policy
-from leads.services import routing
+from leads.models import DuplicateSubmission, Lead, LeadEvent, Policy
+from leads.services import routing, sla
 from portal.choices import Language, Sector
 from portal.messages import message
 
@@ -192,20 +192,13 @@ def lead_intake(
     lead.fill_lookup_columns()
     if original := find_duplicate(lead, now=now):
         return _attach_duplicate(original, lead, now=now)
-    try:
-        with transaction.atomic():
-            outcome = routing.lead_route(
-                lead=lead,
-                actor=submitted_by,
-                now=now,
-                created={
-                    "reason": message(
-                        gettext_noop("Received from %(source)s"),
-                        source=str(Lead.Source(source).label),
-                    ),
-                    "data": {"source": source, "external_id": external_id},
-                },
-            )
+    try:  # lead_route is atomic: on a conflict nothing of this lead is written
+        outcome = routing.lead_route(
+            lead=lead,
+            actor=submitted_by,
+            now=now,
+            created={"source": source, "external_id": external_id},
+        )
     except IntegrityError:
         # The same external id arrived twice at the same moment: the other one won.
         if external_id and (
@@ -213,7 +206,19 @@ def lead_intake(
         ):
             return IntakeResult(lead=existing, created=False)
         raise
+    # Outside working hours: the prospect's confirmation and the owner's task.
+    transaction.on_commit(lambda: _queue_confirmation(lead, now))
     return IntakeResult(lead=lead, created=True, outcome=outcome)
+
+
+def _queue_confirmation(lead: Lead, now: datetime) -> None:
+    """Confirm after-hours inquiries from a worker; inline if the broker is unreachable."""
+    from leads.tasks import confirm_receipt
+
+    try:
+        confirm_receipt.delay(lead.pk, now.isoformat())
+    except Exception:  # broker down: better late in this request than never
+        sla.lead_confirm_receipt(lead=lead, now=now)
 
 
 def find_duplicate(lead: Lead, *, now: datetime) -> Lead | None:
@@ -249,29 +254,54 @@ def _attach_duplicate(original: Lead, submission: Lead, *, now: datetime) -> Int
         for e in original.events.filter(kind=LeadEvent.Kind.DUPLICATE)
     ):
         return IntakeResult(lead=original, created=False, duplicate_of=original)
-    same_person = submission.contact_email and submission.contact_email == original.contact_email
-    LeadEvent.objects.create(
-        lead=original,
-        kind=LeadEvent.Kind.DUPLICATE,
-        at=now,
-        reason=message(
-            gettext_noop("%(who)s got in touch again via %(source)s"),
-            who=submission.contact_name or submission.contact_email or submission.company_name,
-            source=str(Lead.Source(submission.source).label),
-        )
-        if same_person
-        else message(
-            gettext_noop("Another contact at %(company)s got in touch via %(source)s: %(who)s"),
-            company=original.company_name,
-            who=submission.contact_name or submission.contact_email or submission.contact_phone,
-            source=str(Lead.Source(submission.source).label),
-        ),
-        data={
-            **key,
-            "contact_name": submission.contact_name,
-            "contact_email": submission.contact_email,
-            "contact_phone": submission.contact_phone,
-            "message": submission.message,
-        },
-    )
+    attach_duplicates([(original, submission, key)], now=now)
     return IntakeResult(lead=original, created=False, duplicate_of=original)
+
+
+@transaction.atomic
+def attach_duplicates(items, *, now: datetime) -> list[LeadEvent]:
+    """Record repeat submissions on open leads: ``items`` are (original lead, submitted
+    lead, event data) triples; two bulk inserts however many there are.
+
+    The person's details go on an erasable ``DuplicateSubmission`` row, never into the
+    immutable event, whose reason and data hold no personal data (the event refers to
+    the row by id); ``leads.services.privacy`` blanks the rows on an erasure request."""
+    rows = DuplicateSubmission.objects.bulk_create(
+        [
+            DuplicateSubmission(
+                lead=original,
+                received_at=now,
+                source=submission.source,
+                external_id=submission.external_id,
+                contact_name=submission.contact_name,
+                contact_email=submission.contact_email,
+                contact_phone=submission.contact_phone,
+                message=submission.message,
+            )
+            for original, submission, _data in items
+        ]
+    )
+    events = []
+    for (original, submission, data), details in zip(items, rows, strict=True):
+        source = str(Lead.Source(submission.source).label)
+        same_person = (
+            submission.contact_email and submission.contact_email == original.contact_email
+        )
+        events.append(
+            LeadEvent(
+                lead=original,
+                kind=LeadEvent.Kind.DUPLICATE,
+                at=now,
+                reason=message(
+                    gettext_noop("The contact got in touch again via %(source)s"), source=source
+                )
+                if same_person
+                else message(
+                    gettext_noop("Another contact at %(company)s got in touch via %(source)s"),
+                    company=original.company_name,
+                    source=source,
+                ),
+                data={**data, "submission": details.pk},
+            )
+        )
+    return LeadEvent.objects.bulk_create(events)

@@ -21,10 +21,12 @@ from datetime import datetime
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from dealers.models import Dealer, DealerMembership
+from leads import world
 from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import (
     Assignment,
@@ -38,6 +40,7 @@ from leads.models import (
 )
 from leads.routing import engine
 from leads.services import deadlines, facts
+from portal.db import insert_many
 from portal.messages import message, parts
 from portal.users.models import Notification, User
 from portal.users.services import notify_many
@@ -52,6 +55,8 @@ QUALIFICATION_LABELS = {
     "talk_2w": gettext_noop("willing to talk within 2 weeks"),
 }
 LEAVING = (Assignment.EndReason.REJECTED, Assignment.EndReason.RECYCLED)
+# A batch that gives one owner more leads than this sends one summary, not an e-mail each.
+SUMMARY_FROM = 3
 
 
 @dataclass(frozen=True)
@@ -168,9 +173,14 @@ def decide_many(
             )
         )
     scopes = {scope for lead in leads for scope in candidate_scopes(context, lead)}
-    locked: set = set()
+    if len(leads) > 1:
+        # A batch touches many scopes: lock them all at once and decide in one pass. A
+        # single lead decides first and locks only the scope it needs, so leads for
+        # different territories never wait for each other.
+        counts, locked = Counter(_lock_scopes(scopes)), set(scopes)
+    else:
+        counts, locked = Counter(load_counts(scopes)), set()
     for _attempt in range(3):
-        counts = Counter(load_counts(scopes))
         start = dict(counts)
         decisions = []
         for the_facts, known in inputs:
@@ -186,7 +196,11 @@ def decide_many(
         if used <= locked:
             _save_counts(counts, start)
             return decisions
-        _lock_scopes(used | locked)
+        # Decide again on the counts of the scopes we now hold locked.
+        counts = Counter(start)
+        for key in [k for k in counts if k[0] in used]:
+            del counts[key]
+        counts.update(_lock_scopes(used))
         locked |= used
     _save_counts(counts, start)
     return decisions
@@ -196,13 +210,23 @@ def _has_capacities(context: engine.RoutingContext) -> bool:
     return any(d.weekly_capacity is not None for d in context.dealers.values())
 
 
-def _lock_scopes(scopes) -> None:
-    """Lock the counter rows of ``scopes`` (created on first use) in a fixed order."""
+def _lock_scopes(scopes) -> dict:
+    """Lock ``scopes`` (their lock rows, in a fixed order, so two transactions never
+    deadlock; created on first use) and return their counts, read after the lock is held:
+    a statement that waited for a lock does not see rows committed meanwhile, a new one
+    does."""
     texts = sorted(scope_text(scope) for scope in scopes)
-    ShareCounter.objects.bulk_create(
-        [ShareCounter(scope=text, owner=LOCK_OWNER) for text in texts], ignore_conflicts=True
-    )
-    list(
+    if len(_locked_rows(texts)) < len(texts):
+        ShareCounter.objects.bulk_create(
+            [ShareCounter(scope=text, owner=LOCK_OWNER) for text in texts],
+            ignore_conflicts=True,
+        )
+        _locked_rows(texts)
+    return load_counts(scopes)
+
+
+def _locked_rows(texts: list[str]) -> list[int]:
+    return list(
         ShareCounter.objects.select_for_update()
         .filter(scope__in=texts, owner=LOCK_OWNER)
         .order_by("scope")
@@ -240,14 +264,17 @@ def lead_route(
 ) -> Outcome:
     """Let the engine choose the owner of ``lead`` and hand it over.
 
-    A new lead (not saved yet) is created, with a "created" event from ``created``. An
+    A new lead (not saved yet) is created; ``created`` is data for its first event
+    (where it came from: source, external id, file line). An
     existing one ends its current stint with ``end_reason``; owners that rejected or
     lost the lead, including the one giving it up now, are excluded."""
     now = now or timezone.now()
     with transaction.atomic():
         excluded = frozenset()
         if lead.pk is not None:
-            lead = Lead.objects.select_for_update(of=("self",)).select_related(*OWNERS).get(pk=lead.pk)
+            lead = (
+                Lead.objects.select_for_update(of=("self",)).select_related(*OWNERS).get(pk=lead.pk)
+            )
             excluded = excluded_owners(lead)
             if end_reason in LEAVING and lead.owner_kind in ("dealer", "user"):
                 excluded |= {(lead.owner_kind, lead.owner_id)}
@@ -368,12 +395,19 @@ def owner_snapshot(lead: Lead) -> dict | None:
 
 
 def _permission_ids() -> tuple[int, int]:
-    perms = dict(
-        Permission.objects.filter(
-            content_type__app_label="leads", codename__in=["view_lead", "act_on_lead"]
-        ).values_list("codename", "pk")
-    )
-    return perms["view_lead"], perms["act_on_lead"]
+    def load():
+        perms = dict(
+            Permission.objects.filter(
+                content_type__app_label="leads", codename__in=["view_lead", "act_on_lead"]
+            ).values_list("codename", "pk")
+        )
+        return perms["view_lead"], perms["act_on_lead"]
+
+    return world.cached("lead-permissions", load)
+
+
+def _dealer_groups() -> dict[int, int]:
+    return world.cached("dealer-groups", lambda: dict(Dealer.objects.values_list("pk", "group_id")))
 
 
 UPDATED_FIELDS = [
@@ -453,13 +487,15 @@ def _hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> l
     if new:
         for item in new:
             item.lead.fill_lookup_columns()
-        Lead.objects.bulk_create([item.lead for item in new], batch_size=1000)
+        insert_many(Lead, [item.lead for item in new], with_ids=True)
+    new_pks = {item.lead.pk for item in new}
     if len(old) == 1:
         old[0].lead.save(update_fields=UPDATED_FIELDS)
     elif old:
         Lead.objects.bulk_update([item.lead for item in old], UPDATED_FIELDS, batch_size=500)
 
-    Assignment.objects.bulk_create(
+    insert_many(
+        Assignment,
         [
             Assignment(
                 lead=item.lead,
@@ -478,35 +514,30 @@ def _hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> l
             )
             for item, outcome in zip(items, outcomes, strict=True)
         ],
-        batch_size=1000,
     )
     _grant(items)
-
-    events = [
-        LeadEvent(
-            lead=item.lead,
-            kind=LeadEvent.Kind.CREATED,
-            actor=actor,
-            at=now,
-            reason=(item.created or {}).get("reason", {}),
-            data=(item.created or {}).get("data", {}),
-        )
-        for item in new
-    ]
-    events += [
-        LeadEvent(
-            lead=item.lead,
-            kind=item.event_kind,
-            actor=actor,
-            at=now,
-            from_owner=previous.get(item.lead.pk, (None, None))[0],
-            to_owner={"kind": item.owner.kind, "id": item.owner.id, "name": item.owner.name},
-            reason=item.reason,
-            data={"rule": item.rule, **({"note": item.note} if item.note else {})},
-        )
-        for item in items
-    ]
-    LeadEvent.objects.bulk_create(events, batch_size=2000)
+    # A new lead's first event says where it came from and who got it; later hand-overs
+    # record the previous owner too.
+    insert_many(
+        LeadEvent,
+        [
+            LeadEvent(
+                lead=item.lead,
+                kind=LeadEvent.Kind.CREATED if item.lead.pk in new_pks else item.event_kind,
+                actor=actor,
+                at=now,
+                from_owner=previous.get(item.lead.pk, (None, None))[0],
+                to_owner={"kind": item.owner.kind, "id": item.owner.id, "name": item.owner.name},
+                reason=item.reason,
+                data={
+                    "rule": item.rule,
+                    **((item.created or {}) if item.lead.pk in new_pks else {}),
+                    **({"note": item.note} if item.note else {}),
+                },
+            )
+            for item in items
+        ],
+    )
     _notify(items, outcomes, previous)
     return outcomes
 
@@ -514,12 +545,7 @@ def _hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> l
 def _grant(items: list[HandOver]) -> None:
     """Object permissions for the new owners: the dealer's group or the user."""
     view, act = _permission_ids()
-    dealer_ids = {item.owner.id for item in items if item.owner.kind == "dealer"}
-    groups = (
-        dict(Dealer.objects.filter(pk__in=dealer_ids).values_list("pk", "group_id"))
-        if dealer_ids
-        else {}
-    )
+    groups = _dealer_groups()
     group_rows, user_rows = [], []
     for item in items:
         if item.owner.kind == "dealer":
@@ -536,8 +562,8 @@ def _grant(items: list[HandOver]) -> None:
                 )
                 for p in (view, act)
             ]
-    LeadGroupObjectPermission.objects.bulk_create(group_rows, batch_size=2000)
-    LeadUserObjectPermission.objects.bulk_create(user_rows, batch_size=2000)
+    insert_many(LeadGroupObjectPermission, group_rows)
+    insert_many(LeadUserObjectPermission, user_rows)
 
 
 def _recipients(items: list[HandOver], previous: dict) -> dict:
@@ -564,16 +590,49 @@ def _recipients(items: list[HandOver], previous: dict) -> dict:
     return people
 
 
+def _inbox_url() -> str:
+    try:
+        return reverse("leads:inbox")
+    except NoReverseMatch:
+        return "/"
+
+
 def _notify(items: list[HandOver], outcomes: list[Outcome], previous: dict) -> None:
     """Tell each new owner what arrived, why, and what is expected by when; tell a dealer
     that lost a lead to the timer or a reassignment why. Marketing works the nurture
     queue in bulk, not lead by lead."""
     people = _recipients(items, previous)
     batch = []
+    per_owner = Counter((item.owner.kind, item.owner.id) for item in items)
+    summarised = {key for key, n in per_owner.items() if n > SUMMARY_FROM}
+    for key in summarised:
+        firsts = [
+            o.deadlines.first_update_due_at
+            for i, o in zip(items, outcomes, strict=True)
+            if (i.owner.kind, i.owner.id) == key
+        ]
+        due = min((d for d in firsts if d is not None), default=None)
+        batch.append(
+            {
+                "recipients": people.get(key, []),
+                "kind": Notification.Kind.ASSIGNED,
+                "subject": message(
+                    gettext_noop("%(count)s new leads for you"), count=per_owner[key]
+                ),
+                "body": message(
+                    gettext_noop(
+                        "Accept or reject each of them and give a first update; the first is due %(due)s."
+                    ),
+                    due=timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "—",
+                ),
+                "url": _inbox_url(),
+                "lead": None,
+            }
+        )
     for item, outcome in zip(items, outcomes, strict=True):
         lead, owner = item.lead, item.owner
         recipients = people.get((owner.kind, owner.id), [])
-        if recipients:
+        if recipients and (owner.kind, owner.id) not in summarised:
             if outcome.deadlines.first_update_due_at is not None:
                 due = timezone.localtime(outcome.deadlines.first_update_due_at).strftime(
                     "%Y-%m-%d %H:%M"

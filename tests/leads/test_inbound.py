@@ -40,7 +40,11 @@ def test_the_form_creates_and_routes_a_hot_sales_ready_lead(client, dealer):
     assert lead.owner_dealer == dealer
     assert lead.temperature == "hot"
     assert lead.sales_ready
-    assert lead.qualification == {"decision_level": True, "evaluation_3m": True, "purchase_6m": True}
+    assert lead.qualification == {
+        "decision_level": True,
+        "evaluation_3m": True,
+        "purchase_6m": True,
+    }
     thanks = client.get(reverse("inbound-thanks"))
     assert b"Thank you for your inquiry" in thanks.content
 
@@ -68,7 +72,10 @@ def test_the_honeypot_stops_bots(client, dealer):
 
 def test_submissions_are_rate_limited_per_address(client, dealer):
     statuses = [
-        client.post(reverse("inbound"), {**FORM, "contact_email": f"p{i}@x{i}.example", "company_name": f"C{i}"}).status_code
+        client.post(
+            reverse("inbound"),
+            {**FORM, "contact_email": f"p{i}@x{i}.example", "company_name": f"C{i}"},
+        ).status_code
         for i in range(7)
     ]
     assert statuses[:5] == [302] * 5

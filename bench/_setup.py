@@ -1,0 +1,64 @@
+"""Shared set-up for benchmarks: Django on the database in DATABASE_URL (PostgreSQL)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def database_url(default_name: str) -> str:
+    url = os.environ.get("DATABASE_URL") or f"postgres://postgres@127.0.0.1:5432/{default_name}"
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def ensure_database(url: str, *, fresh: bool = False) -> None:
+    """Create the PostgreSQL database (dropping it first when ``fresh``)."""
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    base = [
+        "psql",
+        "-h",
+        parsed.hostname or "127.0.0.1",
+        "-U",
+        parsed.username or "postgres",
+        "-d",
+        "postgres",
+        "-qAtc",
+    ]
+    if fresh:
+        subprocess.run([*base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
+    exists = subprocess.run(
+        [*base, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        capture_output=True,
+        text=True,
+    )
+    if exists.stdout.strip() != "1":
+        subprocess.run([*base, f"CREATE DATABASE {name}"], check=True)
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+
+
+def manage(*args: str, env: dict | None = None) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]

@@ -1,0 +1,176 @@
+"""API intake under gunicorn on PostgreSQL, against a bare Django endpoint, same run.
+
+    .venv/bin/python bench/bench_api_intake.py [--requests 3000] [--clients 8] [--workers 4]
+
+Resets the database ``portal_bench_api`` (or DATABASE_URL), loads the demo data, starts
+gunicorn (sync workers, DEBUG off, notifications queued to Redis as in production), then
+posts unique leads to ``POST /api/v1/leads/`` (validation, matching, routing, stint,
+event, permissions, notification rows, deadlines) and the same number of requests to
+``/bench/bare/`` (a plain view inserting one row), from several client processes.
+Prints requests per second, latency percentiles and the ratio. Goal: intake ≥ 50 % of
+the bare endpoint.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from multiprocessing import Pool
+
+from _setup import ROOT, database_url, django_setup, ensure_database, manage, percentile
+
+PORT = 8765
+
+
+def _post(args):
+    path, payloads, headers = args
+    latencies, statuses = [], []
+    for body in payloads:
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        latencies.append(time.perf_counter() - started)
+        statuses.append(response.status)
+    return latencies, statuses
+
+
+def run(path, payloads, headers, clients):
+    chunks = [payloads[i::clients] for i in range(clients)]
+    started = time.perf_counter()
+    with Pool(clients) as pool:
+        results = pool.map(_post, [(path, chunk, headers) for chunk in chunks])
+    seconds = time.perf_counter() - started
+    latencies = [x for r in results for x in r[0]]
+    statuses = [x for r in results for x in r[1]]
+    return len(payloads) / seconds, latencies, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    url = database_url("portal_bench_api")
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "k3Vx" * 16,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"),
+        "API_INTAKE_RATE": "1000000/min",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    ensure_database(url, fresh=True)
+    manage("migrate", "-v", "0")
+    manage("seed_demo", "--leads", "2000", "--quiet-logins")
+    django_setup()
+    from django.db import connection
+
+    from leads.models import Integration, Lead
+    from leads.services.api_keys import api_key_create
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, body text)"
+        )
+    integration = Integration.objects.create(name="Bench website", kind=Integration.Kind.WEB_FORM)
+    _key, secret = api_key_create(name="bench", integration=integration)
+    connection.close()
+
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "portal.wsgi",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request(
+                    "GET", "/accounts/login/"
+                )
+                break
+            except OSError:
+                time.sleep(0.2)
+        stamp = int(time.time())
+        countries = [
+            ("NL", "3011"),
+            ("DE", "80331"),
+            ("BE", "2000"),
+            ("NL", "5611"),
+            ("AT", "1010"),
+            ("CH", "8001"),
+        ]
+        leads = []
+        for i in range(args.requests):
+            country, postcode = countries[i % len(countries)]
+            leads.append(
+                json.dumps(
+                    {
+                        "external_id": f"bench-{stamp}-{i}",
+                        "company_name": f"Benchmark {stamp} {i} B.V.",
+                        "country": country,
+                        "postcode": postcode,
+                        "contact_name": "Bea Bench",
+                        "contact_email": f"bea{i}@bench{stamp}-{i}.example",
+                        "interest": "demo",
+                        "estimated_value": "40000",
+                    }
+                )
+            )
+        headers = {"Content-Type": "application/json", "Authorization": f"Api-Key {secret}"}
+        warm = leads[: args.clients * 5]
+        run("/bench/bare/", warm, headers, args.clients)
+        run(
+            "/api/v1/leads/",
+            [w.replace("bench-", "warm-").replace("Benchmark", "Warmup") for w in warm],
+            headers,
+            args.clients,
+        )
+        bare_rate, bare_lat, bare_status = run("/bench/bare/", leads, headers, args.clients)
+        api_rate, api_lat, api_status = run("/api/v1/leads/", leads, headers, args.clients)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    created = sum(1 for s in api_status if s == 201)
+    print(
+        f"gunicorn: {args.workers} sync workers; {args.clients} client processes; {args.requests} requests each"
+    )
+    print(
+        f"bare insert:  {bare_rate:7.0f} req/s  p50 {percentile(bare_lat, 50) * 1000:5.1f} ms  p95 {percentile(bare_lat, 95) * 1000:5.1f} ms  (status {set(bare_status)})"
+    )
+    print(
+        f"API intake:   {api_rate:7.0f} req/s  p50 {percentile(api_lat, 50) * 1000:5.1f} ms  p95 {percentile(api_lat, 95) * 1000:5.1f} ms  ({created} created, status {set(api_status)})"
+    )
+    print(f"ratio: {api_rate / bare_rate:.0%} of the bare endpoint [goal >= 50%]")
+    django_setup()
+    print(
+        f"leads routed in database: {Lead.objects.filter(external_id__startswith=f'bench-{stamp}').count()}"
+    )
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""CSV import of 100,000 leads on PostgreSQL: leads per second and memory.
+
+    .venv/bin/python bench/bench_csv_import.py [--rows 100000] [--batch 500]
+
+Uses (and first resets) the database ``portal_bench_import`` unless DATABASE_URL is set,
+loads the demo's dealers, territories and accounts, writes a CSV of realistic leads
+across NL, BE, DE, AT, CH and LU (some existing customers, some bad rows), then imports
+it with the real service (validation, matching, routing, stints, events, permissions,
+notification rows) and prints the rate and the peak memory. Goal: ≥ 2,000 leads/s with
+flat memory. Notifications are queued to Redis (REDIS_URL, default db 9), as in
+production; nothing is e-mailed.
+"""
+
+import argparse
+import csv
+import os
+import random
+import resource
+import tempfile
+import threading
+import time
+
+from _setup import database_url, django_setup, ensure_database, manage
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--profile", action="store_true", help="print where the time goes")
+    args = parser.parse_args()
+    url = database_url("portal_bench_import")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
+    # Production-like: no query log (DEBUG off).
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x7Qz" * 16)
+    ensure_database(url, fresh=True)
+    manage("migrate", "-v", "0")
+    manage("seed_demo", "--leads", "0", "--claims", "100", "--quiet-logins")
+    django_setup()
+    from leads.demo import companies
+    from leads.models import Account, Lead
+    from leads.services.imports import import_leads
+
+    rng = random.Random(7)
+    accounts = list(
+        Account.objects.values_list("legal_name", "country", "postcode", "website_domain")
+    )
+    path = tempfile.mktemp(suffix=".csv")
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "external_id",
+                "company",
+                "contact",
+                "email",
+                "phone",
+                "country",
+                "postcode",
+                "city",
+                "sector",
+                "value",
+                "interest",
+            ]
+        )
+        for i in range(args.rows):
+            if accounts and rng.random() < 0.3:
+                name, country, code, domain = rng.choice(accounts)
+                city = ""
+            else:
+                country = companies.pick_country(rng)
+                name, _sector = companies.company_name(rng, country)
+                name = f"{name.rsplit(' ', 1)[0]} {i} {name.rsplit(' ', 1)[1]}"
+                code, _number, city = companies.postcode(rng, country)
+                domain = f"company{i}.example"
+            if rng.random() < 0.01:
+                code = "1"  # a bad row
+            contact, _role = companies.person(rng, country)
+            writer.writerow(
+                [
+                    f"bench-{i}",
+                    name,
+                    contact,
+                    f"buyer{i}@{domain}",
+                    "+31 10 1234567",
+                    country,
+                    code,
+                    city,
+                    rng.choice(["machinery", "food", "logistics", "automotive", ""]),
+                    rng.choice(["", "25000", "80000", "300000"]),
+                    rng.choice(["demo", "price", "content", "other"]),
+                ]
+            )
+    size_mb = os.path.getsize(path) / 1e6
+    peak = {"rss": 0}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            with open("/proc/self/statm") as f:
+                peak["rss"] = max(peak["rss"], int(f.read().split()[1]) * resource.getpagesize())
+            time.sleep(0.2)
+
+    with open("/proc/self/statm") as statm:
+        before_rss = int(statm.read().split()[1]) * resource.getpagesize()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    with open(path, "rb") as stream:
+        report = import_leads(stream=stream, batch_size=args.batch)
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    os.unlink(path)
+    print(f"file: {args.rows:,} rows, {size_mb:.1f} MB; batch {args.batch}")
+    print(
+        f"imported: {report.created:,} created, {report.duplicates:,} attached to open leads, "
+        f"{report.existing:,} existing, {report.error_rows:,} rows with errors"
+    )
+    print(
+        f"time: {seconds:.1f} s -> {report.total_rows / seconds:,.0f} rows/s, {report.created / seconds:,.0f} leads/s [goal >= 2,000 leads/s]"
+    )
+    print(
+        f"memory: {before_rss / 1e6:.0f} MB before, peak {peak['rss'] / 1e6:.0f} MB during the import"
+    )
+    print(f"leads in database: {Lead.objects.count():,}")
+    import redis
+
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+
+
+if __name__ == "__main__":
+    main()

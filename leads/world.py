@@ -1,0 +1,71 @@
+"""A process-wide cache of the slowly changing rows routing reads on every lead: the
+routing context, the policy, permission ids, dealer groups.
+
+A version string in the shared cache (Redis in production) changes whenever one of those
+rows is saved or deleted (``leads.signals``); each process checks it at most once a
+second and throws its copies away when it changed. A change made in this process is seen
+at once; one made elsewhere within a second.
+"""
+
+import threading
+import time
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "routing:world-version"
+CHECK_EVERY = 1.0  # seconds
+
+_local = threading.local()
+_store: dict = {}
+_state = {"version": None, "checked": 0.0}
+_lock = threading.Lock()
+
+
+def changed(**_signal_kwargs) -> None:
+    """Invalidate every process's copies (a new random version), now and again when the
+    transaction commits, so no process keeps a copy read before the change was visible."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    with _lock:
+        _store.clear()
+        _state["checked"] = 0.0
+
+
+def version() -> str:
+    now = time.monotonic()
+    if now - _state["checked"] < CHECK_EVERY and _state["version"] is not None:
+        return _state["version"]
+    current = cache.get(VERSION_KEY)
+    if current is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        current = cache.get(VERSION_KEY)
+    with _lock:
+        if current != _state["version"]:
+            _store.clear()
+        _state["version"], _state["checked"] = current, now
+    return current
+
+
+def cached(key, build):
+    """``build()``'s result, kept until the world changes."""
+    version()
+    try:
+        return _store[key]
+    except KeyError:
+        value = build()
+        with _lock:
+            _store[key] = value
+        return value
+
+
+def reset() -> None:
+    """Forget everything (tests: the database was rolled back under us)."""
+    with _lock:
+        _store.clear()
+        _state["version"], _state["checked"] = None, 0.0

@@ -1,0 +1,85 @@
+"""Database helpers of our own.
+
+``insert_many`` writes many rows with PostgreSQL's COPY, several times faster than
+``bulk_create`` for thousands of rows (events, stints, permission rows, imported leads);
+on other databases it is ``bulk_create``.
+"""
+
+from django.db import connection, models
+from psycopg.types.json import Jsonb
+
+
+def insert_many(
+    model: type[models.Model],
+    objects: list[models.Model],
+    *,
+    batch_size: int = 2000,
+    with_ids: bool = False,
+) -> None:
+    """Insert ``objects``. With ``with_ids`` their primary keys are set afterwards (on
+    PostgreSQL they are drawn from the table's sequence first, so COPY can be used)."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql" or (with_ids and len(objects) == 1):
+        # (one row: a plain INSERT … RETURNING is one round trip, COPY with ids two)
+        model.objects.bulk_create(objects, batch_size=batch_size)
+        return
+    pk = model._meta.pk
+    if with_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk.column, len(objects)],
+            )
+            for obj, (next_id,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = next_id
+                obj._state.adding = False
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if with_ids or not (f.primary_key and isinstance(f, models.AutoField))
+    ]
+    for obj in objects:
+        for f in fields:
+            if getattr(obj, f.attname) is None and f.has_default() and not f.null:
+                setattr(obj, f.attname, f.get_default())
+    convert = [_converter(f) for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for obj in objects:
+            copy.write_row([c(obj) for c in convert])
+
+
+def _converter(field):
+    """A fast value getter for COPY: psycopg adapts plain Python values itself; only the
+    types Django converts on the way in need Django (JSON, countries, auto timestamps)."""
+    attname = field.attname
+    if isinstance(field, models.JSONField):
+        return lambda obj: None if getattr(obj, attname) is None else Jsonb(getattr(obj, attname))
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda obj: field.pre_save(obj, add=True)
+    if field.get_internal_type() in _PLAIN_TYPES and type(field).__module__.startswith("django."):
+        return lambda obj: getattr(obj, attname)
+    return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
+
+
+_PLAIN_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "DateField",
+    "DateTimeField",
+    "DecimalField",
+    "EmailField",
+    "FloatField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SlugField",
+    "SmallIntegerField",
+    "TextField",
+}
