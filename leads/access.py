@@ -1,5 +1,15 @@
 """The one door for reaching a lead: an outsider gets 404 (exactly like a lead that
-does not exist), a member without the permission gets 403."""
+does not exist), a member without the permission gets 403. Views never test
+permissions by hand; they ask here.
+
+- VIEW: the lead is among ``leads_visible_to(user)`` (the dealer's group, the owning
+  rep, the channel and sales managers).
+- ACT (accept, reject, log contact, change status, add a note): the admin of the
+  owning dealer always; the channel and sales managers (model-wide permission); else
+  the ``act_on_lead`` object permission, which belongs to the dealer's group, or to one
+  colleague once the dealer admin handed the lead to them, or to the owning rep.
+- HAND_OVER (give the lead to a colleague): the admin of the owning dealer only.
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -9,17 +19,62 @@ from leads.models import Lead
 
 VIEW = "leads.view_lead"
 ACT = "leads.act_on_lead"
+HAND_OVER = "leads.hand_over_lead"  # a dealer admin's right, not a stored permission
 
 
 def get_lead_for_user(user, pk: int, perm: str = VIEW) -> Lead:
-    lead = (
-        selectors.leads_visible_to(user)
-        .select_related("owner_dealer", "owner_user", "owner_queue", "account", "dealer_assignee")
-        .filter(pk=pk)
-        .first()
-    )
+    lead = selectors.lead_for_user(user, pk)
     if lead is None:
         raise Http404("No such lead")
-    if perm != VIEW and not user.has_perm(perm, lead):
+    if not user_has_lead_perm(user, lead, perm):
         raise PermissionDenied
     return lead
+
+
+def user_has_lead_perm(user, lead: Lead, perm: str) -> bool:
+    """For a lead the user can already see (``get_lead_for_user`` checked that)."""
+    if perm == VIEW:
+        return True
+    if perm == HAND_OVER:
+        return is_admin_of_owning_dealer(user, lead)
+    if perm != ACT:
+        return False
+    if not user.is_active:
+        return False
+    if is_admin_of_owning_dealer(user, lead):
+        return True
+    if user.has_perm(ACT):  # model-wide: channel and sales managers
+        return True
+    return user.has_perm(ACT, lead)
+
+
+def is_admin_of_owning_dealer(user, lead: Lead) -> bool:
+    membership = user.dealer_membership
+    if membership is None:
+        return False
+    if membership.dealer_id != lead.owner_dealer_id:
+        return False
+    return membership.is_admin
+
+
+def lead_rights(user, lead: Lead) -> dict[str, bool]:
+    """What the lead's page may offer this user (the actions still go through
+    ``get_lead_for_user`` when posted)."""
+    return {
+        "act": user_has_lead_perm(user, lead, ACT),
+        "hand_over": user_has_lead_perm(user, lead, HAND_OVER),
+    }
+
+
+def require_dealer_member(user):
+    """The user's dealer membership; a page for dealers refuses everyone else (403)."""
+    membership = user.dealer_membership
+    if membership is None:
+        raise PermissionDenied
+    return membership
+
+
+def require_internal(user) -> None:
+    """A page for the manufacturer's own people refuses dealers (403)."""
+    if not user.is_internal:
+        raise PermissionDenied

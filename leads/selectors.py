@@ -47,3 +47,71 @@ def leads_needing_action(leads: QuerySet[Lead], *, limit: int = 8) -> list[Lead]
         .select_related("owner_dealer", "owner_user", "owner_queue")
         .order_by("first_update_due_at")[:limit]
     )
+
+
+def lead_for_user(user, pk: int) -> Lead | None:
+    """One lead this user may see, with what its page shows, or None."""
+    return (
+        leads_visible_to(user)
+        .select_related(
+            "owner_dealer",
+            "owner_user",
+            "owner_queue",
+            "account",
+            "account__serving_dealer",
+            "account__account_manager",
+            "dealer_assignee",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+TABLE_FIELDS = (
+    "id",
+    "company_name",
+    "city",
+    "postcode",
+    "country",
+    "sector",
+    "status",
+    "temperature",
+    "estimated_value",
+    "first_update_due_at",
+    "next_step",
+    "next_step_on",
+    "created_at",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "owner_dealer_id",
+    "owner_user_id",
+    "owner_queue_id",
+    "dealer_assignee__name",
+)
+
+
+def leads_for_table(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """A list of leads with what the inbox table and its export show, in one query per
+    page (the routing explanation and other large columns stay in the database)."""
+    return leads.select_related("dealer_assignee").only(*TABLE_FIELDS)
+
+
+def leads_for_api(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Leads with every field the dealer API returns, in one query per page."""
+    return leads.select_related("dealer_assignee")
+
+
+def leads_owned_by_user(user) -> QuerySet[Lead]:
+    """An internal rep's own leads ("My leads")."""
+    return leads_visible_to(user).filter(owner_user_id=user.pk)
+
+
+def leads_sent_in_by(dealer_id: int) -> QuerySet[Lead]:
+    """Leads a dealer passed on to us (it follows their status, not their owner)."""
+    return Lead.objects.filter(submitted_by_dealer_id=dealer_id).order_by("-created_at")
+
+
+def lead_timeline(lead: Lead) -> QuerySet:
+    """The lead's events, newest first, with their actors and the actors' dealers."""
+    return lead.events.select_related("actor", "actor__dealermembership").order_by("-at", "-id")

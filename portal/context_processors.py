@@ -56,6 +56,10 @@ def navigation(request):
             continue
         active = request.path == url or (url != "/" and request.path.startswith(url))
         items.append({"url": url, "label": label, "icon": icon, "active": active})
+    # Only the most specific match is active (/leads/send/ is not also "Leads").
+    longest = max((len(item["url"]) for item in items if item["active"]), default=0)
+    for item in items:
+        item["active"] = item["active"] and len(item["url"]) == longest
     membership = user.dealer_membership
     return {
         "nav_items": items,

@@ -1,1 +1,14 @@
-urlpatterns: list = []
+"""A person's own pages under /me/: notifications and preferences (with API tokens)."""
+
+from django.urls import path
+
+from portal.users import views
+
+urlpatterns = [
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("preferences/tokens/", views.token_create, name="token_create"),
+    path("preferences/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+]

@@ -18,6 +18,16 @@
         if (!window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
       });
     });
+    // A "select all" checkbox: data-check-all="name" ticks the form's checkboxes of that name.
+    root.querySelectorAll("[data-check-all]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        var name = box.getAttribute("data-check-all");
+        var scope = box.form || document;
+        scope.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (el) {
+          el.checked = box.checked;
+        });
+      });
+    });
     // Relative countdowns are rendered server-side; tooltips explain them.
     if (window.bootstrap) {
       root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (el) {

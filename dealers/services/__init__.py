@@ -1,0 +1,64 @@
+"""Dealer writes: claims (lead registration) and the dealer's team.
+
+- ``checks``: ``claim_check`` (the live, read-only conflict check),
+  ``clean_claim_fields``, ``conflict_messages`` (what a dealer may read);
+- ``claims``: ``claim_submit``, ``claim_approve``, ``claim_reject`` (the channel
+  manager's review), ``claim_renew``, ``claim_withdraw``;
+- ``team``: ``member_invite``, ``member_deactivate``, ``member_reactivate``.
+
+Import from here: ``from dealers.services import claim_submit``.
+"""
+
+from dealers.services.checks import (
+    CLAIM,
+    CLAIM_FIELDS,
+    CUSTOMER,
+    OPEN_LEAD,
+    ClaimCheck,
+    claim_check,
+    clean_claim_fields,
+    company_keys,
+    conflict_kinds,
+    conflict_messages,
+)
+from dealers.services.claims import (
+    active_claims_of,
+    claim_approve,
+    claim_can_renew,
+    claim_reject,
+    claim_renew,
+    claim_submit,
+    claim_url,
+    claim_withdraw,
+)
+from dealers.services.team import (
+    dealer_recipients,
+    member_deactivate,
+    member_invite,
+    member_reactivate,
+)
+
+__all__ = [
+    "CLAIM",
+    "CLAIM_FIELDS",
+    "CUSTOMER",
+    "OPEN_LEAD",
+    "ClaimCheck",
+    "active_claims_of",
+    "claim_approve",
+    "claim_can_renew",
+    "claim_check",
+    "claim_reject",
+    "claim_renew",
+    "claim_submit",
+    "claim_url",
+    "claim_withdraw",
+    "clean_claim_fields",
+    "company_keys",
+    "conflict_kinds",
+    "conflict_messages",
+    "dealer_recipients",
+    "member_deactivate",
+    "member_invite",
+    "member_reactivate",
+]

@@ -1,0 +1,449 @@
+"""Claims (lead registration, DESIGN.md "Claims"): submit, review, renew, withdraw.
+
+``claim_submit`` matches the company to an account (creating a prospect account when
+none matches), records the conflicts found by ``claim_check`` and approves a clean claim
+at once when the policy says so, otherwise leaves it pending for the channel manager's
+review (``claim_approve`` / ``claim_reject``). An approved claim protects the company
+for ``policy.claim_days`` and may be renewed ``policy.claim_renewals`` times
+(``claim_renew``); the dealer may withdraw it (``claim_withdraw``).
+
+The database allows one approved claim per account. Every approval first expires the
+stale approved claims of that account (``expires_at <= now``) and then approves inside
+a savepoint: when another dealer's approval wins a race, the unique index refuses ours
+and the claim stays pending with the holder recorded as a conflict, never a 500.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from dealers.models import Claim, ClaimGroupObjectPermission, Dealer
+from dealers.services.checks import CLAIM, claim_check, clean_claim_fields
+from dealers.services.team import dealer_recipients
+from leads.matching.normalize import domain_from_url
+from leads.models import Account, Policy
+from portal.messages import message
+from portal.users.models import Notification, Role, User
+from portal.users.services import notify
+
+# --- submitting ---------------------------------------------------------------------
+
+
+def active_claims_of(dealer: Dealer, *, now: datetime):
+    """Claims that count against ``policy.max_active_claims``: approved and unexpired,
+    or pending review (a pending claim may become active)."""
+    return Claim.objects.filter(dealer=dealer).filter(
+        Q(status=Claim.Status.PENDING) | Q(status=Claim.Status.APPROVED, expires_at__gt=now)
+    )
+
+
+def claim_submit(
+    *,
+    dealer: Dealer,
+    submitted_by: User | None,
+    data: Mapping[str, Any],
+    now: datetime | None = None,
+) -> Claim:
+    """Register a claim by ``dealer`` on the company in ``data`` (see
+    ``clean_claim_fields``). Returns the claim: approved when clean and the policy
+    approves clean claims automatically, else pending review. Raises
+    ``ValidationError`` for bad input, a second claim on the same company, or a
+    dealer at its limit of active claims."""
+    now = now or timezone.now()
+    fields = clean_claim_fields(data)
+    with transaction.atomic():
+        # One claim submission per dealer at a time: the limit and the duplicate check
+        # below cannot be raced past.
+        dealer = Dealer.objects.select_for_update().get(pk=dealer.pk)
+        policy = Policy.current()
+        if active_claims_of(dealer, now=now).count() >= policy.max_active_claims:
+            raise ValidationError(
+                _(
+                    "You already have %(n)d active or pending claims, the most allowed. "
+                    "Withdraw one you no longer work on first."
+                )
+                % {"n": policy.max_active_claims},
+                code="claim_limit",
+            )
+        check = claim_check(dealer=dealer, data=fields, now=now)
+        if check.own_claim is not None:
+            raise ValidationError(
+                _("You already have a claim on this company (%(status)s).")
+                % {"status": check.own_claim.get_status_display()},
+                code="own_claim",
+            )
+        account = check.account or _prospect_account(fields, now=now)
+        claim = Claim.objects.create(
+            dealer=dealer,
+            account=account,
+            company_name=fields["company_name"],
+            website=fields["website"],
+            vat_number=fields["vat_number"],
+            country=fields["country"],
+            postcode=fields["postcode"],
+            contact_name=fields["contact_name"],
+            contact_email=fields["contact_email"],
+            expected_value=fields["expected_value"],
+            notes=fields["notes"],
+            status=Claim.Status.PENDING,
+            conflicts=check.conflicts,
+            submitted_by=submitted_by,
+            submitted_at=now,
+        )
+        _grant_permissions(claim, dealer)
+        if check.clean and policy.auto_approve_clean_claims:
+            approved = _try_approve(
+                claim,
+                actor=None,
+                reason=gettext_noop("Approved automatically: no conflicts found."),
+                now=now,
+                policy=policy,
+            )
+            if approved:
+                return claim
+            # Another dealer's claim on this company was approved a moment ago.
+            _record_holder(claim, now=now)
+        _notify_review(claim)
+    return claim
+
+
+def _prospect_account(fields: dict, *, now: datetime) -> Account:
+    return Account.objects.create(
+        legal_name=fields["company_name"],
+        country=fields["country"],
+        vat_number=fields["vat_number"],
+        website_domain=domain_from_url(fields["website"]) or "",
+        postcode=fields["postcode"],
+        postcode_number=fields["postcode_number"],
+        created_at=now,
+    )
+
+
+def _grant_permissions(claim: Claim, dealer: Dealer) -> None:
+    """The dealer's group may view and change its claim (django-guardian)."""
+    permissions = Permission.objects.filter(
+        content_type__app_label="dealers", codename__in=["view_claim", "change_claim"]
+    )
+    ClaimGroupObjectPermission.objects.bulk_create(
+        [
+            ClaimGroupObjectPermission(group_id=dealer.group_id, permission=p, content_object=claim)
+            for p in permissions
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _reminder_at(expires_at: datetime, policy: Policy, now: datetime) -> datetime | None:
+    reminder = expires_at - timedelta(days=policy.claim_reminder_days)
+    return reminder if reminder > now else None
+
+
+def _try_approve(
+    claim: Claim, *, actor: User | None, reason: str, now: datetime, policy: Policy
+) -> bool:
+    """Approve ``claim`` unless another approved claim holds the account. Runs inside
+    the caller's transaction; returns False (and changes nothing) when refused."""
+    Claim.objects.filter(
+        account_id=claim.account_id, status=Claim.Status.APPROVED, expires_at__lte=now
+    ).exclude(pk=claim.pk).update(status=Claim.Status.EXPIRED, reminder_due_at=None)
+    expires_at = now + timedelta(days=policy.claim_days)
+    values = {
+        "status": Claim.Status.APPROVED,
+        "approved_at": now,
+        "expires_at": expires_at,
+        "reminder_due_at": _reminder_at(expires_at, policy, now),
+        "decided_by": actor,
+        "decided_at": now,
+        "decision_reason": reason[:500],
+    }
+    try:
+        with transaction.atomic():
+            Claim.objects.filter(pk=claim.pk).update(**values)
+    except IntegrityError:
+        return False
+    for name, value in values.items():
+        setattr(claim, name, value)
+    return True
+
+
+def _holder(claim: Claim, *, now: datetime) -> Claim | None:
+    return (
+        Claim.objects.filter(
+            account_id=claim.account_id, status=Claim.Status.APPROVED, expires_at__gt=now
+        )
+        .exclude(pk=claim.pk)
+        .first()
+    )
+
+
+def _record_holder(claim: Claim, *, now: datetime) -> None:
+    holder = _holder(claim, now=now)
+    if holder is None or any(c.get("claim_id") == holder.pk for c in claim.conflicts):
+        return
+    claim.conflicts = [
+        *claim.conflicts,
+        {
+            "kind": CLAIM,
+            "claim_id": holder.pk,
+            "dealer_id": holder.dealer_id,
+            "status": Claim.Status.APPROVED.value,
+            "expires_at": holder.expires_at.isoformat(),
+        },
+    ]
+    Claim.objects.filter(pk=claim.pk).update(conflicts=claim.conflicts)
+
+
+def claim_url(claim: Claim) -> str:
+    return reverse("dealers:claim", args=[claim.pk])
+
+
+def _review_url() -> str:
+    try:
+        return reverse("manage:claims")
+    except NoReverseMatch:
+        return ""
+
+
+def _channel_managers():
+    return User.objects.filter(is_active=True, staffprofile__role=Role.CHANNEL_MANAGER)
+
+
+def _notify_review(claim: Claim) -> None:
+    notify(
+        recipients=list(_channel_managers()),
+        kind=Notification.Kind.CLAIM,
+        subject=message(
+            gettext_noop("Claim to review: %(company)s by %(dealer)s"),
+            company=claim.company_name,
+            dealer=claim.dealer.name,
+        ),
+        body=message(
+            gettext_noop("%(count)d possible conflict(s) found; please approve or reject it."),
+            count=len(claim.conflicts),
+        )
+        if claim.conflicts
+        else message(gettext_noop("No conflicts found; the policy asks you to review it.")),
+        url=_review_url(),
+    )
+
+
+# --- the review (channel manager) -------------------------------------------------
+
+
+def _locked(claim: Claim) -> Claim:
+    return (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related("dealer", "submitted_by")
+        .get(pk=claim.pk)
+    )
+
+
+def _other_claims(claim: Claim, *, now: datetime) -> list[Claim]:
+    """Other dealers' live claims on the same company, and those recorded as conflicts."""
+    recorded = [c["claim_id"] for c in claim.conflicts if c.get("kind") == CLAIM]
+    return list(
+        Claim.objects.filter(
+            Q(pk__in=recorded)
+            | Q(account_id=claim.account_id, status=Claim.Status.PENDING)
+            | Q(account_id=claim.account_id, status=Claim.Status.APPROVED, expires_at__gt=now)
+        )
+        .exclude(pk=claim.pk)
+        .exclude(dealer_id=claim.dealer_id)
+        .select_related("submitted_by")
+    )
+
+
+def claim_approve(
+    *, claim: Claim, actor: User, reason: str = "", now: datetime | None = None
+) -> Claim:
+    """The channel manager approves a pending claim. Raises ``ValidationError`` when the
+    claim is not pending or another dealer's approved claim still holds the company
+    (reject or withdraw that one first). Notifies the claimant and the dealers whose
+    claims on the company are affected."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        claim = _locked(claim)
+        if claim.status != Claim.Status.PENDING:
+            raise ValidationError(
+                _("Only a pending claim can be approved; this one is %(status)s.")
+                % {"status": claim.get_status_display()},
+                code="not_pending",
+            )
+        policy = Policy.current()
+        if not _try_approve(
+            claim,
+            actor=actor,
+            reason=reason or gettext_noop("Approved by the channel manager."),
+            now=now,
+            policy=policy,
+        ):
+            _record_holder(claim, now=now)
+            raise ValidationError(
+                _(
+                    "Another dealer holds an active claim on this company. Reject or "
+                    "withdraw that claim before approving this one."
+                ),
+                code="claim_held",
+            )
+        until = timezone.localtime(claim.expires_at).strftime("%Y-%m-%d")
+        notify(
+            recipients=dealer_recipients(claim.dealer_id, claim.submitted_by),
+            kind=Notification.Kind.CLAIM,
+            subject=message(
+                gettext_noop("Claim approved: %(company)s"), company=claim.company_name
+            ),
+            body=message(
+                gettext_noop("The company is yours until %(until)s. %(reason)s"),
+                until=until,
+                reason=reason,
+            ),
+            url=claim_url(claim),
+        )
+        for other in _other_claims(claim, now=now):
+            notify(
+                recipients=dealer_recipients(other.dealer_id, other.submitted_by),
+                kind=Notification.Kind.CLAIM,
+                subject=message(
+                    gettext_noop("Claim decision on %(company)s"), company=other.company_name
+                ),
+                body=message(
+                    gettext_noop(
+                        "The channel manager approved another dealer's claim on this company "
+                        "until %(until)s."
+                    ),
+                    until=until,
+                ),
+                url=claim_url(other),
+            )
+    return claim
+
+
+def claim_reject(*, claim: Claim, actor: User, reason: str, now: datetime | None = None) -> Claim:
+    """The channel manager rejects a pending claim (or revokes an approved one), with a
+    reason the dealer reads. Notifies the claimant and the dealers whose claims on the
+    company are affected."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the dealer a reason.")]})
+    with transaction.atomic():
+        claim = _locked(claim)
+        if claim.status not in (Claim.Status.PENDING, Claim.Status.APPROVED):
+            raise ValidationError(
+                _("Only a pending or approved claim can be rejected; this one is %(status)s.")
+                % {"status": claim.get_status_display()},
+                code="not_open",
+            )
+        claim.status = Claim.Status.REJECTED
+        claim.decided_by = actor
+        claim.decided_at = now
+        claim.decision_reason = reason[:500]
+        claim.reminder_due_at = None
+        claim.save(
+            update_fields=[
+                "status",
+                "decided_by",
+                "decided_at",
+                "decision_reason",
+                "reminder_due_at",
+            ]
+        )
+        notify(
+            recipients=dealer_recipients(claim.dealer_id, claim.submitted_by),
+            kind=Notification.Kind.CLAIM,
+            subject=message(
+                gettext_noop("Claim not approved: %(company)s"), company=claim.company_name
+            ),
+            body=message(gettext_noop("Reason: %(reason)s"), reason=reason),
+            url=claim_url(claim),
+        )
+        for other in _other_claims(claim, now=now):
+            notify(
+                recipients=dealer_recipients(other.dealer_id, other.submitted_by),
+                kind=Notification.Kind.CLAIM,
+                subject=message(
+                    gettext_noop("Claim decision on %(company)s"), company=other.company_name
+                ),
+                body=message(
+                    gettext_noop(
+                        "The channel manager did not approve another dealer's claim on this "
+                        "company; your claim is not affected."
+                    )
+                ),
+                url=claim_url(other),
+            )
+    return claim
+
+
+# --- the dealer's own actions -----------------------------------------------------
+
+
+def claim_can_renew(claim: Claim, *, policy: Policy, now: datetime) -> bool:
+    return claim.is_active(now) and claim.renewals < policy.claim_renewals
+
+
+def claim_renew(*, claim: Claim, actor: User, now: datetime | None = None) -> Claim:
+    """Extend an active approved claim by ``policy.claim_days`` from its current expiry,
+    at most ``policy.claim_renewals`` times."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claim = _locked(claim)
+        policy = Policy.current()
+        if claim.status != Claim.Status.APPROVED or claim.expires_at <= now:
+            raise ValidationError(
+                _("Only an active approved claim can be renewed; register the company again."),
+                code="not_active",
+            )
+        if claim.renewals >= policy.claim_renewals:
+            raise ValidationError(
+                _("This claim has already been renewed the %(n)d time(s) allowed.")
+                % {"n": policy.claim_renewals},
+                code="renewals_used",
+            )
+        claim.expires_at = claim.expires_at + timedelta(days=policy.claim_days)
+        claim.renewals += 1
+        claim.reminder_due_at = _reminder_at(claim.expires_at, policy, now)
+        claim.save(update_fields=["expires_at", "renewals", "reminder_due_at"])
+    return claim
+
+
+def claim_withdraw(
+    *, claim: Claim, actor: User, reason: str = "", now: datetime | None = None
+) -> Claim:
+    """The dealer gives up its pending or approved claim."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claim = _locked(claim)
+        if claim.status not in (Claim.Status.PENDING, Claim.Status.APPROVED):
+            raise ValidationError(
+                _("Only a pending or approved claim can be withdrawn; this one is %(status)s.")
+                % {"status": claim.get_status_display()},
+                code="not_open",
+            )
+        claim.status = Claim.Status.WITHDRAWN
+        claim.decided_by = actor
+        claim.decided_at = now
+        claim.decision_reason = (reason or "").strip()[:500] or gettext_noop(
+            "Withdrawn by the dealer."
+        )
+        claim.reminder_due_at = None
+        claim.save(
+            update_fields=[
+                "status",
+                "decided_by",
+                "decided_at",
+                "decision_reason",
+                "reminder_due_at",
+            ]
+        )
+    return claim

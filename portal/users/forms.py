@@ -1,0 +1,25 @@
+"""Forms of a person's own pages: preferences and personal API tokens."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.users.models import User
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["name", "phone", "language", "email_frequency"]
+        widgets = {"email_frequency": forms.RadioSelect(attrs={"class": "form-check-input"})}
+        help_texts = {
+            "language": _("The portal and your e-mails use this language."),
+        }
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Our CRM")}),
+        help_text=_("So you recognise it later, for instance the system that uses it."),
+    )
