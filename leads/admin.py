@@ -2,6 +2,8 @@
 through the routing service (the "reassign" action), never by editing a field."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import (
@@ -15,7 +17,9 @@ from leads.models import (
     Policy,
     Queue,
     ShareCounter,
+    SweepRun,
 )
+from leads.services.sla import timers_overview
 from portal.messages import render_message
 
 OWNER_FIELDS = ["owner_dealer", "owner_user", "owner_queue"]
@@ -279,3 +283,88 @@ class ShareCounterAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(admin.ModelAdmin):
+    """The "Timers" page: the last sweeps, what they did and what falls due next."""
+
+    change_list_template = "admin/leads/sweeprun/change_list.html"
+    list_display = [
+        "started_at",
+        "as_of",
+        "duration",
+        "reminders",
+        "escalations",
+        "recycles",
+        "claim_reminders",
+        "claim_expiries",
+        "failures",
+    ]
+    date_hierarchy = "started_at"
+    show_full_result_count = False
+    fields = [
+        "started_at",
+        "finished_at",
+        "as_of",
+        "reminders",
+        "escalations",
+        "recycles",
+        "claim_reminders",
+        "claim_expiries",
+        "recycled",
+        "errors",
+    ]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may read the SLA policy may see its timers run.
+        return super().has_view_permission(request, obj) or request.user.has_perm(
+            "leads.view_policy"
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {**(extra_context or {}), "title": _("Timers"), "timers": timers_overview()}
+        )
+
+    @admin.display(description=_("took"))
+    def duration(self, run):
+        ms = (run.details or {}).get("duration_ms")
+        return "–" if ms is None else f"{ms / 1000:.2f} s"
+
+    @admin.display(description=_("failures"))
+    def failures(self, run):
+        return len((run.details or {}).get("errors", [])) or ""
+
+    @admin.display(description=_("recycled leads"))
+    def recycled(self, run):
+        items = (run.details or {}).get("recycled", [])
+        return (
+            format_html_join(
+                "",
+                '<div><a href="{}">{}</a> → {}</div>',
+                (
+                    (
+                        reverse("admin:leads_lead_change", args=[i["lead"]]),
+                        i["company"],
+                        i["to_name"],
+                    )
+                    for i in items
+                ),
+            )
+            or "–"
+        )
+
+    @admin.display(description=_("errors"))
+    def errors(self, run):
+        return "; ".join(e.get("error", "") for e in (run.details or {}).get("errors", [])) or "–"

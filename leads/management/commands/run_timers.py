@@ -29,6 +29,7 @@ class Command(BaseCommand):
         self._stop = False
         signal.signal(signal.SIGINT, self._request_stop)
         signal.signal(signal.SIGTERM, self._request_stop)
+        current_app.loader.import_default_modules()  # register the tasks (autodiscovery)
         entries = {}
         for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
             every = entry["schedule"]

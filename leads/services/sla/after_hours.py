@@ -1,0 +1,129 @@
+"""After hours: a prospect whose inquiry arrives outside working hours gets a
+confirmation at once, in their language, saying when they will be contacted; the
+owner gets a task due at the start of the next working day."""
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import formats, translation
+from django.utils.translation import gettext_noop
+
+from dealers.models import DealerMembership
+from leads.models import Lead, LeadEvent, Policy, Queue
+from leads.services import deadlines
+from leads.services.sla import store
+from portal.messages import message, parts
+from portal.users.models import Notification, User
+from portal.users.services import notify_many
+
+log = logging.getLogger(__name__)
+
+# Inquiries from these sources come from the prospect themself and get a confirmation.
+CONFIRM_SOURCES = (Lead.Source.WEB_FORM, Lead.Source.API, Lead.Source.MARKETING)
+
+
+def lead_confirm_receipt(*, lead: Lead, now: datetime) -> bool:
+    """A prospect's inquiry that arrived outside working hours: e-mail the prospect at
+    once (in their language) when they will be contacted, record it as an event, and
+    give the owner a task due at the start of the next working day. Once per lead;
+    never raises (it runs after the intake committed)."""
+    if (
+        lead.source not in CONFIRM_SOURCES
+        or not lead.contact_email
+        or lead.status == Lead.Status.NURTURE
+    ):
+        return False
+    terms = deadlines.SlaTerms.from_policy(Policy.current())
+    if not deadlines.after_hours(now, lead.country, terms):
+        return False
+    contact_from = deadlines.next_working_start(now, lead.country, terms)
+    try:
+        with transaction.atomic():
+            lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
+            if lead.events.filter(kind=LeadEvent.Kind.CONFIRMATION).exists():
+                return False
+            _send_confirmation(lead, contact_from)
+            LeadEvent.objects.create(
+                lead=lead,
+                kind=LeadEvent.Kind.CONFIRMATION,
+                at=now,
+                reason=message(
+                    gettext_noop(
+                        "Received outside working hours: the prospect was told to expect "
+                        "contact from %(start)s."
+                    ),
+                    start=store.when(contact_from),
+                ),
+                data={"contact_from": contact_from.isoformat(), "language": lead.language},
+            )
+            _notify_owner_task(lead, contact_from)
+    except Exception:
+        log.exception("Could not confirm the after-hours inquiry of lead %s", lead.pk)
+        return False
+    return True
+
+
+def _send_confirmation(lead: Lead, contact_from: datetime) -> None:
+    with translation.override(lead.language):
+        context = {
+            "lead": lead,
+            # "Montag, 9. März 2026 08:30", "Monday, March 9, 2026, 8:30 a.m."
+            "contact_from": ", ".join(
+                formats.date_format(contact_from, part) for part in ("l", "DATETIME_FORMAT")
+            ),
+            "site_url": settings.SITE_URL,
+        }
+        subject = render_to_string("emails/confirmation_subject.txt", context).strip()
+        text = render_to_string("emails/confirmation.txt", context)
+        html = render_to_string("emails/confirmation.html", context)
+    mail = EmailMultiAlternatives(subject=subject, body=text, to=[lead.contact_email])
+    mail.attach_alternative(html, "text/html")
+    mail.send()
+
+
+def _notify_owner_task(lead: Lead, contact_from: datetime) -> None:
+    if lead.owner_dealer_id:
+        recipients = [
+            m.user
+            for m in DealerMembership.objects.filter(dealer_id=lead.owner_dealer_id).select_related(
+                "user"
+            )
+        ]
+    elif lead.owner_user_id:
+        recipients = list(User.objects.filter(pk=lead.owner_user_id))
+    else:
+        queue = Queue.objects.select_related("responsible").get(pk=lead.owner_queue_id)
+        recipients = [queue.responsible] if queue.responsible else []
+    notify_many(
+        [
+            {
+                "recipients": recipients,
+                "kind": Notification.Kind.ASSIGNED,
+                "subject": message(
+                    gettext_noop("Task for %(start)s: contact %(company)s"),
+                    start=store.when(contact_from),
+                    company=lead.company_name,
+                ),
+                "body": parts(
+                    message(
+                        gettext_noop(
+                            "The inquiry arrived outside working hours; the prospect was told "
+                            "to expect contact from %(start)s."
+                        ),
+                        start=store.when(contact_from),
+                    ),
+                    message(
+                        gettext_noop("Contact %(contact)s, due %(start)s."),
+                        contact=lead.contact_name or lead.contact_email,
+                        start=store.when(contact_from),
+                    ),
+                ),
+                "url": lead.get_absolute_url(),
+                "lead": lead,
+            }
+        ]
+    )

@@ -1,0 +1,506 @@
+"""The sweep: each clock's due rows are claimed in batches and acted on once (see the
+package docstring for what each clock does)."""
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from dealers.models import Claim
+from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
+from leads.services import deadlines, routing
+from leads.services.sla import store
+from portal.messages import message, parts
+from portal.users.models import Notification, User
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+DETAIL_LIMIT = 50  # recycles and errors listed per sweep on the Timers page
+KEEP_IDLE_RUNS = timedelta(days=14)
+RETRY_AFTER = timedelta(minutes=10)  # a recycle that failed is tried again
+
+CONTACT_MISSED = {
+    Lead.Temperature.HOT: gettext_noop(
+        "Hot lead (demo or price requested): %(owner)s was to make contact by %(due)s."
+    ),
+    Lead.Temperature.WARM: gettext_noop(
+        "Warm lead (content download, webinar): %(owner)s was to make contact by %(due)s."
+    ),
+}
+LEAD_COLUMNS = [
+    "id",
+    "status",
+    "owner_dealer_id",
+    "owner_user_id",
+    "company_name",
+    "city",
+    "postcode",
+    "country",
+    "temperature",
+    "assigned_at",
+    "first_update_due_at",
+    "escalation_due_at",
+    "recycle_due_at",
+]
+
+
+def sla_sweep(*, now: datetime | None = None, batch_size: int = BATCH) -> SweepRun:
+    """Act on every clock due at ``now`` (default: the current time), once."""
+    as_of = now or timezone.now()
+    run = SweepRun.objects.create(started_at=timezone.now(), as_of=as_of)
+    sweep = _Sweep(as_of=as_of, batch_size=batch_size)
+    try:
+        sweep.run()
+    except Exception as error:
+        sweep.errors.append({"error": repr(error)})
+        raise
+    finally:
+        run.finished_at = timezone.now()
+        run.reminders = sweep.counts["reminders"]
+        run.escalations = sweep.counts["escalations"]
+        run.recycles = sweep.counts["recycles"]
+        run.claim_reminders = sweep.counts["claim_reminders"]
+        run.claim_expiries = sweep.counts["claim_expiries"]
+        run.details = {
+            "events": sweep.counts["events"],
+            "notifications": sweep.counts["notifications"],
+            "recycled": sweep.recycled[:DETAIL_LIMIT],
+            "errors": sweep.errors[:DETAIL_LIMIT],
+            "duration_ms": round((run.finished_at - run.started_at).total_seconds() * 1000),
+        }
+        run.save()
+        SweepRun.objects.filter(
+            started_at__lt=run.started_at - KEEP_IDLE_RUNS,
+            reminders=0,
+            escalations=0,
+            recycles=0,
+            claim_reminders=0,
+            claim_expiries=0,
+        ).delete()
+    return run
+
+
+def sweep_summary(run: SweepRun) -> str:
+    """What a sweep did in a line, e.g. "3 reminders, 1 recycle" ("" when nothing)."""
+    counts = [
+        (run.reminders, "reminder", "reminders"),
+        (run.escalations, "escalation", "escalations"),
+        (run.recycles, "recycle", "recycles"),
+        (run.claim_reminders, "claim reminder", "claim reminders"),
+        (run.claim_expiries, "claim expiry", "claim expiries"),
+    ]
+    return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)
+
+
+class _Sweep:
+    """One sweep at one moment: the clocks in a fixed order (claims first, so a claim
+    that expires gets no reminder; recycles before reminders, so a lead that leaves a
+    dealer is not also chased on that dealer's behalf)."""
+
+    def __init__(self, *, as_of: datetime, batch_size: int):
+        self.as_of = as_of
+        self.batch_size = batch_size
+        self.policy = Policy.current()
+        self.terms = deadlines.SlaTerms.from_policy(self.policy)
+        self.counts: dict[str, int] = defaultdict(int)
+        self.recycled: list[dict] = []
+        self.errors: list[dict] = []
+        self.lead_url = reverse("leads:detail", args=[0]).replace("/0/", "/{}/")
+
+    def run(self) -> None:
+        self._in_batches(self.claim_expiries)
+        self._in_batches(self.claim_reminders)
+        while self.recycle_one():
+            pass
+        self._in_batches(self.reminders)
+        self._in_batches(self.escalations)
+
+    def _in_batches(self, step) -> None:
+        while True:
+            with transaction.atomic():
+                claimed = step()
+            if claimed < self.batch_size:
+                return
+
+    # --- leads ---------------------------------------------------------------------
+
+    def reminders(self) -> int:
+        rows = store.claim_due(
+            Lead,
+            "reminder_due_at",
+            set_sql="reminder_due_at = NULL",
+            returning=LEAD_COLUMNS,
+            as_of=self.as_of,
+            limit=self.batch_size,
+        )
+        rows = [row for row in rows if row["status"] in Lead.OPEN_STATUSES]
+        members = store.dealer_people({r["owner_dealer_id"] for r in rows if r["owner_dealer_id"]})
+        users = store.users_by_id({r["owner_user_id"] for r in rows if r["owner_user_id"]})
+        events, notes = [], []
+        for row in rows:
+            if row["owner_dealer_id"]:
+                owner = members[row["owner_dealer_id"]]
+                reason = message(
+                    gettext_noop("No status update within %(days)s working days."),
+                    days=self.terms.dealer_first_update_days,
+                )
+                action = (
+                    message(
+                        gettext_noop(
+                            "Accept or reject it and give a status update; without one it "
+                            "goes to another dealer on %(recycle)s."
+                        ),
+                        recycle=store.when(row["recycle_due_at"]),
+                    )
+                    if row["recycle_due_at"]
+                    else message(gettext_noop("Accept or reject it and give a status update."))
+                )
+                snapshot, recipients = owner["snapshot"], owner["users"]
+                subject = gettext_noop("Reminder: %(company)s is waiting for your first update")
+            elif row["owner_user_id"] in users:
+                user = users[row["owner_user_id"]]
+                reason = message(
+                    gettext_noop("No action since the lead was assigned on %(assigned)s."),
+                    assigned=store.when(row["assigned_at"]),
+                )
+                action = (
+                    message(
+                        gettext_noop(
+                            "Contact the prospect and log it; your manager is alerted on "
+                            "%(escalation)s."
+                        ),
+                        escalation=store.when(row["escalation_due_at"]),
+                    )
+                    if row["escalation_due_at"]
+                    else message(gettext_noop("Contact the prospect and log it."))
+                )
+                snapshot, recipients = store.user_snapshot(user), [user]
+                subject = gettext_noop("Reminder: %(company)s is waiting for your first action")
+            else:
+                continue
+            events.append(self._event(row, LeadEvent.Kind.REMINDER, snapshot, reason))
+            notes.append(
+                self._note(row, Notification.Kind.REMINDER, recipients, subject, reason, action)
+            )
+        self._write(events, notes)
+        self.counts["reminders"] += len(events)
+        return len(rows)
+
+    def escalations(self) -> int:
+        rows = store.claim_due(
+            Lead,
+            "escalation_due_at",
+            set_sql="escalation_due_at = NULL",
+            returning=LEAD_COLUMNS,
+            as_of=self.as_of,
+            limit=self.batch_size,
+        )
+        rows = [row for row in rows if row["status"] in Lead.OPEN_STATUSES]
+        users = store.users_by_id({r["owner_user_id"] for r in rows if r["owner_user_id"]})
+        managers = store.managers_of(set(users))
+        events, notes, rearm = [], [], {}
+        for row in rows:
+            user = users.get(row["owner_user_id"])
+            if user is None:
+                continue
+            # Hot and warm leads escalate first on the contact deadline, then once more
+            # after the "no action" period, like every other lead.
+            contact_stage = False
+            if row["temperature"] in CONTACT_MISSED:
+                no_action_at = deadlines.add_working_days(
+                    row["assigned_at"],
+                    self.terms.action_escalation_days,
+                    row["country"],
+                    self.terms,
+                )
+                contact_stage = self.as_of < no_action_at
+            if contact_stage:
+                rearm[row["id"]] = no_action_at
+                reason = message(
+                    CONTACT_MISSED[row["temperature"]],
+                    owner=user.name,
+                    due=store.when(row["first_update_due_at"]),
+                )
+                action = message(
+                    gettext_noop(
+                        "Check with %(owner)s or reassign the lead; without action you are "
+                        "alerted again on %(next)s."
+                    ),
+                    owner=user.name,
+                    next=store.when(no_action_at),
+                )
+            else:
+                reason = message(
+                    gettext_noop("No action by %(owner)s since the lead was assigned on %(at)s."),
+                    owner=user.name,
+                    at=store.when(row["assigned_at"]),
+                )
+                action = message(
+                    gettext_noop("Check with %(owner)s or reassign the lead."), owner=user.name
+                )
+            recipients = managers.get(user.pk) or managers["sales_managers"]
+            event = self._event(row, LeadEvent.Kind.ESCALATION, store.user_snapshot(user), reason)
+            event["data"] = {
+                "stage": "contact" if contact_stage else "no_action",
+                "notified": [u.pk for u in recipients],
+            }
+            events.append(event)
+            notes.append(
+                self._note(
+                    row,
+                    Notification.Kind.ESCALATION,
+                    recipients,
+                    gettext_noop("Escalation: %(company)s needs attention"),
+                    reason,
+                    action,
+                )
+            )
+        for moment, ids in store.group_by_value(rearm).items():
+            Lead.objects.filter(pk__in=ids).update(escalation_due_at=moment)
+        self._write(events, notes)
+        self.counts["escalations"] += len(events)
+        return len(rows)
+
+    def recycle_one(self) -> bool:
+        """Claim one lead whose recycle clock ran out and route it again, in its own
+        transaction (the door locks share counters; recycles are few)."""
+        with transaction.atomic():
+            rows = store.claim_due(
+                Lead,
+                "recycle_due_at",
+                set_sql="recycle_due_at = NULL, reminder_due_at = NULL",
+                returning=LEAD_COLUMNS,
+                as_of=self.as_of,
+                limit=1,
+            )
+            if not rows:
+                return False
+            row = rows[0]
+            if not self._recyclable(row):
+                return True
+            try:
+                with transaction.atomic():
+                    outcome = lead_recycle(lead_id=row["id"], now=self.as_of, terms=self.terms)
+            except Exception as error:  # one lead must not stop the sweep; try it later
+                log.exception("Recycling lead %s failed", row["id"])
+                Lead.objects.filter(pk=row["id"]).update(recycle_due_at=self.as_of + RETRY_AFTER)
+                self.errors.append({"lead": row["id"], "error": repr(error)})
+                return True
+        self.counts["recycles"] += 1
+        self.counts["events"] += 1
+        self.recycled.append(
+            {
+                "lead": row["id"],
+                "company": row["company_name"],
+                "from": row["owner_dealer_id"],
+                "to": {"kind": outcome.owner.kind, "id": outcome.owner.id},
+                "to_name": outcome.owner.name,
+            }
+        )
+        return True
+
+    def _recyclable(self, row: dict) -> bool:
+        """Open, with a dealer, and no first update in the current stint."""
+        if row["status"] not in Lead.OPEN_STATUSES or not row["owner_dealer_id"]:
+            return False
+        return Assignment.objects.filter(
+            lead_id=row["id"], ended_at__isnull=True, first_update_at__isnull=True
+        ).exists()
+
+    # --- claims --------------------------------------------------------------------
+
+    def claim_expiries(self) -> int:
+        rows = store.claim_due(
+            Claim,
+            "expires_at",
+            set_sql="status = 'expired', reminder_due_at = NULL",
+            condition="status = 'approved'",
+            returning=["id", "dealer_id", "company_name", "expires_at"],
+            as_of=self.as_of,
+            limit=self.batch_size,
+        )
+        members = store.dealer_people({row["dealer_id"] for row in rows})
+        notes = []
+        for row in rows:
+            recipients = members.get(row["dealer_id"], {}).get("users", [])
+            notes.append(
+                {
+                    "recipients": recipients,
+                    "kind": Notification.Kind.CLAIM,
+                    "subject": message(
+                        gettext_noop("Claim expired: %(company)s"), company=row["company_name"]
+                    ),
+                    "body": parts(
+                        message(
+                            gettext_noop(
+                                "Your claim on %(company)s ended on %(date)s; the company is "
+                                "no longer protected for you."
+                            ),
+                            company=row["company_name"],
+                            date=store.when(row["expires_at"]),
+                        ),
+                        message(gettext_noop("Register it again if you are still working on it.")),
+                    ),
+                    "url": store.claim_url(row["id"]),
+                }
+            )
+        self._write([], notes)
+        self.counts["claim_expiries"] += len(rows)
+        return len(rows)
+
+    def claim_reminders(self) -> int:
+        rows = store.claim_due(
+            Claim,
+            "reminder_due_at",
+            set_sql="reminder_due_at = NULL",
+            returning=["id", "dealer_id", "company_name", "status", "expires_at", "renewals"],
+            as_of=self.as_of,
+            limit=self.batch_size,
+        )
+        rows = [
+            row
+            for row in rows
+            if row["status"] == Claim.Status.APPROVED and row["expires_at"] > self.as_of
+        ]
+        members = store.dealer_people({row["dealer_id"] for row in rows})
+        notes = []
+        for row in rows:
+            left = max(0, self.policy.claim_renewals - (row["renewals"] or 0))
+            action = (
+                message(
+                    gettext_noop(
+                        "Renew it before then if you are still working on it "
+                        "(renewals left: %(left)s)."
+                    ),
+                    left=left,
+                )
+                if left
+                else message(gettext_noop("It cannot be renewed again."))
+            )
+            notes.append(
+                {
+                    "recipients": members.get(row["dealer_id"], {}).get("users", []),
+                    "kind": Notification.Kind.CLAIM,
+                    "subject": message(
+                        gettext_noop("Claim on %(company)s expires on %(date)s"),
+                        company=row["company_name"],
+                        date=store.when(row["expires_at"]),
+                    ),
+                    "body": parts(
+                        message(
+                            gettext_noop(
+                                "Your claim protects %(company)s until %(date)s; after that "
+                                "new leads from the company are routed as usual."
+                            ),
+                            company=row["company_name"],
+                            date=store.when(row["expires_at"]),
+                        ),
+                        action,
+                    ),
+                    "url": store.claim_url(row["id"]),
+                }
+            )
+        self._write([], notes)
+        self.counts["claim_reminders"] += len(rows)
+        return len(rows)
+
+    # --- writing -------------------------------------------------------------------
+
+    def _event(self, row: dict, kind: str, snapshot: dict, reason: dict) -> dict:
+        return {
+            "lead_id": row["id"],
+            "kind": kind,
+            "to_owner": snapshot,
+            "reason": reason,
+            "data": {"due": store.iso(row["first_update_due_at"])},
+        }
+
+    def _note(self, row, kind, recipients, subject, reason, action) -> dict:
+        return {
+            "recipients": recipients,
+            "kind": kind,
+            "subject": message(subject, company=row["company_name"]),
+            "body": parts(reason, action),
+            "url": self.lead_url.format(row["id"]),
+            "lead_id": row["id"],
+        }
+
+    def _write(self, events: list[dict], notes: list[dict]) -> None:
+        """The events and the notification rows of one batch, in its transaction, as
+        plain rows (thousands at a time: no model instances); e-mail delivery is queued
+        after commit, like ``portal.users.services.notify`` does."""
+        at = connection.ops.adapt_datetimefield_value(self.as_of)
+        store.insert_rows(
+            LeadEvent,
+            ["lead_id", "kind", "at", "to_owner", "reason", "data"],
+            [
+                (
+                    e["lead_id"],
+                    e["kind"],
+                    at,
+                    store.as_json(e["to_owner"]),
+                    store.as_json(e["reason"]),
+                    store.as_json(e["data"]),
+                )
+                for e in events
+            ],
+        )
+        created = connection.ops.adapt_datetimefield_value(timezone.now())
+        rows = []
+        for note in notes:
+            subject, body = store.as_json(note["subject"]), store.as_json(note["body"])
+            for user in {u.pk: u for u in note["recipients"] if u.is_active}.values():
+                email = user.email_frequency == User.EmailFrequency.IMMEDIATE
+                rows.append(
+                    (
+                        user.pk,
+                        note["kind"],
+                        subject,
+                        body,
+                        note["url"],
+                        note.get("lead_id"),
+                        created,
+                        email,
+                    )
+                )
+        store.insert_rows(
+            Notification,
+            [
+                "recipient_id",
+                "kind",
+                "subject",
+                "body",
+                "url",
+                "lead_id",
+                "created_at",
+                "send_email",
+            ],
+            rows,
+        )
+        if emails := sum(1 for row in rows if row[-1]):
+            transaction.on_commit(lambda: store.queue_outbox(emails))
+        self.counts["events"] += len(events)
+        self.counts["notifications"] += len(rows)
+
+
+def lead_recycle(*, lead_id: int, now: datetime, terms: deadlines.SlaTerms) -> routing.Outcome:
+    """Take a lead back from a dealer that gave no update in time and route it again
+    through the one door: the next eligible dealer that has not lost or rejected it,
+    else direct sales or the pool. The dealer loses access and is told why."""
+    return routing.lead_route(
+        lead=Lead.objects.get(pk=lead_id),
+        now=now,
+        end_reason=Assignment.EndReason.RECYCLED,
+        event_kind=LeadEvent.Kind.RECYCLED,
+        note=message(
+            gettext_noop(
+                "No update within %(days)s working days: the lead goes to the next eligible dealer"
+            ),
+            days=terms.dealer_recycle_days,
+        ),
+    )
