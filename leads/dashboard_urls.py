@@ -1,3 +1,9 @@
 """Channel-manager pages (performance, allocation, review), under /manage/ (namespace "manage")."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from leads import dashboard_views as views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard_page, name="dashboard"),
+]

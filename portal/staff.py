@@ -1,21 +1,39 @@
-"""The one door for staff pages: ``@staff_required(Role.CHANNEL_MANAGER, …)``.
+"""Staff pages: who may open them, which dealers a channel manager manages, and the
+out-of-office service for internal reps.
 
-Anonymous visitors are sent to the login page; signed-in users without one of the roles
-(every dealer user, for a start) get 403. Superusers without a dealer membership pass.
+Every page under /manage/ is decorated with ``staff_required(*roles)``: an anonymous
+visitor is sent to the login page, a dealer user (or anyone without one of ``roles``)
+gets 403. A superuser who is not a dealer member passes as every staff role.
+
+A channel manager whose staff profile lists countries manages the dealers that serve
+one of those countries (and the territories in them); without countries, all of them.
+Other staff roles see every dealer they are allowed to see at all.
 """
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _noop
 
-from portal.users.models import Role
+from dealers.models import Dealer
+from portal.users.models import Role, StaffProfile, User
+from territories.models import Territory
 
 MANAGERS = (Role.CHANNEL_MANAGER, Role.SALES_MANAGER)
+CHANNEL = (Role.CHANNEL_MANAGER,)
 ALL_STAFF = tuple(Role.staff_roles())
+REPS = (Role.INTERNAL_SALES, Role.SENIOR_REP)
 
 
 def has_staff_role(user, roles) -> bool:
+    """One condition per line: signed in, active, internal, and one of ``roles``."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_dealer_user:
@@ -25,15 +43,15 @@ def has_staff_role(user, roles) -> bool:
     return user.has_role(*roles)
 
 
-def staff_required(*roles):
-    """Allow signed-in internal staff with one of ``roles`` (default: every staff role)."""
+def staff_required(*roles: Role) -> Callable:
+    """Decorate a view: login required, then 403 unless the user has one of ``roles``
+    (all staff roles when none are given)."""
     allowed = roles or ALL_STAFF
 
     def decorator(view):
         @wraps(view)
+        @login_required
         def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
             if not has_staff_role(request.user, allowed):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -41,3 +59,134 @@ def staff_required(*roles):
         return wrapped
 
     return decorator
+
+
+def managed_countries(user) -> frozenset[str] | None:
+    """The countries a channel manager is limited to, or None for all of them."""
+    if user.is_superuser or not user.has_role(Role.CHANNEL_MANAGER):
+        return None
+    profile = user.staff_profile
+    codes = frozenset(c.code for c in profile.countries) if profile else frozenset()
+    return codes or None
+
+
+def dealers_managed_by(user) -> QuerySet[Dealer]:
+    """The dealers this staff user manages (all for unrestricted staff)."""
+    dealers = Dealer.objects.all()
+    countries = managed_countries(user)
+    if countries is None:
+        return dealers
+    serves = Q()
+    for code in sorted(countries):
+        # CountryField(multiple=True) stores "NL,BE": a two-letter code is never part
+        # of another code's neighbourhood across the comma.
+        serves |= Q(countries__contains=code)
+    return dealers.filter(serves)
+
+
+def territories_managed_by(user) -> QuerySet[Territory]:
+    territories = Territory.objects.all()
+    countries = managed_countries(user)
+    if countries is None:
+        return territories
+    return territories.filter(country__in=sorted(countries))
+
+
+def get_dealer_for_staff(user, pk: int) -> Dealer:
+    """A managed dealer, or 404 (exactly like a dealer that does not exist)."""
+    dealer = dealers_managed_by(user).filter(pk=pk).first()
+    if dealer is None:
+        raise Http404("No such dealer")
+    return dealer
+
+
+def get_territory_for_staff(user, pk: int) -> Territory:
+    territory = territories_managed_by(user).filter(pk=pk).first()
+    if territory is None:
+        raise Http404("No such territory")
+    return territory
+
+
+# --- out of office -------------------------------------------------------------------
+
+
+def may_set_out_of_office(actor: User, profile: StaffProfile) -> bool:
+    """Anyone for themselves; channel and sales managers for every rep."""
+    return profile.user_id == actor.pk or has_staff_role(actor, MANAGERS)
+
+
+@transaction.atomic
+def staff_set_out_of_office(
+    *,
+    profile: StaffProfile,
+    actor: User,
+    starts: datetime | None,
+    ends: datetime | None,
+    backup: User | None,
+) -> StaffProfile:
+    """Set (or clear, with both dates empty) a rep's out-of-office period and backup.
+
+    Routing replaces the rep by the backup while the period lasts (saving the profile
+    invalidates the cached routing world)."""
+    if not may_set_out_of_office(actor, profile):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if starts and ends and ends <= starts:
+        errors["out_of_office_until"] = _("The end must be after the start.")
+    if backup is not None:
+        if backup.pk == profile.user_id:
+            errors["backup"] = _("Choose someone else as the backup.")
+        elif not backup.is_active or backup.staff_profile is None:
+            errors["backup"] = _("The backup must be an active internal colleague.")
+    if (starts or ends) and backup is None:
+        errors["backup"] = _(
+            "Choose a backup: without one, new leads for this rep go to the next rule."
+        )
+    if errors:
+        raise ValidationError(errors)
+    profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    profile.out_of_office_from = starts
+    profile.out_of_office_until = ends
+    profile.backup = backup if (starts or ends) else profile.backup
+    profile.save(update_fields=["out_of_office_from", "out_of_office_until", "backup"])
+    return profile
+
+
+# --- the tabs above the staff pages --------------------------------------------------
+
+# (url name, label, bootstrap icon, roles)
+STAFF_TABS = [
+    ("manage:pool", _noop("Pool"), "collection", MANAGERS),
+    ("manage:reassign", _noop("Reassign leads"), "arrow-left-right", MANAGERS),
+    ("manage:dealer_list", _noop("Dealer accounts"), "shop", CHANNEL),
+    ("manage:territories", _noop("Territories"), "map", CHANNEL),
+    ("manage:staff", _noop("Out of office"), "calendar-x", MANAGERS),
+    ("manage:rejections", _noop("Rejection reasons"), "hand-thumbs-down", MANAGERS),
+    ("manage:lookup", _noop("Company lookup"), "search", ALL_STAFF),
+    ("manage:my_ooo", _noop("My out of office"), "calendar-x", REPS),
+]
+
+
+def staff_tabs(request) -> list[dict]:
+    """The tabs of the staff pages this user may open, the current one marked."""
+    from django.urls import NoReverseMatch, reverse
+    from django.utils.translation import gettext
+
+    user = request.user
+    tabs = []
+    for name, label, icon, roles in STAFF_TABS:
+        if not has_staff_role(user, roles):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        tabs.append(
+            {
+                "url": url,
+                "label": gettext(label),
+                "icon": icon,
+                "active": request.path.startswith(url),
+            }
+        )
+    return tabs

@@ -1,0 +1,339 @@
+"""The what-if preview: the last N leads replayed through the pure routing engine under
+today's settings and under the proposed ones (dealers' weights, optionally the routing
+policy), each from empty share counters, never calling the routing service (which locks
+and writes counters). Reports per owner how many leads each would have received and
+which leads would move. Writes nothing.
+
+Approximations, shown on the page: each lead is matched to accounts and claims as they
+are now, in batches of 500 as of the batch's newest lead (claims that have since expired
+or were withdrawn are not seen; claims approved after the lead are skipped by the
+engine); open work is the company's leads that are open now and were created before the
+replayed lead; weekly capacity counts only the replayed leads; leads are replayed as if
+new (nobody excluded for an earlier rejection); dealers' status and territories are
+today's, the same in both runs, so the difference shows the proposal alone.
+"""
+
+from collections import Counter, defaultdict, deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from dealers.allocation.weights import CENT, DealerWeight
+from leads.matching.matcher import CompanyKeys, match_companies
+from leads.models import Lead
+from leads.routing import engine
+from leads.services import facts
+from leads.services.routing import lead_facts
+
+PREVIEW_DEFAULT = 500
+PREVIEW_MAX = 2000
+MATCH_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ReplayLead:
+    """One lead as the replay feeds it to the engine."""
+
+    id: int
+    company: str
+    created_at: datetime
+    facts: engine.LeadFacts
+    account: engine.AccountFacts | None = None
+    claims: tuple[engine.ClaimFacts, ...] = ()
+    open_leads: tuple[engine.OpenLeadFacts, ...] = ()
+
+
+def replay(leads: Sequence[ReplayLead], *, context: engine.RoutingContext) -> list[engine.Decision]:
+    """The engine's decisions for ``leads`` in order, from empty share counters, each at
+    its own ``created_at``. Weekly capacity counts the leads this replay gave each
+    dealer in the 7 days before; open work on a replayed lead follows the owner this
+    replay gave it. Pure: no database."""
+    counts: Counter = Counter()
+    limited = any(d.weekly_capacity is not None for d in context.dealers.values())
+    recent: dict[int, deque] = defaultdict(deque)
+    owners: dict[int, engine.OwnerRef] = {}
+    decisions = []
+    for lead in leads:
+        # Open work on a company follows the owner this replay gave the earlier lead.
+        open_leads = tuple(
+            replace(o, owner=owners[o.id]) if o.id in owners else o for o in lead.open_leads
+        )
+        loads = None
+        if limited:
+            week_ago = lead.created_at - timedelta(days=7)
+            for times in recent.values():
+                while times and times[0] <= week_ago:
+                    times.popleft()
+            loads = {dealer_id: len(times) for dealer_id, times in recent.items()}
+        decision = engine.route(
+            lead.facts,
+            context=context,
+            account=lead.account,
+            claims=lead.claims,
+            open_leads=open_leads,
+            counts=counts,
+            now=lead.created_at,
+            loads=loads,
+        )
+        if decision.share_key is not None:
+            counts[decision.share_key] += 1
+        if limited and decision.owner.kind == "dealer":
+            recent[int(decision.owner.id)].append(lead.created_at)
+        owners[lead.id] = decision.owner
+        decisions.append(decision)
+    return decisions
+
+
+def with_weights(
+    context: engine.RoutingContext,
+    weights: Mapping[int, float | Decimal],
+    *,
+    policy: engine.RoutingPolicy | None = None,
+) -> engine.RoutingContext:
+    """The same world with some dealers' effective weights (and the policy) replaced."""
+    dealers = {
+        pk: replace(d, weight=float(weights[pk])) if pk in weights else d
+        for pk, d in context.dealers.items()
+    }
+    return engine.RoutingContext(
+        dealers=dealers,
+        reps=context.reps,
+        territories=context.territories,
+        policy=policy or context.policy,
+    )
+
+
+@dataclass(frozen=True)
+class OwnerShift:
+    owner: engine.OwnerRef
+    before: int
+    after: int
+
+    @property
+    def delta(self) -> int:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class LeadMove:
+    lead_id: int
+    company: str
+    created_at: datetime
+    before: engine.OwnerRef
+    after: engine.OwnerRef
+    before_rule: str
+    after_rule: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Who would have received the last ``leads`` leads today and with the proposal."""
+
+    leads: int
+    first: datetime | None
+    last: datetime | None
+    owners: list[OwnerShift]
+    moves: list[LeadMove]
+    weights: dict[int, Decimal] = field(default_factory=dict)
+
+    @property
+    def moved(self) -> int:
+        return len(self.moves)
+
+    @property
+    def changed_owners(self) -> list[OwnerShift]:
+        return [o for o in self.owners if o.delta]
+
+
+def compare(
+    leads: Sequence[ReplayLead],
+    before: Sequence[engine.Decision],
+    after: Sequence[engine.Decision],
+    *,
+    weights: Mapping[int, Decimal] | None = None,
+) -> Preview:
+    """Per-owner counts and the leads whose owner differs between two replays."""
+    counted: dict = {}
+    tally: dict = defaultdict(lambda: [0, 0])
+    moves = []
+    for lead, b, a in zip(leads, before, after, strict=True):
+        counted.setdefault(b.owner.key, b.owner)
+        counted.setdefault(a.owner.key, a.owner)
+        tally[b.owner.key][0] += 1
+        tally[a.owner.key][1] += 1
+        if b.owner.key != a.owner.key:
+            moves.append(
+                LeadMove(lead.id, lead.company, lead.created_at, b.owner, a.owner, b.rule, a.rule)
+            )
+    owners = [OwnerShift(counted[key], *tally[key]) for key in counted]
+    owners.sort(key=lambda o: (-abs(o.delta), -o.after, o.owner.name))
+    return Preview(
+        leads=len(leads),
+        first=leads[0].created_at if leads else None,
+        last=leads[-1].created_at if leads else None,
+        owners=owners,
+        moves=moves,
+        weights=dict(weights or {}),
+    )
+
+
+PREVIEW_COLUMNS = (
+    "id",
+    "company_name",
+    "country",
+    "postcode",
+    "postcode_number",
+    "sector",
+    "estimated_value",
+    "temperature",
+    "sales_ready",
+    "qualification",
+    "vat_number",
+    "coc_number",
+    "website",
+    "contact_email",
+    "created_at",
+)
+
+
+OPEN_WORK_COLUMNS = (
+    "pk",
+    "created_at",
+    "company_normalized",
+    "country",
+    "vat_number",
+    "website_domain",
+    "email_domain",
+    "account_id",
+    "owner_dealer_id",
+    "owner_user_id",
+    "owner_queue_id",
+)
+OPEN_WORK_PER_LEAD = 20  # as the matcher keeps
+
+
+def replay_leads(*, limit: int, context: engine.RoutingContext | None = None) -> list[ReplayLead]:
+    """The last ``limit`` leads, oldest first, with their accounts and claims as the
+    matcher finds them now (``match_companies``, batches of 500) and their open work:
+    the company's leads that are open now and were created before the lead."""
+    rows = list(Lead.objects.only(*PREVIEW_COLUMNS).order_by("-created_at", "-pk")[:limit])
+    rows.reverse()
+    context = context or facts.build_context()
+    result = []
+    for i in range(0, len(rows), MATCH_BATCH):
+        batch = rows[i : i + MATCH_BATCH]
+        keys = [CompanyKeys.of_lead(lead) for lead in batch]
+        matches = match_companies(keys, now=batch[-1].created_at, with_open_leads=False)
+        open_work = OpenWork.load(keys, matches, before=batch[-1].created_at, context=context)
+        for lead, key, match in zip(batch, keys, matches, strict=True):
+            result.append(
+                ReplayLead(
+                    id=lead.pk,
+                    company=lead.company_name,
+                    created_at=lead.created_at,
+                    facts=lead_facts(lead, excluded=frozenset()),
+                    account=facts.account_facts(match.account),
+                    claims=tuple(facts.claim_facts(match.claims)),
+                    open_leads=open_work.of(key, match.account, before=lead.created_at),
+                )
+            )
+    return result
+
+
+@dataclass
+class OpenWork:
+    """The open leads of a batch's companies, indexed by each identifier the matcher
+    compares (``matcher._same_company``: account, VAT, website or e-mail domain, name
+    within the country), so every replayed lead finds its own in a few lookups. One
+    query of plain values per batch: the matcher's own open-lead search compares every
+    lead with every open lead, which a replay of thousands cannot afford."""
+
+    index: dict = field(default_factory=lambda: defaultdict(list))
+    refs: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, keys, matches, *, before: datetime, context) -> "OpenWork":
+        names = {k.name for k in keys if k.name and k.country}
+        domains = {d for k in keys for d in k.domains}
+        vats = {k.vat for k in keys if k.vat}
+        accounts = {m.account.pk for m in matches if m.account is not None}
+        condition = Q()
+        if names:
+            condition |= Q(company_normalized__in=names)
+        if domains:
+            condition |= Q(website_domain__in=domains) | Q(email_domain__in=domains)
+        if vats:
+            condition |= Q(vat_number__in=vats)
+        if accounts:
+            condition |= Q(account_id__in=accounts)
+        work = cls()
+        if not condition:
+            return work
+        rows = Lead.objects.filter(
+            condition, status__in=Lead.OPEN_STATUSES, erased_at__isnull=True, created_at__lt=before
+        ).values_list(*OPEN_WORK_COLUMNS)
+        queues = {q.id: q for q in (context.policy.pool_queue, context.policy.nurture_queue)}
+        for pk, created, name, country, vat, web, mail, account, dealer, user, queue in rows:
+            if dealer:
+                owner = context.dealer_refs.get(dealer) or engine.OwnerRef("dealer", dealer, "")
+            elif user:
+                owner = context.rep_refs.get(user) or engine.OwnerRef("user", user, "")
+            else:
+                owner = queues.get(queue) or engine.OwnerRef("queue", queue, queue)
+            lead = engine.OpenLeadFacts(id=pk, owner=owner, created_at=created)
+            if account:
+                work.index[("account", account)].append(lead)
+            if vat:
+                work.index[("vat", vat)].append(lead)
+            for domain in {web, mail} - {""}:
+                work.index[("domain", domain)].append(lead)
+            if name:
+                work.index[("name", name, country)].append(lead)
+        return work
+
+    def of(self, key: CompanyKeys, account, *, before: datetime) -> tuple:
+        found: dict[int, engine.OpenLeadFacts] = {}
+        lookups = [("domain", d) for d in key.domains]
+        if account is not None:
+            lookups.append(("account", account.pk))
+        if key.vat:
+            lookups.append(("vat", key.vat))
+        if key.name and key.country:
+            lookups.append(("name", key.name, key.country))
+        for lookup in lookups:
+            for lead in self.index.get(lookup, ()):
+                if lead.created_at < before:
+                    found[lead.id] = lead
+        ordered = sorted(found.values(), key=lambda o: (o.created_at, o.id))
+        return tuple(ordered[:OPEN_WORK_PER_LEAD])
+
+
+def whatif_preview(
+    *,
+    weights: Mapping[int, Decimal | float],
+    limit: int = PREVIEW_DEFAULT,
+    now: datetime | None = None,
+    policy: engine.RoutingPolicy | None = None,
+) -> Preview:
+    """Replay the last ``limit`` leads under today's settings and with the dealers'
+    effective weights in ``weights`` (and ``policy``) instead. Writes nothing."""
+    now = now or timezone.now()
+    limit = max(1, min(int(limit), PREVIEW_MAX))
+    current = facts.build_context(on=timezone.localdate(now))
+    proposed = with_weights(current, weights, policy=policy)
+    leads = replay_leads(limit=limit, context=current)
+    return compare(
+        leads,
+        replay(leads, context=current),
+        replay(leads, context=proposed),
+        weights={pk: Decimal(str(w)).quantize(CENT) for pk, w in weights.items()},
+    )
+
+
+def proposed_weights(weights: Sequence[DealerWeight]) -> dict[int, Decimal]:
+    """The effective weights after applying the computed ones (overrides still win)."""
+    return {w.dealer.pk: w.effective_after for w in weights}

@@ -1,0 +1,12 @@
+"""Thin tasks: call one service."""
+
+from celery import shared_task
+
+from dealers import allocation
+
+
+@shared_task
+def end_expired_weight_overrides() -> int:
+    """Daily (beat): clear the weight overrides whose end date passed, audited, and
+    restart the split of their territories."""
+    return len(allocation.overrides_end_expired())
