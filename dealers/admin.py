@@ -41,9 +41,20 @@ class DealerAdmin(admin.ModelAdmin):
                     "weight_override",
                     "weight_override_reason",
                     "weight_override_until",
-                ]
+                ],
+                "description": _(
+                    "Weights change on the Allocation page only, so every change is previewed, "
+                    "audited and resets the territories' shares."
+                ),
             },
         ),
+    ]
+    readonly_fields = [
+        "status",
+        "performance_weight",
+        "weight_override",
+        "weight_override_reason",
+        "weight_override_until",
     ]
 
     @admin.display(description=_("countries"))
@@ -73,6 +84,9 @@ class ClaimAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
     list_select_related = ["dealer"]
     date_hierarchy = "submitted_at"
     readonly_fields = [
+        "status",
+        "expires_at",
+        "renewals",
         "conflicts",
         "submitted_by",
         "submitted_at",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dealers import access, scorecards, selectors, services
+from dealers.allocation import computed_weight
 from dealers.forms import ClaimForm, InviteForm, WithdrawForm
 from leads.models import Policy
 
@@ -186,7 +187,8 @@ def scorecard(request):
         "win_rate": _percent(card.win_rate),
         "follow_up_target": _percent(float(scorecards.FOLLOW_UP_TARGET)),
         "conversion_target": _percent(float(scorecards.TARGET_CONVERSION)),
-        "computed_weight": scorecards.performance_weight(card),
+        # the same recency-weighted formula the channel manager's allocation applies
+        "computed_weight": computed_weight(dealer_id=dealer.pk, now=now).computed,
         "effective_weight": dealer.effective_weight(),
         "override_active": dealer.effective_weight() != float(dealer.performance_weight),
         "min_settled": scorecards.MIN_SETTLED_STINTS,

@@ -229,28 +229,41 @@ def match_companies(
         if exclude_pks:
             query = query.exclude(pk__in=[pk for pk in exclude_pks if pk is not None])
         open_leads = list(query.order_by("created_at")[: 50 * len(all_keys) + 50])
+    by_key: dict[tuple, list[Lead]] = {}
+    for lead in open_leads:  # in created order, so each list is oldest first
+        for key in _lead_keys(lead):
+            by_key.setdefault(key, []).append(lead)
     for keys, match in zip(all_keys, matches, strict=True):
         if match.account is not None:
             match.claims = claims_by_account.get(match.account.pk, [])
-        match.open_leads = [
-            lead for lead in open_leads if _same_company(lead, keys, match.account)
-        ][:20]
+        found: dict[int, Lead] = {}
+        for key in _company_keys(keys, match.account):
+            for lead in by_key.get(key, ()):
+                found.setdefault(lead.pk, lead)
+        match.open_leads = sorted(found.values(), key=lambda x: (x.created_at, x.pk))[:20]
     return matches
 
 
-def _same_company(lead: Lead, keys: CompanyKeys, account: Account | None) -> bool:
-    return bool(
-        (account is not None and lead.account_id == account.pk)
-        or (keys.vat and lead.vat_number == keys.vat)
-        or (lead.website_domain and lead.website_domain in keys.domains)
-        or (lead.email_domain and lead.email_domain in keys.domains)
-        or (
-            keys.name
-            and keys.country
-            and lead.company_normalized == keys.name
-            and lead.country.code == keys.country
-        )
-    )
+def _lead_keys(lead: Lead) -> list[tuple]:
+    """The identifiers an open lead can be found by (see ``_company_keys``)."""
+    keys = [("name", lead.company_normalized, lead.country.code)]
+    if lead.account_id:
+        keys.append(("account", lead.account_id))
+    if lead.vat_number:
+        keys.append(("vat", lead.vat_number))
+    keys += [("domain", d) for d in {lead.website_domain, lead.email_domain} if d]
+    return keys
+
+
+def _company_keys(keys: CompanyKeys, account: Account | None) -> list[tuple]:
+    found = [("domain", d) for d in keys.domains]
+    if keys.name and keys.country:
+        found.append(("name", keys.name, keys.country))
+    if keys.vat:
+        found.append(("vat", keys.vat))
+    if account is not None:
+        found.append(("account", account.pk))
+    return found
 
 
 def find_account(keys: CompanyKeys) -> tuple[Account | None, str]:

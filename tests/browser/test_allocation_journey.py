@@ -35,7 +35,8 @@ def test_a_channel_manager_previews_new_weights_and_applies_them(browser_page):
     manager = StaffFactory(role=Role.CHANNEL_MANAGER, user__name="Claudia Jansen").user
     page.login(manager.email, PASSWORD)
 
-    page.get_by_role("link", name="Allocation").first.click()
+    page.get_by_role("button", name="Dealers").click()
+    page.get_by_role("link", name="Allocation weights").click()
     expect(page.get_by_role("heading", name="Allocation weights")).to_be_visible()
     row = page.locator("#weight-table tr", has_text="Beta Machines B.V.")
     expect(row).to_contain_text("0.40")

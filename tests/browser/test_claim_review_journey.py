@@ -38,7 +38,8 @@ def test_a_channel_manager_resolves_a_claim_conflict(browser_page):
     manager = StaffFactory(role=Role.CHANNEL_MANAGER).user
     page.login(manager.email, PASSWORD)
 
-    page.get_by_role("link", name="Claim review").first.click()
+    page.get_by_role("button", name="Dealers").click()
+    page.get_by_role("link", name="Claim review").click()
     expect(page.get_by_role("heading", name="Claim review")).to_be_visible()
     card = page.locator(f"#claim-{pending.pk}")
     expect(card).to_contain_text("Rijnmond Techniek B.V.")
