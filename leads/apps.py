@@ -7,6 +7,7 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads and accounts")
 
     def ready(self):
+        import portal.db  # noqa: F401 - registers the __any lookup
         from leads import imports_tasks, signals  # noqa: F401 - registers the import tasks
 
         signals.connect()

@@ -197,6 +197,7 @@ class OwnerFields(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # covered by the (owner_dealer, …) indexes of Lead and Assignment
     )
     owner_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -205,6 +206,7 @@ class OwnerFields(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # covered by the (owner_user, …) indexes of Lead and Assignment
     )
     owner_queue = models.ForeignKey(
         Queue,
@@ -298,6 +300,7 @@ class Lead(OwnerFields):
         null=True,
         blank=True,
         related_name="leads",
+        db_index=False,  # covered by lead_account_status
     )
 
     # --- the person (personal data: exported and erased on request) -------------------
@@ -506,7 +509,9 @@ class LeadEvent(models.Model):
         EXPORTED = "exported", _("Personal data exported")
         ERASED = "erased", _("Personal data erased")
 
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.PROTECT, related_name="events", db_index=False
+    )  # indexed by leadevent_timeline (lead, at)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -83,3 +83,27 @@ _PLAIN_TYPES = {
     "SmallIntegerField",
     "TextField",
 }
+
+
+@models.Field.register_lookup
+class Any(models.Lookup):
+    """``field__any=[…]``: like ``__in``, but on PostgreSQL the list travels as ONE array
+    parameter (``= ANY(%s)``), which is much cheaper to send than hundreds of
+    placeholders; elsewhere it is a plain ``IN``."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if not values:
+            return "1 = 0", []
+        field = self.lhs.output_field
+        prepped = [field.get_db_prep_value(v, connection, prepared=False) for v in values]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, prepped]
+        return f"{lhs} IN ({', '.join(['%s'] * len(prepped))})", [*lhs_params, *prepped]
+
+
+models.ForeignKey.register_lookup(Any)

@@ -9,6 +9,8 @@ The same matcher serves routing (``leads.services.routing``), claims' conflict c
 and the company lookup.
 """
 
+import functools
+import operator
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
@@ -76,7 +78,7 @@ class CompanyKeys:
         if self.coc:
             q |= Q(coc_number=self.coc)
         if self.domains:
-            q |= Q(website_domain__in=self.domains)
+            q |= Q(website_domain__any=self.domains)
         if self.name and self.country:
             q |= Q(normalized_name=self.name, country=self.country)
         return q or None
@@ -87,7 +89,7 @@ class CompanyKeys:
         if self.vat:
             q |= Q(vat_number=self.vat)
         if self.domains:
-            q |= Q(website_domain__in=self.domains) | Q(email_domain__in=self.domains)
+            q |= Q(website_domain__any=self.domains) | Q(email_domain__any=self.domains)
         if self.name and self.country:
             q |= Q(company_normalized=self.name, country=self.country)
         return q or None
@@ -170,13 +172,13 @@ def match_companies(
     names = {k.name for k in all_keys if k.name and k.country}
     condition = Q()
     if vats:
-        condition |= Q(vat_number__in=vats)
+        condition |= Q(vat_number__any=vats) & ~Q(vat_number="")
     if cocs:
-        condition |= Q(coc_number__in=cocs)
+        condition |= Q(coc_number__any=cocs) & ~Q(coc_number="")
     if domains:
-        condition |= Q(website_domain__in=domains)
+        condition |= Q(website_domain__any=domains) & ~Q(website_domain="")
     if names:
-        condition |= Q(normalized_name__in=names)
+        condition |= Q(normalized_name__any=names)
     accounts = list(accounts_query().filter(condition)) if condition else []
     by_vat, by_coc, by_domain, by_name = {}, {}, {}, {}
     for account in sorted(accounts, key=lambda a: a.pk):
@@ -204,31 +206,46 @@ def match_companies(
     claims_by_account: dict[int, list[Claim]] = {}
     if account_ids:
         for claim in Claim.objects.filter(
-            account_id__in=account_ids, status=Claim.Status.APPROVED, expires_at__gt=now
+            account_id__any=account_ids, status=Claim.Status.APPROVED, expires_at__gt=now
         ).select_related("dealer"):
             claims_by_account.setdefault(claim.account_id, []).append(claim)
 
-    lead_condition = Q()
+    conditions = []
+    # "<> ''" repeats the partial indexes' predicate: PostgreSQL cannot prove it from an
+    # IN list of more than 100 values, and would not use those indexes otherwise.
     if vats:
-        lead_condition |= Q(vat_number__in=vats)
+        conditions.append(Q(vat_number__any=vats) & ~Q(vat_number=""))
     if domains:
-        lead_condition |= Q(website_domain__in=domains) | Q(email_domain__in=domains)
+        conditions += [
+            Q(website_domain__any=domains) & ~Q(website_domain=""),
+            Q(email_domain__any=domains) & ~Q(email_domain=""),
+        ]
     if names:
-        lead_condition |= Q(company_normalized__in=names)
+        conditions.append(Q(company_normalized__any=names))
     if account_ids:
-        lead_condition |= Q(account_id__in=account_ids)
+        conditions.append(Q(account_id__any=account_ids))
     open_leads = []
-    if lead_condition and with_open_leads:
-        query = (
-            Lead.objects.filter(
-                lead_condition, status__in=Lead.OPEN_STATUSES, erased_at__isnull=True
+    if conditions and with_open_leads:
+        # One lead: one query with OR. A batch: one query per identifier, so each uses
+        # its own index (an OR over five long IN lists tempts the planner into a scan).
+        groups = [conditions] if len(all_keys) == 1 else [[c] for c in conditions]
+        excluded = [pk for pk in exclude_pks or () if pk is not None]
+        found: dict[int, Lead] = {}
+        for group in groups:
+            query = (
+                Lead.objects.filter(
+                    functools.reduce(operator.or_, group),
+                    status__in=Lead.OPEN_STATUSES,
+                    erased_at__isnull=True,
+                )
+                .select_related("owner_dealer", "owner_user", "owner_queue")
+                .only(*OPEN_LEAD_COLUMNS)
             )
-            .select_related("owner_dealer", "owner_user", "owner_queue")
-            .only(*OPEN_LEAD_COLUMNS)
-        )
-        if exclude_pks:
-            query = query.exclude(pk__in=[pk for pk in exclude_pks if pk is not None])
-        open_leads = list(query.order_by("created_at")[: 50 * len(all_keys) + 50])
+            if excluded:
+                query = query.exclude(pk__any=excluded)
+            for lead in query.order_by("created_at")[: 50 * len(all_keys) + 50]:
+                found.setdefault(lead.pk, lead)
+        open_leads = sorted(found.values(), key=lambda x: (x.created_at, x.pk))
     by_key: dict[tuple, list[Lead]] = {}
     for lead in open_leads:  # in created order, so each list is oldest first
         for key in _lead_keys(lead):
