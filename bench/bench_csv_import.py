@@ -119,7 +119,7 @@ def main() -> None:
         import pstats
 
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()

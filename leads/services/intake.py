@@ -38,6 +38,10 @@ from portal.choices import Language, Sector
 from portal.messages import message
 
 QUALIFICATION_FIELDS = tuple(routing.QUALIFICATION_LABELS)
+# (``TextChoices.values`` builds a new list on every call; these run per imported row)
+SECTORS = frozenset(Sector.values)
+TEMPERATURES = frozenset(Lead.Temperature.values)
+LANGUAGES = frozenset(Language.values)
 # Interest → temperature (DESIGN.md: hot = demo or price requested; warm = content
 # download, webinar).
 INTEREST_TEMPERATURE = {
@@ -95,7 +99,7 @@ def clean_lead_fields(data: dict) -> dict:
         except InvalidCoc as error:
             errors.setdefault("coc_number", []).append(str(error))
     sector = data.get("sector") or ""
-    if sector and sector not in Sector.values:
+    if sector and sector not in SECTORS:
         errors.setdefault("sector", []).append(
             _("Unknown sector %(sector)s; use one of: %(choices)s")
             % {"sector": sector, "choices": ", ".join(Sector.values)}
@@ -116,9 +120,9 @@ def clean_lead_fields(data: dict) -> dict:
     if not data.get("temperature") and interest:
         cleaned["temperature"] = INTEREST_TEMPERATURE.get(interest, Lead.Temperature.WARM)
     cleaned.pop("interest", None)
-    if cleaned.get("temperature") not in Lead.Temperature.values:
+    if cleaned.get("temperature") not in TEMPERATURES:
         cleaned["temperature"] = Lead.Temperature.WARM
-    if cleaned.get("language") not in Language.values:
+    if cleaned.get("language") not in LANGUAGES:
         cleaned["language"] = Language.EN
     if errors:
         raise ValidationError(errors)

@@ -40,7 +40,7 @@ from leads.models import (
 )
 from leads.routing import engine
 from leads.services import deadlines, facts
-from portal.db import insert_many
+from portal.db import insert_many, insert_rows
 from portal.messages import message, parts
 from portal.users.models import Notification, User
 from portal.users.services import notify_many
@@ -494,47 +494,47 @@ def _hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> l
     elif old:
         Lead.objects.bulk_update([item.lead for item in old], UPDATED_FIELDS, batch_size=500)
 
-    insert_many(
+    insert_rows(
         Assignment,
         [
-            Assignment(
-                lead=item.lead,
-                owner_dealer_id=item.lead.owner_dealer_id,
-                owner_user_id=item.lead.owner_user_id,
-                owner_queue_id=item.lead.owner_queue_id,
-                rule=item.rule,
-                started_at=now,
-                sla_due_at=outcome.deadlines.first_update_due_at,
-                estimated_value=item.lead.estimated_value,
+            {
+                "lead_id": item.lead.pk,
+                "owner_dealer_id": item.lead.owner_dealer_id,
+                "owner_user_id": item.lead.owner_user_id,
+                "owner_queue_id": item.lead.owner_queue_id,
+                "rule": item.rule,
+                "started_at": now,
+                "sla_due_at": outcome.deadlines.first_update_due_at,
+                "estimated_value": item.lead.estimated_value,
                 **(
                     {"ended_at": now, "end_reason": Assignment.EndReason.NURTURE}
                     if item.lead.status == Lead.Status.NURTURE
                     else {}
                 ),
-            )
+            }
             for item, outcome in zip(items, outcomes, strict=True)
         ],
     )
     _grant(items)
     # A new lead's first event says where it came from and who got it; later hand-overs
     # record the previous owner too.
-    insert_many(
+    insert_rows(
         LeadEvent,
         [
-            LeadEvent(
-                lead=item.lead,
-                kind=LeadEvent.Kind.CREATED if item.lead.pk in new_pks else item.event_kind,
-                actor=actor,
-                at=now,
-                from_owner=previous.get(item.lead.pk, (None, None))[0],
-                to_owner={"kind": item.owner.kind, "id": item.owner.id, "name": item.owner.name},
-                reason=item.reason,
-                data={
+            {
+                "lead_id": item.lead.pk,
+                "kind": LeadEvent.Kind.CREATED if item.lead.pk in new_pks else item.event_kind,
+                "actor_id": actor.pk if actor else None,
+                "at": now,
+                "from_owner": previous.get(item.lead.pk, (None, None))[0],
+                "to_owner": {"kind": item.owner.kind, "id": item.owner.id, "name": item.owner.name},
+                "reason": item.reason,
+                "data": {
                     "rule": item.rule,
                     **((item.created or {}) if item.lead.pk in new_pks else {}),
                     **({"note": item.note} if item.note else {}),
                 },
-            )
+            }
             for item in items
         ],
     )
@@ -549,21 +549,18 @@ def _grant(items: list[HandOver]) -> None:
     group_rows, user_rows = [], []
     for item in items:
         if item.owner.kind == "dealer":
+            group = groups[item.owner.id]
             group_rows += [
-                LeadGroupObjectPermission(
-                    group_id=groups[item.owner.id], permission_id=p, content_object=item.lead
-                )
+                {"group_id": group, "permission_id": p, "content_object_id": item.lead.pk}
                 for p in (view, act)
             ]
         elif item.owner.kind == "user":
             user_rows += [
-                LeadUserObjectPermission(
-                    user_id=item.owner.id, permission_id=p, content_object=item.lead
-                )
+                {"user_id": item.owner.id, "permission_id": p, "content_object_id": item.lead.pk}
                 for p in (view, act)
             ]
-    insert_many(LeadGroupObjectPermission, group_rows)
-    insert_many(LeadUserObjectPermission, user_rows)
+    insert_rows(LeadGroupObjectPermission, group_rows)
+    insert_rows(LeadUserObjectPermission, user_rows)
 
 
 def _recipients(items: list[HandOver], previous: dict) -> dict:
