@@ -403,6 +403,14 @@ class Lead(OwnerFields):
         indexes = [
             models.Index(fields=["owner_dealer", "-created_at"], name="lead_dealer_inbox"),
             models.Index(fields=["owner_dealer", "status"], name="lead_dealer_status"),
+            # The dealer inbox's badge counts and "most urgent first": open leads only,
+            # index-only on PostgreSQL (status and temperature ride along).
+            models.Index(
+                fields=["owner_dealer", "first_update_due_at"],
+                include=["status", "temperature"],
+                condition=Q(status__in=("new", "accepted", "contacted", "meeting", "proposal")),
+                name="lead_dealer_open_sla",
+            ),
             models.Index(fields=["owner_user", "status"], name="lead_user_status"),
             models.Index(fields=["owner_queue", "status"], name="lead_queue_status"),
             models.Index(fields=["created_at"], name="lead_created"),

@@ -33,6 +33,7 @@ def nav_entries():
         else:
             yield name, label, icon, roles
 
+
 STAFF_PREFIXES = ("/manage/", "/admin/")
 # Pages that only exist to answer a method other than GET, or log the user out.
 SKIP = {"account_logout", "set_language"}

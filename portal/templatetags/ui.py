@@ -58,7 +58,6 @@ def _span(seconds: float) -> str:
 def due(deadline, now=None):
     """An SLA countdown: "due in 5 h" (green), "due in 40 min" (amber), "overdue 2 d" (red)."""
     from django.utils import timezone
-    from django.utils.formats import date_format
     from django.utils.html import format_html
     from django.utils.translation import gettext as _
 
@@ -66,7 +65,8 @@ def due(deadline, now=None):
         return ""
     now = now or timezone.now()
     seconds = (deadline - now).total_seconds()
-    title = date_format(timezone.localtime(deadline), "DATETIME_FORMAT")
+    # (an unambiguous timestamp for the tooltip; lists show dozens of these)
+    title = timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")
     if seconds <= 0:
         return format_html(
             '<span class="sla-overdue" title="{}"><i class="bi bi-exclamation-octagon"></i> {}</span>',
