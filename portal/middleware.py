@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/favicon", "/inbound/")
@@ -45,3 +46,18 @@ class RequireStaffMfaMiddleware:
         if has_totp:
             request.session[SESSION_FLAG] = True
         return not has_totp
+
+
+class UserLanguageMiddleware:
+    """A signed-in user sees the portal in their own language (Preferences, or the
+    switcher, which also saves it), whatever the browser asks for."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and getattr(user, "language", None):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)

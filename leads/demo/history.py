@@ -511,14 +511,6 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
     lead_events, lead_stints = [], []
     country = lead.country
     at = lead.created_at
-    lead_events.append(
-        LeadEvent(
-            kind="created",
-            at=at,
-            reason=message("Received from %(source)s", source=str(Lead.Source(lead.source).label)),
-            data={"source": lead.source},
-        )
-    )
     decision = sim.route(facts_, account, company_key, at)
     excluded: set = set()
     previous = None
@@ -526,14 +518,16 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
     final_deadlines = deadlines.NONE
     while True:
         owner = decision.owner
+        # like the routing door: a new lead's first event is "created", with its owner
+        first = not lead_events
         lead_events.append(
             LeadEvent(
-                kind="routed",
+                kind="created" if first else "routed",
                 at=at,
                 from_owner=owner_json(previous) if previous else None,
                 to_owner=owner_json(owner),
                 reason=reason_json(decision.reason),
-                data={"rule": decision.rule},
+                data={"rule": decision.rule, **({"source": lead.source} if first else {})},
             )
         )
         stint = Assignment(
@@ -587,7 +581,7 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
                         at=stint_deadlines.reminder_due_at,
                         to_owner=owner_json(owner),
                         reason=message(
-                            "No status update within %(days)s working days",
+                            "No status update within %(days)s working days.",
                             days=terms.dealer_first_update_days,
                         ),
                     )

@@ -106,8 +106,8 @@ DEALERS = [
 
 STAFF = [
     # (e-mail local part, name, role, account manager, countries, sectors, language)
-    ("claudia.jansen", "Claudia Jansen", Role.CHANNEL_MANAGER, False, (), (), "nl"),
-    ("mark.deboer", "Mark de Boer", Role.SALES_MANAGER, False, (), (), "nl"),
+    ("claudia.jansen", "Claudia Jansen", Role.CHANNEL_MANAGER, False, (), (), "en"),
+    ("mark.deboer", "Mark de Boer", Role.SALES_MANAGER, False, (), (), "en"),
     (
         "sophie.wagner",
         "Sophie Wagner",
@@ -117,7 +117,7 @@ STAFF = [
         ("automotive", "machinery"),
         "de",
     ),
-    ("eva.visser", "Eva Visser", Role.INTERNAL_SALES, True, ("NL", "BE", "LU"), (), "nl"),
+    ("eva.visser", "Eva Visser", Role.INTERNAL_SALES, True, ("NL", "BE", "LU"), (), "en"),
     ("thomas.becker", "Thomas Becker", Role.INTERNAL_SALES, True, ("DE", "AT", "CH"), (), "de"),
     ("lars.peeters", "Lars Peeters", Role.INTERNAL_SALES, False, ("NL", "BE", "LU"), (), "nl"),
     ("anna.schmidt", "Anna Schmidt", Role.INTERNAL_SALES, False, ("DE", "AT", "CH"), (), "de"),
@@ -416,7 +416,8 @@ def build_reference(*, now=None) -> dict:
             role = Role.DEALER_ADMIN if seat == 0 else Role.DEALER_USER
             short = "-".join(slug.split("-")[:2])
             local = f"{'admin' if seat == 0 else f'user{seat}'}.{short}"
-            user = _user(demo_email(local), name, spec.language)
+            # admins read English in the demo; colleagues their dealer's language
+            user = _user(demo_email(local), name, "en" if seat == 0 else spec.language)
             if user.dealer_membership is None:
                 DealerMembership.objects.create(user=user, dealer=dealer, role=role)
 
