@@ -2,7 +2,7 @@
 
 from django.db.models.signals import post_delete, post_save
 
-from dealers.models import Dealer
+from dealers.models import Dealer, DealerMembership
 from leads.models import Policy, Queue
 from leads.services.facts import routing_world_changed
 from portal.users.models import StaffProfile, User
@@ -10,6 +10,7 @@ from territories.models import PostcodeRange, Territory, TerritoryOwner
 
 ROUTING_WORLD = (
     Dealer,
+    DealerMembership,
     Territory,
     PostcodeRange,
     TerritoryOwner,
@@ -20,11 +21,20 @@ ROUTING_WORLD = (
 )
 
 
+# Saves that change nothing routing or notifications read (every sign-in saves
+# last_login) do not throw the cached world away.
+IRRELEVANT = {"last_login", "password", "updated_at"}
+
+
+def saved(sender, update_fields=None, **kwargs) -> None:
+    if update_fields and set(update_fields) <= IRRELEVANT:
+        return
+    routing_world_changed()
+
+
 def connect() -> None:
     for model in ROUTING_WORLD:
-        post_save.connect(
-            routing_world_changed, sender=model, dispatch_uid=f"routing-{model.__name__}"
-        )
+        post_save.connect(saved, sender=model, dispatch_uid=f"routing-{model.__name__}")
         post_delete.connect(
             routing_world_changed, sender=model, dispatch_uid=f"routing-del-{model.__name__}"
         )

@@ -157,7 +157,7 @@ def decide_many(
         [CompanyKeys.of_lead(lead) for lead in leads], now=now, exclude_pks=[x.pk for x in leads]
     )
     excluded = excluded or [excluded_owners(lead) for lead in leads]
-    loads = facts.dealer_loads(now=now) if _has_capacities(context) else None
+    loads = facts.dealer_loads(now=now) if _capacity_matters(context, leads, matches) else None
     inputs = []
     for lead, match, gone in zip(leads, matches, excluded, strict=True):
         if lead.account_id is None and match.account is not None:
@@ -173,13 +173,12 @@ def decide_many(
             )
         )
     scopes = {scope for lead in leads for scope in candidate_scopes(context, lead)}
-    if len(leads) > 1:
-        # A batch touches many scopes: lock them all at once and decide in one pass. A
-        # single lead decides first and locks only the scope it needs, so leads for
-        # different territories never wait for each other.
-        counts, locked = Counter(_lock_scopes(scopes)), set(scopes)
-    else:
-        counts, locked = Counter(load_counts(scopes)), set()
+    # Lock the territories' scopes up front (a batch: all it touches; one lead: only its
+    # own territories, so leads for different territories never wait for each other)
+    # and decide on counts nobody else can change meanwhile. The team scopes are locked
+    # only when a decision lands there (deal size, fallback), and then decided again.
+    first = scopes if len(leads) > 1 else {s for s in scopes if s[0] != "team"}
+    counts, locked = Counter(_lock_scopes(first) if first else {}), set(first)
     for _attempt in range(3):
         start = dict(counts)
         decisions = []
@@ -206,8 +205,28 @@ def decide_many(
     return decisions
 
 
-def _has_capacities(context: engine.RoutingContext) -> bool:
-    return any(d.weekly_capacity is not None for d in context.dealers.values())
+def _capacity_matters(context: engine.RoutingContext, leads, matches) -> bool:
+    """Whether any dealer these leads could go to has a weekly capacity (then its load
+    must be read); most leads can skip that query."""
+    limited = {d.id for d in context.dealers.values() if d.weekly_capacity is not None}
+    if not limited:
+        return False
+    if len(leads) > 1:
+        return True
+    (lead,), (match,) = leads, matches
+    candidates = {
+        o.owner_id
+        for t in context.territories_covering(lead.country.code, lead.postcode_number)
+        for o in t.owners
+        if o.owner_kind == "dealer"
+    }
+    candidates |= {c.dealer_id for c in match.claims}
+    candidates |= {x.owner_dealer_id for x in match.open_leads if x.owner_dealer_id}
+    account = match.account
+    while account is not None:
+        candidates.add(account.serving_dealer_id)
+        account = account.parent
+    return bool(candidates & limited)
 
 
 def _lock_scopes(scopes) -> dict:
@@ -563,16 +582,26 @@ def _grant(items: list[HandOver]) -> None:
     insert_rows(LeadUserObjectPermission, user_rows)
 
 
+def dealer_members(dealer_id: int) -> list[User]:
+    """A dealer's active people (cached until someone joins, leaves or changes)."""
+    return world.cached(
+        ("dealer-members", dealer_id),
+        lambda: [
+            m.user
+            for m in DealerMembership.objects.filter(
+                dealer_id=dealer_id, user__is_active=True
+            ).select_related("user")
+        ],
+    )
+
+
 def _recipients(items: list[HandOver], previous: dict) -> dict:
     """People who act for each owner involved: dealer members, users, queue owners."""
     dealer_ids = {i.owner.id for i in items if i.owner.kind == "dealer"}
     dealer_ids |= {dealer_id for _snapshot, dealer_id in previous.values() if dealer_id}
     people: dict = defaultdict(list)
-    if dealer_ids:
-        for membership in DealerMembership.objects.filter(
-            dealer_id__in=dealer_ids, user__is_active=True
-        ).select_related("user"):
-            people[("dealer", membership.dealer_id)].append(membership.user)
+    for dealer_id in dealer_ids:
+        people[("dealer", dealer_id)] = dealer_members(dealer_id)
     user_ids = {i.owner.id for i in items if i.owner.kind == "user"}
     if user_ids:
         for user in User.objects.filter(pk__in=user_ids, is_active=True):
