@@ -62,3 +62,19 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def database_ms(sqls: list[str]) -> float:
+    """Planning + execution time the database reports for these statements (EXPLAIN
+    ANALYZE), so a busy machine's CPU queue does not hide what the queries cost."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    total = 0.0
+    with connection.cursor() as cursor:
+        for sql in sqls:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0][0]
+            total += plan["Planning Time"] + plan["Execution Time"]
+    return total

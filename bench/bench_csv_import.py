@@ -40,7 +40,7 @@ def main() -> None:
     django_setup()
     from leads.demo import companies
     from leads.models import Account, Lead
-    from leads.services.imports import import_leads
+    from leads.services.imports import CSV_COLUMNS, import_leads
 
     rng = random.Random(7)
     accounts = list(
@@ -49,21 +49,7 @@ def main() -> None:
     path = tempfile.mktemp(suffix=".csv")
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "external_id",
-                "company",
-                "contact",
-                "email",
-                "phone",
-                "country",
-                "postcode",
-                "city",
-                "sector",
-                "value",
-                "interest",
-            ]
-        )
+        writer.writerow(CSV_COLUMNS)
         for i in range(args.rows):
             if accounts and rng.random() < 0.3:
                 name, country, code, domain = rng.choice(accounts)

@@ -33,29 +33,11 @@ from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from bench._setup import database_ms, percentile  # noqa: E402
 from leads.manage_views import lookup  # noqa: E402
 from leads.models import Account, Lead  # noqa: E402
 from leads.services.lookup import company_lookup  # noqa: E402
 from portal.users.models import Role, User  # noqa: E402
-
-
-def database_ms(sqls: list[str]) -> float:
-    """Planning + execution time the database reports for these statements (EXPLAIN
-    ANALYZE), so a busy machine's CPU queue does not hide what the queries cost."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    total = 0.0
-    with connection.cursor() as cursor:
-        for sql in sqls:
-            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
-            plan = cursor.fetchone()[0][0]
-            total += plan["Planning Time"] + plan["Execution Time"]
-    return total
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def sample_rows(model, rng, count, fields, **filters):

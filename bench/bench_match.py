@@ -32,6 +32,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench._setup import database_ms, percentile  # noqa: E402
 from leads.demo import companies  # noqa: E402
 from leads.matching.matcher import CompanyKeys, find_account, match_company  # noqa: E402
 from leads.matching.normalize import normalize_company_name  # noqa: E402
@@ -168,25 +169,6 @@ def load_accounts(target: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE leads_account")
-
-
-def database_ms(sqls: list[str]) -> float:
-    """Planning + execution time the database reports for these statements (EXPLAIN
-    ANALYZE), so a busy machine's CPU queue does not hide what the queries cost."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    total = 0.0
-    with connection.cursor() as cursor:
-        for sql in sqls:
-            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
-            plan = cursor.fetchone()[0][0]
-            total += plan["Planning Time"] + plan["Execution Time"]
-    return total
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def measure(label: str, keys_list: list[CompanyKeys], call) -> None:

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdminMixin
 
-from dealers.models import Claim, Dealer, DealerMembership
+from dealers.models import Claim, Dealer, DealerMembership, WeightChange
+from portal.admin import ReadOnlyAdmin
 
 
 class DealerMembershipInline(admin.TabularInline):
@@ -94,3 +95,14 @@ class ClaimAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
         "decided_at",
         "approved_at",
     ]
+
+
+@admin.register(WeightChange)
+class WeightChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """The audit of allocation weights (changes are made on the Allocation page)."""
+
+    list_display = ["at", "dealer", "kind", "old_weight", "new_weight", "until", "actor", "reason"]
+    list_filter = ["kind"]
+    search_fields = ["dealer__name", "reason"]
+    list_select_related = ["dealer", "actor"]
+    date_hierarchy = "at"

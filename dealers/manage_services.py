@@ -22,6 +22,7 @@ from dealers.models import Dealer, DealerMembership
 from leads.models import Assignment, Lead, LeadEvent
 from leads.services.facts import routing_world_changed
 from leads.services.routing import lead_route
+from portal.audit import audit_log, audit_of
 from portal.messages import message
 from portal.users.models import Role, User
 from portal.users.services import user_invite
@@ -30,16 +31,6 @@ STATUS_NOTES = {
     Dealer.Status.PAUSED: gettext_noop("%(dealer)s was paused: %(reason)s"),
     Dealer.Status.TERMINATED: gettext_noop("The agreement with %(dealer)s ended: %(reason)s"),
 }
-
-
-def _log(actor: User, dealer: Dealer, flag: int, text: str) -> None:
-    LogEntry.objects.log_actions(
-        user_id=actor.pk,
-        queryset=[dealer],
-        action_flag=flag,
-        change_message=text,
-        single_object=True,
-    )
 
 
 def unique_slug(name: str) -> str:
@@ -82,7 +73,7 @@ def dealer_create(
         )
         dealer.full_clean(exclude=["group"])
         dealer.save()
-        _log(actor, dealer, ADDITION, _("Dealer created."))
+        audit_log(actor, dealer, ADDITION, _("Dealer created."))
         if admin_email:
             dealer_invite_admin(dealer=dealer, email=admin_email, name=admin_name, invited_by=actor)
         transaction.on_commit(routing_world_changed)
@@ -112,13 +103,7 @@ def dealer_update(*, dealer: Dealer, actor: User, **fields) -> list[str]:
             dealer.full_clean(exclude=["group"])
             dealer.save()
             labels = [str(Dealer._meta.get_field(attr).verbose_name) for attr in changed]
-            LogEntry.objects.log_actions(
-                user_id=actor.pk,
-                queryset=[dealer],
-                action_flag=CHANGE,
-                change_message=[{"changed": {"fields": labels}}],
-                single_object=True,
-            )
+            audit_log(actor, dealer, CHANGE, [{"changed": {"fields": labels}}])
             transaction.on_commit(routing_world_changed)
     return changed
 
@@ -139,7 +124,7 @@ def dealer_invite_admin(
             email=email, name=name.strip() or email, invited_by=invited_by, language=dealer.language
         )
         DealerMembership.objects.create(user=user, dealer=dealer, role=role)
-        _log(
+        audit_log(
             invited_by,
             dealer,
             CHANGE,
@@ -191,7 +176,7 @@ def dealer_set_status(
                     note=note,
                 )
                 rerouted += 1
-        _log(
+        audit_log(
             actor,
             dealer,
             CHANGE,
@@ -214,7 +199,7 @@ def dealer_set_capacity(*, dealer: Dealer, weekly_capacity: int | None, actor: U
         dealer.weekly_capacity = weekly_capacity
         dealer.save(update_fields=["weekly_capacity"])
         none = _("no limit")
-        _log(
+        audit_log(
             actor,
             dealer,
             CHANGE,
@@ -229,12 +214,5 @@ def dealer_set_capacity(*, dealer: Dealer, weekly_capacity: int | None, actor: U
 
 
 def dealer_audit(dealer: Dealer, *, limit: int = 20) -> list[LogEntry]:
-    from django.contrib.contenttypes.models import ContentType
-
-    return list(
-        LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Dealer), object_id=str(dealer.pk)
-        )
-        .select_related("user")
-        .order_by("-action_time", "-pk")[:limit]
-    )
+    """The latest audited changes of a dealer, newest first (one query)."""
+    return audit_of(dealer, limit=limit)

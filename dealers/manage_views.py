@@ -13,16 +13,9 @@ from dealers import manage_services as services
 from dealers.manage_forms import CapacityForm, DealerCreateForm, DealerForm, InviteForm, StatusForm
 from dealers.models import Dealer
 from leads.models import Lead
+from portal.forms import add_service_error
 from portal.staff import CHANNEL, dealers_managed_by, get_dealer_for_staff, staff_required
 from territories.models import TerritoryOwner
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @staff_required(*CHANNEL)
@@ -68,7 +61,7 @@ def dealer_create(request):
         except ValidationError as error:
             if hasattr(error, "error_dict") and "email" in error.error_dict:
                 error = ValidationError({"admin_email": error.error_dict["email"]})
-            _add_errors(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Dealer %(name)s created.") % {"name": dealer.name})
             return redirect("manage:dealer_detail", pk=dealer.pk)
@@ -88,7 +81,7 @@ def dealer_edit(request, pk: int):
                     dealer=dealer, actor=request.user, **form.cleaned_data
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_error(form, error)
             else:
                 messages.success(request, _("Saved.") if changed else _("Nothing changed."))
                 return redirect("manage:dealer_detail", pk=dealer.pk)
@@ -151,7 +144,7 @@ def dealer_status(request, pk: int):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_error(form, error)
         else:
             dealer.refresh_from_db()
             messages.success(
@@ -191,7 +184,7 @@ def dealer_invite(request, pk: int):
                 invited_by=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,

@@ -37,6 +37,7 @@ from dealers.performance_forms import (
 from dealers.performance_tables import ScorecardTable, scorecard_rows
 from dealers.services.checks import CLAIM, CUSTOMER, OPEN_LEAD
 from leads.models import Assignment
+from portal.forms import add_service_error, error_text
 from portal.staff import (
     CHANNEL,
     MANAGERS,
@@ -57,22 +58,6 @@ STINT_FILTERS = {
     "recycled": {"end_reason": Assignment.EndReason.RECYCLED},
     "rejected": {"end_reason": Assignment.EndReason.REJECTED},
 }
-
-
-def _percent(rate: float | None) -> float | None:
-    return None if rate is None else round(rate * 100, 1)
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _query_without(request, *names) -> str:
@@ -124,10 +109,10 @@ def scorecards_table(request):
         "pipeline": sum((r.card.pipeline_value for r in rows), 0),
     }
     totals["follow_up"] = (
-        _percent(totals["in_sla"] / totals["measured"]) if totals["measured"] else None
+        scorecards.percent(totals["in_sla"] / totals["measured"]) if totals["measured"] else None
     )
     closed = totals["won"] + totals["lost"]
-    totals["conversion"] = _percent(totals["won"] / closed) if closed else None
+    totals["conversion"] = scorecards.percent(totals["won"] / closed) if closed else None
     context = {
         "form": form,
         "table": table,
@@ -147,8 +132,6 @@ def scorecard_detail(request, pk: int):
     """One dealer: its scorecard, six months of trend, its weights and its stints."""
     dealer = get_dealer_for_staff(request.user, pk)
     now = timezone.now()
-    card = scorecards.dealer_scorecard(dealer_id=dealer.pk, now=now)
-    trend = scorecards.dealer_trend(dealer_id=dealer.pk, months=6, now=now)
     weight = allocation.computed_weight(dealer_id=dealer.pk, now=now)
     show = request.GET.get("show", "")
     stints = Assignment.objects.filter(owner_dealer=dealer).select_related("lead")
@@ -157,31 +140,11 @@ def scorecard_detail(request, pk: int):
     page = Paginator(stints.order_by("-started_at", "-pk"), STINT_PAGE).get_page(
         request.GET.get("page")
     )
-    chart = {
-        "labels": [point.month.isoformat() for point in trend],
-        "received": [point.received for point in trend],
-        "won": [point.won for point in trend],
-        "follow_up": [_percent(point.follow_up_rate) for point in trend],
-        "conversion": [_percent(point.conversion) for point in trend],
-        "follow_up_target": _percent(float(scorecards.FOLLOW_UP_TARGET)),
-        "text": {
-            "received": _("Leads received"),
-            "won": _("Won"),
-            "follow_up": _("Follow-up within SLA (%)"),
-            "conversion": _("Conversion (%)"),
-            "target": _("Follow-up target"),
-        },
-    }
     context = {
         "dealer": dealer,
+        **selectors.scorecard_page(dealer_id=dealer.pk, now=now),
         "sector_labels": Dealer._meta.get_field("sectors").labels(dealer.sectors),
-        "card": card,
-        "trend": trend,
-        "chart": chart,
         "weight": weight,
-        "follow_up": _percent(card.follow_up_rate),
-        "forgotten": _percent(card.forgotten_rate),
-        "conversion": _percent(card.conversion),
         "changes": WeightChange.objects.filter(dealer=dealer)
         .select_related("actor")
         .order_by("-at", "-pk")[:10],
@@ -192,7 +155,6 @@ def scorecard_detail(request, pk: int):
         "show": show,
         "stint_filters": list(STINT_FILTERS),
         "now": now,
-        "window_days": scorecards.WINDOW_DAYS,
         "can_allocate": has_staff_role(request.user, CHANNEL),
     }
     return render(request, "manage/performance/scorecard_detail.html", context)
@@ -207,7 +169,7 @@ def _formula() -> dict:
         "bucket": allocation.BUCKET_DAYS,
         "recency": allocation.RECENCY,
         "min_settled": scorecards.MIN_SETTLED_STINTS,
-        "target_conversion": _percent(float(scorecards.TARGET_CONVERSION)),
+        "target_conversion": scorecards.percent(float(scorecards.TARGET_CONVERSION)),
         "floor": scorecards.WEIGHT_MIN,
         "ceiling": scorecards.WEIGHT_MAX,
     }
@@ -269,7 +231,7 @@ def allocation_apply(request):
             expected=form.cleaned_data["expected"],
         )
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
         return redirect(f"{back}?preview=1")
     if changes:
         messages.success(
@@ -308,7 +270,7 @@ def allocation_dealer(request, pk: int):
                     now=now,
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_error(form, error)
             else:
                 messages.success(
                     request,
@@ -367,7 +329,7 @@ def allocation_override_end(request, pk: int):
     try:
         allocation.weight_override_clear(dealer=dealer, actor=request.user, reason=reason)
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
         return redirect("manage:allocation_dealer", pk=dealer.pk)
     messages.success(
         request,
@@ -479,7 +441,7 @@ def claim_decide(request, pk: int):
         else:
             services.claim_reject(claim=claim, actor=request.user, reason=reason)
     except ValidationError as error:
-        messages.error(request, f"{claim.company_name}: {_errors(error)}")
+        messages.error(request, f"{claim.company_name}: {error_text(error)}")
         return redirect(back)
     if decision == ClaimDecisionForm.APPROVE:
         text = _("The claim of %(dealer)s on %(company)s is approved; both dealers are told.")

@@ -53,6 +53,11 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def percent(rate: float | None) -> float | None:
+    """A rate as a percentage with one decimal, as the pages show it (None stays None)."""
+    return None if rate is None else round(rate * 100, 1)
+
+
 @dataclass(frozen=True)
 class Scorecard:
     """One dealer's figures over stints started in ``[start, end)``.

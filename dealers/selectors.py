@@ -5,7 +5,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
+from dealers import scorecards
 from dealers.models import Claim, DealerMembership
 from dealers.services.checks import CLAIM, CUSTOMER, OPEN_LEAD
 from leads.models import Account, Lead, Policy
@@ -126,3 +128,35 @@ def conflict_sides(claims: Iterable[Claim]) -> dict[int, list[dict]]:
                 rows.append({"kind": kind, name[kind]: row, "recorded": conflict})
         sides[claim.pk] = rows
     return sides
+
+
+def scorecard_page(*, dealer_id: int, now: datetime) -> dict:
+    """What both scorecard pages show (the dealer's own and the channel manager's): the
+    scorecard, six months of trend and its chart data, and the rates in percent."""
+    card = scorecards.dealer_scorecard(dealer_id=dealer_id, now=now)
+    trend = scorecards.dealer_trend(dealer_id=dealer_id, months=6, now=now)
+    percent = scorecards.percent
+    chart = {
+        "labels": [point.month.isoformat() for point in trend],
+        "received": [point.received for point in trend],
+        "won": [point.won for point in trend],
+        "follow_up": [percent(point.follow_up_rate) for point in trend],
+        "conversion": [percent(point.conversion) for point in trend],
+        "follow_up_target": percent(float(scorecards.FOLLOW_UP_TARGET)),
+        "text": {
+            "received": _("Leads received"),
+            "won": _("Won"),
+            "follow_up": _("Follow-up within SLA (%)"),
+            "conversion": _("Conversion (%)"),
+            "target": _("Follow-up target"),
+        },
+    }
+    return {
+        "card": card,
+        "trend": trend,
+        "chart": chart,
+        "follow_up": percent(card.follow_up_rate),
+        "forgotten": percent(card.forgotten_rate),
+        "conversion": percent(card.conversion),
+        "window_days": scorecards.WINDOW_DAYS,
+    }

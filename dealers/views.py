@@ -15,16 +15,13 @@ from dealers import access, scorecards, selectors, services
 from dealers.allocation import computed_weight
 from dealers.forms import ClaimForm, InviteForm, WithdrawForm
 from leads.models import Policy
+from portal.forms import error_text
 
 PAGE_SIZE = 25
 
 
 def _date(moment) -> str:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 # --- claims -------------------------------------------------------------------------
@@ -126,7 +123,7 @@ def claim_renew(request, pk: int):
     try:
         claim = services.claim_renew(claim=claim, actor=request.user)
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request,
@@ -144,7 +141,7 @@ def claim_withdraw(request, pk: int):
     try:
         services.claim_withdraw(claim=claim, actor=request.user, reason=reason)
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("The claim is withdrawn."))
     return redirect("dealers:claim", pk=pk)
@@ -159,46 +156,21 @@ def scorecard(request):
     membership = access.get_dealer_membership(request.user)
     dealer = membership.dealer
     now = timezone.now()
-    card = scorecards.dealer_scorecard(dealer_id=dealer.pk, now=now)
-    trend = scorecards.dealer_trend(dealer_id=dealer.pk, months=6, now=now)
-    chart = {
-        "labels": [point.month.isoformat() for point in trend],
-        "received": [point.received for point in trend],
-        "won": [point.won for point in trend],
-        "follow_up": [_percent(point.follow_up_rate) for point in trend],
-        "conversion": [_percent(point.conversion) for point in trend],
-        "follow_up_target": _percent(float(scorecards.FOLLOW_UP_TARGET)),
-        "text": {
-            "received": _("Leads received"),
-            "won": _("Won"),
-            "follow_up": _("Follow-up within SLA (%)"),
-            "conversion": _("Conversion (%)"),
-            "target": _("Follow-up target"),
-        },
-    }
+    figures = selectors.scorecard_page(dealer_id=dealer.pk, now=now)
+    card = figures["card"]
     context = {
         "dealer": dealer,
-        "card": card,
-        "trend": trend,
-        "chart": chart,
-        "follow_up": _percent(card.follow_up_rate),
-        "forgotten": _percent(card.forgotten_rate),
-        "conversion": _percent(card.conversion),
-        "win_rate": _percent(card.win_rate),
-        "follow_up_target": _percent(float(scorecards.FOLLOW_UP_TARGET)),
-        "conversion_target": _percent(float(scorecards.TARGET_CONVERSION)),
+        **figures,
+        "win_rate": scorecards.percent(card.win_rate),
+        "follow_up_target": scorecards.percent(float(scorecards.FOLLOW_UP_TARGET)),
+        "conversion_target": scorecards.percent(float(scorecards.TARGET_CONVERSION)),
         # the same recency-weighted formula the channel manager's allocation applies
         "computed_weight": computed_weight(dealer_id=dealer.pk, now=now).computed,
         "effective_weight": dealer.effective_weight(),
         "override_active": dealer.effective_weight() != float(dealer.performance_weight),
         "min_settled": scorecards.MIN_SETTLED_STINTS,
-        "window_days": scorecards.WINDOW_DAYS,
     }
     return render(request, "dealers/scorecard.html", context)
-
-
-def _percent(rate: float | None) -> float | None:
-    return None if rate is None else round(rate * 100, 1)
 
 
 # --- team ---------------------------------------------------------------------------
@@ -248,7 +220,7 @@ def member_deactivate(request, pk: int):
     try:
         returned = services.member_deactivate(membership=colleague, actor=request.user)
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request,

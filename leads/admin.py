@@ -10,6 +10,8 @@ from leads.models import (
     Account,
     ApiKey,
     Assignment,
+    DuplicateSubmission,
+    ImportJob,
     InstalledProduct,
     Integration,
     Lead,
@@ -20,6 +22,7 @@ from leads.models import (
     SweepRun,
 )
 from leads.services.sla import timers_overview
+from portal.admin import ReadOnlyAdmin
 from portal.messages import render_message
 
 OWNER_FIELDS = ["owner_dealer", "owner_user", "owner_queue"]
@@ -143,22 +146,13 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(admin.ModelAdmin):
+class LeadEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["at", "lead", "kind", "actor", "reason_text"]
     list_filter = ["kind"]
     search_fields = ["lead__company_name"]
     list_select_related = ["lead", "actor"]
     date_hierarchy = "at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("reason"))
     def reason_text(self, event):
@@ -186,6 +180,73 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "is_active", "created_at"]
     list_filter = ["kind", "is_active"]
     inlines = [ApiKeyInline]
+    actions = ["create_api_key"]
+
+    @admin.action(description=_("Create an API key (shown once)"))
+    def create_api_key(self, request, queryset):
+        from django.contrib import messages
+
+        from leads.services.api_keys import api_key_create
+
+        for integration in queryset:
+            _row, key = api_key_create(name=f"{integration.name} key", integration=integration)
+            messages.success(
+                request,
+                _("API key for %(name)s (copy it now, it is not shown again): %(key)s")
+                % {"name": integration.name, "key": key},
+            )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "prefix",
+        "integration",
+        "user",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__email", "integration__name"]
+    list_select_related = ["integration", "user"]
+    readonly_fields = ["name", "prefix", "integration", "user", "created_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # keys are made by the integration's action or on Preferences
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset):
+        from leads.services.api_keys import api_key_revoke
+
+        for api_key in queryset:
+            api_key_revoke(api_key=api_key)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "status",
+        "total_rows",
+        "created_leads",
+        "error_rows",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(DuplicateSubmission)
+class DuplicateSubmissionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["received_at", "lead", "source", "contact_email", "erased_at"]
+    list_filter = ["source"]
+    search_fields = ["contact_email", "lead__company_name"]
+    list_select_related = ["lead"]
 
 
 @admin.register(Policy)
@@ -245,7 +306,7 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = [
         "lead",
         "owner",
@@ -260,15 +321,6 @@ class AssignmentAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     show_full_result_count = False
     search_fields = ["lead__company_name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("owner"))
     def owner(self, stint):
@@ -286,7 +338,7 @@ class ShareCounterAdmin(admin.ModelAdmin):
 
 
 @admin.register(SweepRun)
-class SweepRunAdmin(admin.ModelAdmin):
+class SweepRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The "Timers" page: the last sweeps, what they did and what falls due next."""
 
     change_list_template = "admin/leads/sweeprun/change_list.html"
@@ -322,15 +374,6 @@ class SweepRunAdmin(admin.ModelAdmin):
         return super().has_view_permission(request, obj) or request.user.has_perm(
             "leads.view_policy"
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(

@@ -11,6 +11,7 @@ from django_countries import countries
 from leads.services.intake import clean_lead_fields
 from leads.services.pipeline import CloseReason, ContactChannel, ContactOutcome
 from portal.choices import ROUTED_COUNTRIES, Sector
+from portal.forms import add_service_error
 from portal.users.models import User
 
 
@@ -23,11 +24,7 @@ class ServiceErrorsMixin:
     on the form, otherwise as a form-wide error."""
 
     def add_service_error(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
-        else:
-            self.add_error(None, error.messages)
+        add_service_error(self, error)
 
 
 class AcceptForm(ServiceErrorsMixin, forms.Form):

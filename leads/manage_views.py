@@ -35,6 +35,7 @@ from leads.reports import rejection_report
 from leads.services import privacy
 from leads.services.lookup import CompanyHit, account_chain, company_lookup
 from leads.services.reassign import leads_reassign
+from portal.forms import add_service_error, error_text
 from portal.staff import (
     ALL_STAFF,
     MANAGERS,
@@ -55,10 +56,6 @@ def _back(request, default: str) -> str:
     ):
         return target
     return default
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 # --- the pool and reassigning --------------------------------------------------------
@@ -124,7 +121,7 @@ def reassign_bulk(request):
             reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request,
@@ -347,8 +344,7 @@ def _out_of_office(request, profile: StaffProfile, back: str):
                 backup=data["backup"],
             )
         except ValidationError as error:
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Out of office saved."))
             return redirect(back)

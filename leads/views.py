@@ -29,6 +29,7 @@ from leads.models import Lead, LeadEvent
 from leads.services import pipeline
 from leads.services.intake import lead_intake
 from leads.tables import STATUS_COLORS, LeadExportTable, LeadTable
+from portal.forms import error_text
 from portal.messages import render_message
 
 PER_PAGE = 25
@@ -273,133 +274,119 @@ def _event_summary(event: LeadEvent) -> str:
 # --- actions (POST only; the service decides what is allowed) ---------------------------
 
 
-def _act(request, pk: int, form_class, run, *, perm=access.ACT, form_kwargs=None):
-    """Check access, validate the form, run the service. An illegal move is a message
-    on the lead page; bad input shows the page again with the form's errors (400)."""
+FORM_NAMES = {
+    AcceptForm: "accept_form",
+    RejectForm: "reject_form",
+    ContactForm: "contact_form",
+    StatusForm: "status_form",
+    NoteForm: "note_form",
+    HandOverForm: "hand_over_form",
+}
+
+
+def _act(
+    request,
+    pk: int,
+    form_class,
+    service,
+    *,
+    success,
+    then=None,
+    perm=access.ACT,
+    form_kwargs=None,
+):
+    """Check access, validate the form and call ``service`` with the lead, the actor and
+    the form's fields (named as the service's arguments). On success: the ``success``
+    message (or ``success(lead, data)``) and a redirect to ``then``, by default the
+    lead. An illegal move is a message on the lead page; bad input shows the page again
+    with the form's errors (400)."""
     lead = access.get_lead_for_user(request.user, pk, perm)
     form = form_class(request.POST, **(form_kwargs(lead) if form_kwargs else {}))
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            return run(lead, form.cleaned_data)
+            service(lead=lead, actor=request.user, **data)
         except pipeline.IllegalTransition as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, error_text(error))
             return redirect(lead)
         except ValidationError as error:
             form.add_service_error(error)
-    name = {
-        AcceptForm: "accept_form",
-        RejectForm: "reject_form",
-        ContactForm: "contact_form",
-        StatusForm: "status_form",
-        NoteForm: "note_form",
-        HandOverForm: "hand_over_form",
-    }[form_class]
+        else:
+            messages.success(request, success(lead, data) if callable(success) else success)
+            return redirect(then or lead)
     messages.error(request, _("Please correct the errors below."))
-    return _render_detail(request, lead, bound={name: form}, status=400)
+    return _render_detail(request, lead, bound={FORM_NAMES[form_class]: form}, status=400)
 
 
 @login_required
 @require_POST
 def lead_accept(request, pk: int):
-    def run(lead, data):
-        pipeline.lead_accept(
-            lead=lead,
-            actor=request.user,
-            next_step=data["next_step"],
-            next_step_on=data["next_step_on"],
-        )
-        messages.success(request, _("Accepted. Your next step is on the lead."))
-        return redirect(lead)
-
-    return _act(request, pk, AcceptForm, run)
+    return _act(
+        request,
+        pk,
+        AcceptForm,
+        pipeline.lead_accept,
+        success=_("Accepted. Your next step is on the lead."),
+    )
 
 
 @login_required
 @require_POST
 def lead_reject(request, pk: int):
-    def run(lead, data):
-        pipeline.lead_reject(
-            lead=lead, actor=request.user, reason=data["reason"], note=data["note"]
-        )
-        messages.success(
-            request,
+    return _act(
+        request,
+        pk,
+        RejectForm,
+        pipeline.lead_reject,
+        success=lambda lead, data: (
             _("You rejected %(company)s. It has gone to another owner.")
-            % {"company": lead.company_name},
-        )
-        return redirect("leads:mine" if request.user.is_internal else "leads:inbox")
-
-    return _act(request, pk, RejectForm, run)
+            % {"company": lead.company_name}
+        ),
+        then="leads:mine" if request.user.is_internal else "leads:inbox",
+    )
 
 
 @login_required
 @require_POST
 def lead_log_contact(request, pk: int):
-    def run(lead, data):
-        pipeline.lead_log_contact(
-            lead=lead,
-            actor=request.user,
-            channel=data["channel"],
-            outcome=data["outcome"],
-            note=data["note"],
-        )
-        messages.success(request, _("Contact attempt logged."))
-        return redirect(lead)
-
-    return _act(request, pk, ContactForm, run)
+    return _act(
+        request, pk, ContactForm, pipeline.lead_log_contact, success=_("Contact attempt logged.")
+    )
 
 
 @login_required
 @require_POST
 def lead_set_status(request, pk: int):
-    def run(lead, data):
-        lead = pipeline.lead_set_status(
-            lead=lead,
-            actor=request.user,
-            status=data["status"],
-            won_value=data["won_value"],
-            reason=data["reason"],
-            note=data["note"],
-            next_step=data["next_step"] or None,
-            next_step_on=data["next_step_on"],
-        )
-        messages.success(
-            request, _("The lead is now %(status)s.") % {"status": lead.get_status_display()}
-        )
-        return redirect(lead)
-
-    return _act(request, pk, StatusForm, run)
+    return _act(
+        request,
+        pk,
+        StatusForm,
+        pipeline.lead_set_status,
+        success=lambda lead, data: (
+            _("The lead is now %(status)s.") % {"status": Lead.Status(data["status"]).label}
+        ),
+    )
 
 
 @login_required
 @require_POST
 def lead_add_note(request, pk: int):
-    def run(lead, data):
-        pipeline.lead_add_note(lead=lead, actor=request.user, note=data["note"])
-        messages.success(request, _("Note added."))
-        return redirect(lead)
-
-    return _act(request, pk, NoteForm, run)
+    return _act(request, pk, NoteForm, pipeline.lead_add_note, success=_("Note added."))
 
 
 @login_required
 @require_POST
 def lead_hand_over(request, pk: int):
-    def run(lead, data):
-        colleague = data["colleague"]
-        pipeline.lead_hand_over_to_colleague(lead=lead, actor=request.user, colleague=colleague)
-        messages.success(
-            request,
-            _("%(name)s now handles this lead.") % {"name": colleague.name}
-            if colleague
-            else _("The whole team handles this lead again."),
-        )
-        return redirect(lead)
-
     return _act(
         request,
         pk,
         HandOverForm,
-        run,
+        pipeline.lead_hand_over_to_colleague,
+        success=lambda lead, data: (
+            _("%(name)s now handles this lead.") % {"name": data["colleague"].name}
+            if data["colleague"]
+            else _("The whole team handles this lead again.")
+        ),
         perm=access.HAND_OVER,
         form_kwargs=lambda lead: {"dealer_id": lead.owner_dealer_id},
     )

@@ -13,6 +13,20 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 
+class ReadOnlyAdmin:
+    """For a model (or inline) that the admin only shows: its rows are written by the
+    portal's services (which audit them) or are immutable history."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = _("Dealer Portal administration")
     site_title = _("Dealer Portal admin")

@@ -1,36 +1,26 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import ReadOnlyAdmin
 from territories.models import PostcodeRange, Territory, TerritoryOwner
 
 
-class ViewOnly:
-    """Territories change on the Territories page, which audits each change and resets
-    the share counters so the split follows the new owners and weights."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class PostcodeRangeInline(ViewOnly, admin.TabularInline):
+class PostcodeRangeInline(ReadOnlyAdmin, admin.TabularInline):
     model = PostcodeRange
     extra = 1
 
 
-class TerritoryOwnerInline(ViewOnly, admin.TabularInline):
+class TerritoryOwnerInline(ReadOnlyAdmin, admin.TabularInline):
     model = TerritoryOwner
     extra = 1
     autocomplete_fields = ["dealer", "user"]
 
 
 @admin.register(Territory)
-class TerritoryAdmin(ViewOnly, admin.ModelAdmin):
+class TerritoryAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Territories change on the Territories page, which audits each change and resets
+    the share counters so the split follows the new owners and weights."""
+
     list_display = ["name", "country", "range_list", "sector_list", "owner_list", "is_active"]
     list_filter = ["country", "is_active"]
     search_fields = ["name", "owners__dealer__name", "owners__user__name"]

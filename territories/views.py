@@ -16,6 +16,7 @@ from leads.models import ShareCounter
 from leads.services.facts import build_context
 from leads.services.routing import LOCK_OWNER
 from portal.choices import ROUTED_COUNTRIES, Sector
+from portal.forms import add_service_error
 from portal.staff import (
     CHANNEL,
     get_territory_for_staff,
@@ -132,7 +133,7 @@ def territory_edit(request, pk: int | None = None):
                     owners=owners.specs(),
                 )
             except ValidationError as error:
-                _errors_to_form(form, error)
+                add_service_error(form, error, fields={"ranges": "postcodes", "owners": None})
             else:
                 if result.shares_reset:
                     messages.success(
@@ -161,17 +162,6 @@ def territory_edit(request, pk: int | None = None):
             owners = OwnerFormSet(prefix="owners", initial=owner_initial(territory))
     context = {"form": form, "owners": owners, "territory": territory}
     return render(request, "territories/form.html", context)
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        target = {"ranges": "postcodes", "owners": None}.get(field, field)
-        if target not in form.fields:
-            target = None
-        form.add_error(target, errors)
 
 
 @staff_required(*CHANNEL)

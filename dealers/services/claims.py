@@ -262,6 +262,44 @@ def _other_claims(claim: Claim, *, now: datetime) -> list[Claim]:
     )
 
 
+def _decide(claim: Claim, *, status: str, actor: User, now: datetime, reason: str) -> None:
+    """Close a pending or approved claim (rejected, withdrawn) with who, when and why."""
+    claim.status = status
+    claim.decided_by = actor
+    claim.decided_at = now
+    claim.decision_reason = reason[:500]
+    claim.reminder_due_at = None
+    claim.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_reason", "reminder_due_at"]
+    )
+
+
+def _notify_decision(
+    claim: Claim, *, now: datetime, subject: dict, body: dict, others_body: dict
+) -> None:
+    """Tell the claimant's dealer the review's decision, and the dealers whose claims on
+    the same company it affects."""
+    _notify_dealer(claim, subject=subject, body=body)
+    for other in _other_claims(claim, now=now):
+        _notify_dealer(
+            other,
+            subject=message(
+                gettext_noop("Claim decision on %(company)s"), company=other.company_name
+            ),
+            body=others_body,
+        )
+
+
+def _notify_dealer(claim: Claim, *, subject: dict, body: dict) -> None:
+    notify(
+        recipients=dealer_recipients(claim.dealer_id, claim.submitted_by),
+        kind=Notification.Kind.CLAIM,
+        subject=subject,
+        body=body,
+        url=claim_url(claim),
+    )
+
+
 def claim_approve(
     *, claim: Claim, actor: User, reason: str = "", now: datetime | None = None
 ) -> Claim:
@@ -296,9 +334,9 @@ def claim_approve(
                 code="claim_held",
             )
         until = timezone.localtime(claim.expires_at).strftime("%Y-%m-%d")
-        notify(
-            recipients=dealer_recipients(claim.dealer_id, claim.submitted_by),
-            kind=Notification.Kind.CLAIM,
+        _notify_decision(
+            claim,
+            now=now,
             subject=message(
                 gettext_noop("Claim approved: %(company)s"), company=claim.company_name
             ),
@@ -307,24 +345,14 @@ def claim_approve(
                 until=until,
                 reason=reason,
             ),
-            url=claim_url(claim),
+            others_body=message(
+                gettext_noop(
+                    "The channel manager approved another dealer's claim on this company "
+                    "until %(until)s."
+                ),
+                until=until,
+            ),
         )
-        for other in _other_claims(claim, now=now):
-            notify(
-                recipients=dealer_recipients(other.dealer_id, other.submitted_by),
-                kind=Notification.Kind.CLAIM,
-                subject=message(
-                    gettext_noop("Claim decision on %(company)s"), company=other.company_name
-                ),
-                body=message(
-                    gettext_noop(
-                        "The channel manager approved another dealer's claim on this company "
-                        "until %(until)s."
-                    ),
-                    until=until,
-                ),
-                url=claim_url(other),
-            )
     return claim
 
 
@@ -344,44 +372,21 @@ def claim_reject(*, claim: Claim, actor: User, reason: str, now: datetime | None
                 % {"status": claim.get_status_display()},
                 code="not_open",
             )
-        claim.status = Claim.Status.REJECTED
-        claim.decided_by = actor
-        claim.decided_at = now
-        claim.decision_reason = reason[:500]
-        claim.reminder_due_at = None
-        claim.save(
-            update_fields=[
-                "status",
-                "decided_by",
-                "decided_at",
-                "decision_reason",
-                "reminder_due_at",
-            ]
-        )
-        notify(
-            recipients=dealer_recipients(claim.dealer_id, claim.submitted_by),
-            kind=Notification.Kind.CLAIM,
+        _decide(claim, status=Claim.Status.REJECTED, actor=actor, now=now, reason=reason)
+        _notify_decision(
+            claim,
+            now=now,
             subject=message(
                 gettext_noop("Claim not approved: %(company)s"), company=claim.company_name
             ),
             body=message(gettext_noop("Reason: %(reason)s"), reason=reason),
-            url=claim_url(claim),
+            others_body=message(
+                gettext_noop(
+                    "The channel manager did not approve another dealer's claim on this "
+                    "company; your claim is not affected."
+                )
+            ),
         )
-        for other in _other_claims(claim, now=now):
-            notify(
-                recipients=dealer_recipients(other.dealer_id, other.submitted_by),
-                kind=Notification.Kind.CLAIM,
-                subject=message(
-                    gettext_noop("Claim decision on %(company)s"), company=other.company_name
-                ),
-                body=message(
-                    gettext_noop(
-                        "The channel manager did not approve another dealer's claim on this "
-                        "company; your claim is not affected."
-                    )
-                ),
-                url=claim_url(other),
-            )
     return claim
 
 
@@ -430,20 +435,11 @@ def claim_withdraw(
                 % {"status": claim.get_status_display()},
                 code="not_open",
             )
-        claim.status = Claim.Status.WITHDRAWN
-        claim.decided_by = actor
-        claim.decided_at = now
-        claim.decision_reason = (reason or "").strip()[:500] or gettext_noop(
-            "Withdrawn by the dealer."
-        )
-        claim.reminder_due_at = None
-        claim.save(
-            update_fields=[
-                "status",
-                "decided_by",
-                "decided_at",
-                "decision_reason",
-                "reminder_due_at",
-            ]
+        _decide(
+            claim,
+            status=Claim.Status.WITHDRAWN,
+            actor=actor,
+            now=now,
+            reason=(reason or "").strip() or gettext_noop("Withdrawn by the dealer."),
         )
     return claim

@@ -340,24 +340,26 @@ def import_jobs_run_pending() -> int:
     return done
 
 
+# The columns of the example file (the import also reads the names in ALIASES).
+CSV_COLUMNS = [
+    "external_id",
+    "company",
+    "contact",
+    "email",
+    "phone",
+    "country",
+    "postcode",
+    "city",
+    "sector",
+    "value",
+    "interest",
+]
+
+
 def example_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "external_id",
-            "company",
-            "contact",
-            "email",
-            "phone",
-            "country",
-            "postcode",
-            "city",
-            "sector",
-            "value",
-            "interest",
-        ]
-    )
+    writer.writerow(CSV_COLUMNS)
     writer.writerow(
         [
             "fair-2026-001",

@@ -86,19 +86,18 @@ class CompanyHit:
 
     @property
     def account_manager(self):
-        account = self.account
-        while account is not None:
-            if account.account_manager_id:
-                return account.account_manager
-            account = account.parent
-        return None
+        return self._inherited("account_manager")
 
     @property
     def serving_dealer(self):
+        return self._inherited("serving_dealer")
+
+    def _inherited(self, name: str):
+        """The account's ``name`` if it has one, else its nearest parent's."""
         account = self.account
         while account is not None:
-            if account.serving_dealer_id:
-                return account.serving_dealer
+            if getattr(account, f"{name}_id"):
+                return getattr(account, name)
             account = account.parent
         return None
 

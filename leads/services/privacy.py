@@ -23,7 +23,7 @@ on the account.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +32,7 @@ from django.utils.translation import gettext_noop
 
 from dealers.models import Claim
 from leads.models import Account, DuplicateSubmission, Lead, LeadEvent
+from portal.audit import audit_log
 from portal.messages import message, render_message
 from portal.users.models import User
 
@@ -169,16 +170,6 @@ def _erase(lead: Lead, *, actor: User, now: datetime, note: str) -> Erasure:
 # --- a whole account ---------------------------------------------------------------
 
 
-def _log_account(actor: User, account: Account, text: str) -> None:
-    LogEntry.objects.log_actions(
-        user_id=actor.pk,
-        queryset=[account],
-        action_flag=CHANGE,
-        change_message=text,
-        single_object=True,
-    )
-
-
 def account_export_personal_data(
     *, account: Account, actor: User, now: datetime | None = None
 ) -> dict:
@@ -203,7 +194,7 @@ def account_export_personal_data(
             "exported_at": _iso(now),
             "exported_by": actor.name,
         }
-        _log_account(actor, account, _("Personal data exported."))
+        audit_log(actor, account, CHANGE, _("Personal data exported."))
     return payload
 
 
@@ -223,9 +214,10 @@ def account_erase_personal_data(
             total.kept_events += result.kept_events
         claims = Claim.objects.filter(account=account).exclude(contact_name="", contact_email="")
         total.claims = claims.update(contact_name="", contact_email="")
-        _log_account(
+        audit_log(
             actor,
             account,
+            CHANGE,
             _("Personal data erased: %(leads)d leads, %(claims)d claims.")
             % {"leads": len(total.leads), "claims": total.claims},
         )

@@ -3,12 +3,16 @@
 Notifications are rows written in the same transaction as the event that causes them
 (``notify``); e-mail delivery happens afterwards (``notifications_deliver``), from a
 task queued on commit and from a periodic sweep, so a notification is never lost when
-the broker or the worker is down, and is e-mailed exactly once.
+the broker or the worker is down, and is e-mailed exactly once. Who gets a row and
+who an e-mail is decided in one place (``notification_rows``), whether the rows are
+written as model instances (``notify``, ``notify_many``) or copied in by the thousand
+(``notify_in_bulk``, the SLA sweep).
 """
 
 import logging
+import math
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
@@ -20,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from portal.db import insert_rows
 from portal.messages import render_message
 from portal.users.models import Notification, User
 
@@ -108,33 +113,60 @@ def notify(
     )
 
 
-def notify_many(items: list[dict]) -> list[Notification]:
-    """``notify`` for many messages at once: one insert, one queued delivery."""
-    now = timezone.now()
+def notification_rows(items: Iterable[dict], *, now: datetime) -> list[dict]:
+    """The notification rows for ``items`` (each one ``notify``'s arguments; the lead
+    given as ``lead`` or as ``lead_id``), as ``{field: value}``: one per active
+    recipient, each person once per item. A row is e-mailed only when the item asks for
+    e-mail and the person wants e-mail at once (the others read it in the portal or in
+    their daily digest)."""
     rows = []
     for item in items:
+        lead = item.get("lead")
+        common = {
+            "kind": item["kind"],
+            "subject": item["subject"],
+            "body": item.get("body") or {},
+            "url": item.get("url", ""),
+            "lead_id": lead.pk if lead is not None else item.get("lead_id"),
+            "created_at": now,
+        }
+        email = item.get("send_email", True)
         unique = {u.pk: u for u in item["recipients"] if u is not None and u.is_active}
         for user in unique.values():
             rows.append(
-                Notification(
-                    recipient=user,
-                    kind=item["kind"],
-                    subject=item["subject"],
-                    body=item.get("body") or {},
-                    url=item.get("url", ""),
-                    lead=item.get("lead"),
-                    created_at=now,
-                    send_email=item.get("send_email", True)
-                    and user.email_frequency == User.EmailFrequency.IMMEDIATE,
-                )
+                {
+                    **common,
+                    "recipient_id": user.pk,
+                    "send_email": email and user.email_frequency == User.EmailFrequency.IMMEDIATE,
+                }
             )
+    return rows
+
+
+def notify_many(items: list[dict]) -> list[Notification]:
+    """``notify`` for many messages at once: one insert, one queued delivery."""
+    rows = notification_rows(items, now=timezone.now())
     if not rows:
         return []
-    created = Notification.objects.bulk_create(rows, batch_size=2000)
+    created = Notification.objects.bulk_create(
+        [Notification(**row) for row in rows], batch_size=2000
+    )
     ids = [n.pk for n in created if n.send_email and n.pk is not None]
     if ids:
         transaction.on_commit(lambda: _queue_delivery(ids))
     return created
+
+
+def notify_in_bulk(items: list[dict]) -> int:
+    """``notify_many`` for thousands of rows at a time (the SLA sweep): written with
+    COPY, without model instances, and e-mailed by the outbox tasks queued after commit
+    (one per delivery batch; each claims its own rows). Returns how many rows were
+    written."""
+    rows = notification_rows(items, now=timezone.now())
+    insert_rows(Notification, rows)
+    if emails := sum(1 for row in rows if row["send_email"]):
+        transaction.on_commit(lambda: _queue_outbox(emails))
+    return len(rows)
 
 
 def _queue_delivery(ids: list[int]) -> None:
@@ -146,6 +178,18 @@ def _queue_delivery(ids: list[int]) -> None:
         deliver_notifications.delay(ids)
     except Exception:  # broker unreachable: the outbox sweep will pick them up
         log.warning("Could not queue delivery of notifications %s; the sweep will retry", ids)
+
+
+def _queue_outbox(emails: int) -> None:
+    """Ask the workers to e-mail ``emails`` pending notifications: one outbox task per
+    delivery batch. Like ``_queue_delivery``, never fails for a broker that is down."""
+    from portal.users.tasks import deliver_pending_notifications
+
+    try:
+        for _batch in range(math.ceil(emails / BATCH)):
+            deliver_pending_notifications.delay()
+    except Exception:  # broker unreachable: the periodic outbox sweep sends them later
+        log.warning("Could not queue notification delivery; the outbox sweep will send them")
 
 
 def notifications_deliver(*, ids: Iterable[int] | None = None, now=None) -> int:

@@ -26,6 +26,7 @@ from leads.matching.normalize import POSTCODE_DIGITS, is_known_country
 from leads.models import ShareCounter
 from leads.services.facts import routing_world_changed
 from leads.services.routing import LOCK_OWNER
+from portal.audit import audit_log, audit_of
 from portal.choices import Sector
 from portal.users.models import User
 from territories.models import PostcodeRange, Territory, TerritoryOwner
@@ -216,9 +217,9 @@ def territory_save(
                 territory_shares_reset(territory_id=territory.pk)
                 result.shares_reset = True
             if created:
-                _log(actor, territory, ADDITION, [{"added": {}}, *changes])
+                audit_log(actor, territory, ADDITION, [{"added": {}}, *changes])
             elif changes:
-                _log(actor, territory, CHANGE, changes)
+                audit_log(actor, territory, CHANGE, changes)
             transaction.on_commit(routing_world_changed)
     except IntegrityError as error:  # the same name saved at the same moment
         raise ValidationError(
@@ -324,25 +325,6 @@ def owner_names(keys) -> dict[tuple[str, int], str]:
     return names
 
 
-def _log(actor: User, territory: Territory, flag: int, changes: list) -> None:
-    LogEntry.objects.log_actions(
-        user_id=actor.pk,
-        queryset=[territory],
-        action_flag=flag,
-        change_message=changes,
-        single_object=True,
-    )
-
-
 def territory_audit(territory: Territory, *, limit: int = 30) -> list[LogEntry]:
     """The latest audited changes of a territory, newest first (one query)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    return list(
-        LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Territory),
-            object_id=str(territory.pk),
-        )
-        .select_related("user")
-        .order_by("-action_time", "-pk")[:limit]
-    )
+    return audit_of(territory, limit=limit)

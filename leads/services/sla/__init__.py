@@ -35,8 +35,9 @@ outside working hours gets a confirmation at once, and the owner a task due at t
 start of the next working day.
 
 Modules: ``sweep`` (the sweep and what each clock does), ``store`` (claiming due rows,
-writing plain rows, recipients), ``after_hours`` (the prospect's confirmation),
-``timers`` (the Timers admin page).
+recipients), ``after_hours`` (the prospect's confirmation), ``timers`` (the Timers
+admin page). The notification rows are written by ``portal.users.services``, by the
+same rules as every other notification.
 """
 
 from leads.services.sla.after_hours import CONFIRM_SOURCES, lead_confirm_receipt

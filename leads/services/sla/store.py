@@ -1,9 +1,7 @@
 """Rows in and out of the database for the sweep: claiming due rows with one conditional
-``UPDATE … RETURNING``, inserting many plain rows at once, and the people to notify."""
+``UPDATE … RETURNING``, and the people to notify. (The rows it writes go in with
+``portal.db.insert_rows`` and ``portal.users.services.notify_in_bulk``.)"""
 
-import json
-import logging
-import math
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -13,10 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from dealers.models import Dealer, DealerMembership
-from portal.users import services as users_services
 from portal.users.models import Role, StaffProfile, User
-
-log = logging.getLogger(__name__)
 
 
 def claim_due(
@@ -50,40 +45,6 @@ def claim_due(
             if name.endswith("_at"):
                 row[name] = aware(row[name])
     return rows
-
-
-def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
-    """Insert many plain rows in one go: ``COPY`` on PostgreSQL, ``executemany``
-    elsewhere (SQLite: the demo's few rows)."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-
-
-def as_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def queue_outbox(emails: int) -> None:
-    """Ask the workers to e-mail what the sweep wrote: one outbox task per delivery
-    batch, each claims its own rows. If the broker is down the rows wait in the outbox,
-    which beat sweeps every minute; the sweep never fails for it."""
-    from portal.users.tasks import deliver_pending_notifications
-
-    try:
-        for _batch in range(math.ceil(emails / users_services.BATCH)):
-            deliver_pending_notifications.delay()
-    except Exception:  # broker unreachable: the periodic outbox sweep sends them later
-        log.warning("Could not queue notification delivery; the outbox sweep will send them")
 
 
 def aware(value):

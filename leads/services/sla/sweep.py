@@ -5,7 +5,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -14,8 +14,10 @@ from dealers.models import Claim
 from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
 from leads.services import deadlines, routing
 from leads.services.sla import store
+from portal.db import insert_rows
 from portal.messages import message, parts
-from portal.users.models import Notification, User
+from portal.users.models import Notification
+from portal.users.services import notify_in_bulk
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +132,7 @@ class _Sweep:
     # --- leads ---------------------------------------------------------------------
 
     def reminders(self) -> int:
-        rows = store.claim_due(
-            Lead,
-            "reminder_due_at",
-            set_sql="reminder_due_at = NULL",
-            returning=LEAD_COLUMNS,
-            as_of=self.as_of,
-            limit=self.batch_size,
-        )
-        rows = [row for row in rows if row["status"] in Lead.OPEN_STATUSES]
+        rows = self._claim_open_leads("reminder_due_at")
         members = store.dealer_people({r["owner_dealer_id"] for r in rows if r["owner_dealer_id"]})
         users = store.users_by_id({r["owner_user_id"] for r in rows if r["owner_user_id"]})
         events, notes = [], []
@@ -192,15 +186,7 @@ class _Sweep:
         return len(rows)
 
     def escalations(self) -> int:
-        rows = store.claim_due(
-            Lead,
-            "escalation_due_at",
-            set_sql="escalation_due_at = NULL",
-            returning=LEAD_COLUMNS,
-            as_of=self.as_of,
-            limit=self.batch_size,
-        )
-        rows = [row for row in rows if row["status"] in Lead.OPEN_STATUSES]
+        rows = self._claim_open_leads("escalation_due_at")
         users = store.users_by_id({r["owner_user_id"] for r in rows if r["owner_user_id"]})
         managers = store.managers_of(set(users))
         events, notes, rearm = [], [], {}
@@ -265,6 +251,19 @@ class _Sweep:
         self._write(events, notes)
         self.counts["escalations"] += len(events)
         return len(rows)
+
+    def _claim_open_leads(self, due: str) -> list[dict]:
+        """Claim a batch of leads whose ``due`` clock ran out (clearing it) and keep the
+        open ones (a closed lead's clock has nothing left to do)."""
+        rows = store.claim_due(
+            Lead,
+            due,
+            set_sql=f"{due} = NULL",
+            returning=LEAD_COLUMNS,
+            as_of=self.as_of,
+            limit=self.batch_size,
+        )
+        return [row for row in rows if row["status"] in Lead.OPEN_STATUSES]
 
     def recycle_one(self) -> bool:
         """Claim one lead whose recycle clock ran out and route it again, in its own
@@ -415,6 +414,7 @@ class _Sweep:
         return {
             "lead_id": row["id"],
             "kind": kind,
+            "at": self.as_of,
             "to_owner": snapshot,
             "reason": reason,
             "data": {"due": store.iso(row["first_update_due_at"])},
@@ -433,59 +433,10 @@ class _Sweep:
     def _write(self, events: list[dict], notes: list[dict]) -> None:
         """The events and the notification rows of one batch, in its transaction, as
         plain rows (thousands at a time: no model instances); e-mail delivery is queued
-        after commit, like ``portal.users.services.notify`` does."""
-        at = connection.ops.adapt_datetimefield_value(self.as_of)
-        store.insert_rows(
-            LeadEvent,
-            ["lead_id", "kind", "at", "to_owner", "reason", "data"],
-            [
-                (
-                    e["lead_id"],
-                    e["kind"],
-                    at,
-                    store.as_json(e["to_owner"]),
-                    store.as_json(e["reason"]),
-                    store.as_json(e["data"]),
-                )
-                for e in events
-            ],
-        )
-        created = connection.ops.adapt_datetimefield_value(timezone.now())
-        rows = []
-        for note in notes:
-            subject, body = store.as_json(note["subject"]), store.as_json(note["body"])
-            for user in {u.pk: u for u in note["recipients"] if u.is_active}.values():
-                email = user.email_frequency == User.EmailFrequency.IMMEDIATE
-                rows.append(
-                    (
-                        user.pk,
-                        note["kind"],
-                        subject,
-                        body,
-                        note["url"],
-                        note.get("lead_id"),
-                        created,
-                        email,
-                    )
-                )
-        store.insert_rows(
-            Notification,
-            [
-                "recipient_id",
-                "kind",
-                "subject",
-                "body",
-                "url",
-                "lead_id",
-                "created_at",
-                "send_email",
-            ],
-            rows,
-        )
-        if emails := sum(1 for row in rows if row[-1]):
-            transaction.on_commit(lambda: store.queue_outbox(emails))
+        after commit."""
+        insert_rows(LeadEvent, events)
         self.counts["events"] += len(events)
-        self.counts["notifications"] += len(rows)
+        self.counts["notifications"] += notify_in_bulk(notes)
 
 
 def lead_recycle(*, lead_id: int, now: datetime, terms: deadlines.SlaTerms) -> routing.Outcome:
