@@ -21,11 +21,14 @@ ARGS = [
 
 @pytest.fixture(scope="session")
 def chromium():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test itself still
     # talks to the database synchronously, which Django allows with this switch.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # A loaded CI machine (two cores, tests in parallel) can take longer than
+    # Playwright's default 5 s for a round trip; assertions still wait for elements.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
@@ -62,7 +65,7 @@ def browser_page(chromium, live_server, migrated_rows):
     """A fresh browser tab against the live server; ``page.login(email, password)``."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(15_000)
     page.base_url = live_server.url
 
     def login(email: str, password: str) -> None:
