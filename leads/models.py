@@ -49,7 +49,18 @@ class Queue(models.Model):
         return self.name
 
 
-class Account(models.Model):
+class CountryCode:
+    """``country_code``: the stored ISO code, without building a django-countries
+    ``Country`` object (which looks up the name each time ``.country`` is read; routing
+    and the import read it many times per lead)."""
+
+    @property
+    def country_code(self) -> str:
+        code = self.__dict__.get("country")
+        return code if code is not None else self.country.code
+
+
+class Account(CountryCode, models.Model):
     """A known company: a customer when it has installed base, otherwise a prospect
     (for instance one a dealer has claimed). Lookup columns are normalised and
     indexed so the matcher never scans."""
@@ -249,7 +260,7 @@ class OwnerFields(models.Model):
         return self.owner_dealer_id or self.owner_user_id or self.owner_queue_id
 
 
-class Lead(OwnerFields):
+class Lead(CountryCode, OwnerFields):
     """A sales-ready (or nurture) contact at a company, with exactly one owner."""
 
     class Status(models.TextChoices):

@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Lead
 from portal.choices import Sector
-from portal.templatetags.ui import due
+from portal.templatetags.ui import Countdown
 
 WIDE = {"th": {"class": "d-none d-md-table-cell"}, "td": {"class": "d-none d-md-table-cell"}}
 WIDER = {"th": {"class": "d-none d-xl-table-cell"}, "td": {"class": "d-none d-xl-table-cell"}}
@@ -39,7 +40,17 @@ TEMPERATURE_COLORS = {"hot": "danger", "warm": "warning", "cold": "secondary"}
 
 
 class Labels:
-    """Choice labels and badges built once per table, not once per cell."""
+    """Choice labels and badges, built once per language (``Labels.current()``), not
+    once per cell or page: the choices are fixed in code."""
+
+    _built: dict[str, "Labels"] = {}
+
+    @classmethod
+    def current(cls) -> "Labels":
+        language = get_language()
+        if language not in cls._built:
+            cls._built[language] = cls()
+        return cls._built[language]
 
     def __init__(self):
         self.status = {value: str(label) for value, label in Lead.Status.choices}
@@ -67,10 +78,10 @@ def temperature_badge(lead: Lead, labels: Labels) -> str:
     return labels.temperature_badge.get(lead.temperature) or _badge("light", lead.temperature)
 
 
-def sla_cell(lead: Lead, now):
-    """The SLA countdown (the ``{% due %}`` tag), else the planned next step."""
+def sla_cell(lead: Lead, countdown: Countdown):
+    """The SLA countdown (as the ``{% due %}`` tag shows it), else the planned next step."""
     if lead.first_update_due_at is not None:
-        return due(lead.first_update_due_at, now)
+        return countdown(lead.first_update_due_at)
     if lead.status in Lead.OPEN_STATUSES and lead.next_step_on:
         return format_html(
             '<span class="text-muted" title="{}"><i aria-hidden="true" class="bi bi-calendar-event"></i> {}</span>',
@@ -130,7 +141,8 @@ class LeadTable(tables.Table):
     def __init__(self, *args, now=None, show_assignee=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
-        self.labels = Labels()
+        self.labels = Labels.current()
+        self.countdown = Countdown(self.now)
         self._days: dict = {}
         self.detail_url = reverse("leads:detail", args=[987654321]).replace("987654321", "{}")
         if not show_assignee:
@@ -161,7 +173,7 @@ class LeadTable(tables.Table):
         return mark_safe("\n".join(rows))  # every value above is escaped
 
     def cell_company_name(self, record: Lead) -> str:
-        place = " · ".join(filter(None, [record.city or record.postcode, record.country.code]))
+        place = " · ".join(filter(None, [record.city or record.postcode, record.country_code]))
         return (
             f'<a class="fw-semibold text-decoration-none" '
             f'href="{self.detail_url.format(record.pk)}">{escape(record.company_name)}</a>'
@@ -177,7 +189,7 @@ class LeadTable(tables.Table):
         return temperature_badge(record, self.labels)
 
     def cell_sla(self, record: Lead) -> str:
-        return sla_cell(record, self.now)
+        return sla_cell(record, self.countdown)
 
     def cell_sector(self, record: Lead) -> str:
         return self.labels.sector.get(record.sector, "—")
@@ -270,7 +282,7 @@ class LeadExportTable(LeadTable):
         sequence = (*LeadTable.Meta.sequence, "...")
 
     def value_country(self, record: Lead):
-        return record.country.code
+        return record.country_code
 
     def value_next_step_on(self, value):
         return value.isoformat() if value else ""

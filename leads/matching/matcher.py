@@ -64,7 +64,7 @@ class CompanyKeys:
     def of_lead(cls, lead: Lead) -> "CompanyKeys":
         return cls.of(
             name=lead.company_name,
-            country=lead.country,
+            country=lead.country_code,
             vat=lead.vat_number,
             coc=lead.coc_number,
             website=lead.website,
@@ -188,7 +188,7 @@ def match_companies(
             by_coc.setdefault(account.coc_number, account)
         if account.website_domain:
             by_domain.setdefault(account.website_domain, account)
-        by_name.setdefault((account.normalized_name, account.country.code), account)
+        by_name.setdefault((account.normalized_name, account.country_code), account)
     matches = []
     for keys in all_keys:
         found, how = None, ""
@@ -263,7 +263,7 @@ def match_companies(
 
 def _lead_keys(lead: Lead) -> list[tuple]:
     """The identifiers an open lead can be found by (see ``_company_keys``)."""
-    keys = [("name", lead.company_normalized, lead.country.code)]
+    keys = [("name", lead.company_normalized, lead.country_code)]
     if lead.account_id:
         keys.append(("account", lead.account_id))
     if lead.vat_number:

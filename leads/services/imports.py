@@ -222,7 +222,10 @@ def _import_batch(
             report.existing += 1
             continue
         lead = _lead(data, now=now)
-        keys = {("email", lead.contact_email), ("company", lead.company_normalized, lead.country)}
+        keys = {
+            ("email", lead.contact_email),
+            ("company", lead.company_normalized, lead.country_code),
+        }
         keys.discard(("email", ""))
         if keys & seen:
             later.append((line, data))
@@ -235,7 +238,7 @@ def _import_batch(
     new, attach = [], []
     for line, lead in batch:
         original = originals.get(lead.contact_email) or originals.get(
-            (lead.company_normalized, lead.country.code)
+            (lead.company_normalized, lead.country_code)
         )
         (attach if original else new).append((line, lead, original))
     if new:
@@ -296,7 +299,7 @@ def _open_duplicates(leads: list[Lead], *, now) -> dict:
     for lead in found.only("pk", "contact_email", "company_normalized", "country", "company_name"):
         if lead.contact_email:
             originals[lead.contact_email] = lead
-        originals[(lead.company_normalized, lead.country.code)] = lead
+        originals[(lead.company_normalized, lead.country_code)] = lead
     return originals
 
 

@@ -211,7 +211,8 @@ def lead_intake(
             return IntakeResult(lead=existing, created=False)
         raise
     # Outside working hours: the prospect's confirmation and the owner's task.
-    transaction.on_commit(lambda: _queue_confirmation(lead, now))
+    if sla.needs_confirmation(lead, now):
+        transaction.on_commit(lambda: _queue_confirmation(lead, now))
     return IntakeResult(lead=lead, created=True, outcome=outcome)
 
 

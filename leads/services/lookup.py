@@ -270,7 +270,7 @@ def company_lookup(query: str, *, country: str = "", now: datetime | None = None
         chain = chains[account.pk]
         hits[("account", account.pk)] = CompanyHit(
             name=account.legal_name,
-            country=account.country.code,
+            country=account.country_code,
             city=account.city,
             postcode=account.postcode,
             account=account,
@@ -282,13 +282,13 @@ def company_lookup(query: str, *, country: str = "", now: datetime | None = None
         key = (
             ("account", lead.account_id)
             if ("account", lead.account_id) in hits
-            else ("prospect", lead.company_normalized, lead.country.code)
+            else ("prospect", lead.company_normalized, lead.country_code)
         )
         hit = hits.get(key)
         if hit is None:
             hit = hits[key] = CompanyHit(
                 name=lead.company_name,
-                country=lead.country.code,
+                country=lead.country_code,
                 city=lead.city,
                 postcode=lead.postcode,
                 exact=lead.company_normalized == search.term,

@@ -72,7 +72,7 @@ def lead_personal_data(lead: Lead) -> dict:
     return {
         "lead": lead.pk,
         "company": lead.company_name,
-        "country": lead.country.code,
+        "country": lead.country_code,
         "received_at": _iso(lead.created_at),
         "source": lead.source,
         "language": lead.language,

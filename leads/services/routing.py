@@ -103,7 +103,7 @@ def _parse_owner(text: str) -> tuple:
 def candidate_scopes(context: engine.RoutingContext, lead: Lead) -> list[tuple]:
     """Every weighted-share scope the engine could use for this lead."""
     scopes = [engine.SCOPE_SENIOR, engine.SCOPE_INTERNAL_SALES]
-    for territory in context.territories_covering(lead.country.code, lead.postcode_number):
+    for territory in context.territories_covering(lead.country_code, lead.postcode_number):
         scopes.append(("territory", territory.id))
         if lead.sector:
             scopes.append(("sector", territory.id, lead.sector))
@@ -135,7 +135,7 @@ def lead_facts(lead: Lead, *, excluded: frozenset) -> engine.LeadFacts:
     gaps = qualification_gaps(lead.qualification or {})
     return engine.LeadFacts(
         company_name=lead.company_name,
-        country=lead.country.code,
+        country=lead.country_code,
         postcode=lead.postcode or None,
         postcode_number=lead.postcode_number,
         sector=lead.sector or None,
@@ -216,7 +216,7 @@ def _capacity_matters(context: engine.RoutingContext, leads, matches) -> bool:
     (lead,), (match,) = leads, matches
     candidates = {
         o.owner_id
-        for t in context.territories_covering(lead.country.code, lead.postcode_number)
+        for t in context.territories_covering(lead.country_code, lead.postcode_number)
         for o in t.owners
         if o.owner_kind == "dealer"
     }
@@ -476,7 +476,7 @@ def _hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> l
         clocks = deadlines.stint_deadlines(
             owner_kind=owner.kind,
             temperature=lead.temperature,
-            country=lead.country,
+            country=lead.country_code,
             start=now,
             terms=terms,
         )
@@ -675,7 +675,7 @@ def _notify(items: list[HandOver], outcomes: list[Outcome], previous: dict) -> N
                     "subject": message(
                         gettext_noop("New lead: %(company)s (%(city)s)"),
                         company=lead.company_name,
-                        city=lead.city or lead.postcode or lead.country.code,
+                        city=lead.city or lead.postcode or lead.country_code,
                     ),
                     "body": parts(item.reason, action),
                     "url": lead.get_absolute_url(),

@@ -42,44 +42,53 @@ def render_message(value) -> str:
     return _render_message(value)
 
 
-def _span(seconds: float) -> str:
-    from django.utils.translation import gettext as _
+class Countdown:
+    """SLA countdowns as of ``now`` in the active language: "due in 5 h" (green), "due in
+    40 min" (amber), "overdue 2 d" (red). The texts are translated once, so a list of
+    dozens of leads builds each cell with string formatting alone."""
 
-    minutes = int(abs(seconds) // 60)
-    if minutes < 60:
-        return _("%(n)d min") % {"n": max(minutes, 1)}
-    hours = minutes // 60
-    if hours < 48:
-        return _("%(n)d h") % {"n": hours}
-    return _("%(n)d d") % {"n": hours // 24}
+    def __init__(self, now=None):
+        from django.utils import timezone
+        from django.utils.translation import gettext as _
+
+        self.now = now or timezone.now()
+        self.overdue, self.due_in = _("overdue %(span)s"), _("due in %(span)s")
+        self.minutes, self.hours, self.days = _("%(n)d min"), _("%(n)d h"), _("%(n)d d")
+
+    def span(self, seconds: float) -> str:
+        minutes = int(abs(seconds) // 60)
+        if minutes < 60:
+            return self.minutes % {"n": max(minutes, 1)}
+        hours = minutes // 60
+        if hours < 48:
+            return self.hours % {"n": hours}
+        return self.days % {"n": hours // 24}
+
+    def __call__(self, deadline) -> str:
+        from django.utils import timezone
+        from django.utils.html import escape
+        from django.utils.safestring import mark_safe
+
+        if deadline is None:
+            return ""
+        seconds = (deadline - self.now).total_seconds()
+        # (an unambiguous timestamp for the tooltip)
+        title = timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")
+        if seconds <= 0:
+            css, icon, text = "sla-overdue", "exclamation-octagon", self.overdue
+        else:
+            css = "sla-soon" if seconds <= 8 * 3600 else "sla-ok"
+            icon, text = "clock", self.due_in
+        text = escape(text % {"span": self.span(seconds)})
+        return mark_safe(  # the only variable part, the text, is escaped
+            f'<span class="{css}" title="{title}"><i class="bi bi-{icon}"></i> {text}</span>'
+        )
 
 
 @register.simple_tag
 def due(deadline, now=None):
-    """An SLA countdown: "due in 5 h" (green), "due in 40 min" (amber), "overdue 2 d" (red)."""
-    from django.utils import timezone
-    from django.utils.html import format_html
-    from django.utils.translation import gettext as _
-
-    if deadline is None:
-        return ""
-    now = now or timezone.now()
-    seconds = (deadline - now).total_seconds()
-    # (an unambiguous timestamp for the tooltip; lists show dozens of these)
-    title = timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")
-    if seconds <= 0:
-        return format_html(
-            '<span class="sla-overdue" title="{}"><i class="bi bi-exclamation-octagon"></i> {}</span>',
-            title,
-            _("overdue %(span)s") % {"span": _span(seconds)},
-        )
-    css = "sla-soon" if seconds <= 8 * 3600 else "sla-ok"
-    return format_html(
-        '<span class="{}" title="{}"><i class="bi bi-clock"></i> {}</span>',
-        css,
-        title,
-        _("due in %(span)s") % {"span": _span(seconds)},
-    )
+    """An SLA countdown (see ``Countdown``); lists build one ``Countdown`` per page."""
+    return Countdown(now)(deadline)
 
 
 @register.simple_tag(takes_context=True)

@@ -40,7 +40,11 @@ admin page). The notification rows are written by ``portal.users.services``, by 
 same rules as every other notification.
 """
 
-from leads.services.sla.after_hours import CONFIRM_SOURCES, lead_confirm_receipt
+from leads.services.sla.after_hours import (
+    CONFIRM_SOURCES,
+    lead_confirm_receipt,
+    needs_confirmation,
+)
 from leads.services.sla.sweep import BATCH, lead_recycle, sla_sweep, sweep_summary
 from leads.services.sla.timers import timers_overview
 
@@ -48,6 +52,7 @@ __all__ = [
     "BATCH",
     "CONFIRM_SOURCES",
     "lead_confirm_receipt",
+    "needs_confirmation",
     "lead_recycle",
     "sla_sweep",
     "sweep_summary",

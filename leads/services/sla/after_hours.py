@@ -26,11 +26,9 @@ log = logging.getLogger(__name__)
 CONFIRM_SOURCES = (Lead.Source.WEB_FORM, Lead.Source.API, Lead.Source.MARKETING)
 
 
-def lead_confirm_receipt(*, lead: Lead, now: datetime) -> bool:
-    """A prospect's inquiry that arrived outside working hours: e-mail the prospect at
-    once (in their language) when they will be contacted, record it as an event, and
-    give the owner a task due at the start of the next working day. Once per lead;
-    never raises (it runs after the intake committed)."""
+def needs_confirmation(lead: Lead, now: datetime) -> bool:
+    """Whether ``lead`` is a prospect's own inquiry that arrived outside working hours
+    (intake asks before queueing the confirmation; no query)."""
     if (
         lead.source not in CONFIRM_SOURCES
         or not lead.contact_email
@@ -38,8 +36,17 @@ def lead_confirm_receipt(*, lead: Lead, now: datetime) -> bool:
     ):
         return False
     terms = deadlines.SlaTerms.from_policy(Policy.current())
-    if not deadlines.after_hours(now, lead.country, terms):
+    return deadlines.after_hours(now, lead.country_code, terms)
+
+
+def lead_confirm_receipt(*, lead: Lead, now: datetime) -> bool:
+    """A prospect's inquiry that arrived outside working hours: e-mail the prospect at
+    once (in their language) when they will be contacted, record it as an event, and
+    give the owner a task due at the start of the next working day. Once per lead;
+    never raises (it runs after the intake committed)."""
+    if not needs_confirmation(lead, now):
         return False
+    terms = deadlines.SlaTerms.from_policy(Policy.current())
     contact_from = deadlines.next_working_start(now, lead.country, terms)
     try:
         with transaction.atomic():
