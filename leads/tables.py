@@ -6,6 +6,7 @@ company cell shows status and SLA underneath. The export adds the contact detail
 plain values (no HTML)."""
 
 from html import escape
+from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.db.models import F
@@ -16,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_tables2.utils import AttributeDict
 
 from leads.models import Lead
 from portal.choices import Sector
@@ -154,7 +156,24 @@ class LeadTable(tables.Table):
         due_at = due_at.desc(nulls_last=True) if is_descending else due_at.asc(nulls_last=True)
         return queryset.order_by(due_at, "next_step_on", "-pk"), True
 
-    # --- the page's rows --------------------------------------------------------------
+    # --- the page's header and rows -----------------------------------------------------
+    def thead_html(self):
+        """The header row as tables2's bootstrap5 template renders it (a sort link per
+        orderable column that keeps the other query parameters), built in Python: the
+        template's per-column lookups and querystring tags cost as much as the rows."""
+        request = getattr(self, "request", None)
+        params = dict(request.GET) if request is not None else {}
+        field = self.prefixed_order_by_field
+        cells = []
+        for column in self.columns:
+            header = escape(str(column.header))
+            if column.orderable:
+                query = urlencode({**params, field: column.order_by_alias.next}, doseq=True)
+                header = f'<a href="{escape("?" + query)}">{header}</a>'
+            cells.append(f'<th {column.attrs["th"].as_html()} scope="col">{header}</th>')
+        thead = AttributeDict(self.attrs.get("thead", {})).as_html()
+        return mark_safe(f"<thead {thead}><tr>{''.join(cells)}</tr></thead>")  # escaped
+
     def tbody_html(self):
         """The visible rows of the current page as HTML. The cells come from the
         ``cell_*`` methods below, called directly and built as plain strings (user data
