@@ -7,6 +7,7 @@ on other databases it is ``bulk_create``.
 
 from django.db import connection, models
 from django.utils import timezone
+from django_countries.fields import CountryField
 from psycopg.types.json import Jsonb
 
 
@@ -40,9 +41,10 @@ def insert_many(
         for f in model._meta.concrete_fields
         if with_ids or not (f.primary_key and isinstance(f, models.AutoField))
     ]
+    defaulted = [f for f in fields if f.has_default() and not f.null]
     for obj in objects:
-        for f in fields:
-            if getattr(obj, f.attname) is None and f.has_default() and not f.null:
+        for f in defaulted:
+            if obj.__dict__.get(f.attname) is None:
                 setattr(obj, f.attname, f.get_default())
     convert = [_converter(f) for f in fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -54,14 +56,19 @@ def insert_many(
 
 def _converter(field):
     """A fast value getter for COPY: psycopg adapts plain Python values itself; only the
-    types Django converts on the way in need Django (JSON, countries, auto timestamps)."""
+    types Django converts on the way in need Django (JSON, auto timestamps). Values are
+    read from the instance's ``__dict__``, past the field descriptors (django-countries'
+    builds a ``Country`` object on every read; the stored code is what goes in)."""
     attname = field.attname
     if isinstance(field, models.JSONField):
-        return lambda obj: None if getattr(obj, attname) is None else Jsonb(getattr(obj, attname))
+        return lambda obj: None if (v := obj.__dict__[attname]) is None else Jsonb(v)
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return lambda obj: field.pre_save(obj, add=True)
-    if field.get_internal_type() in _PLAIN_TYPES and type(field).__module__.startswith("django."):
-        return lambda obj: getattr(obj, attname)
+    plain = field.get_internal_type() in _PLAIN_TYPES
+    if plain and type(field).__module__.startswith("django."):
+        return lambda obj: obj.__dict__[attname]
+    if isinstance(field, CountryField) and not field.multiple:
+        return lambda obj: obj.__dict__[attname]
     return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
 
 

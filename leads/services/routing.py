@@ -43,7 +43,7 @@ from leads.services import deadlines, facts
 from portal.db import insert_many, insert_rows
 from portal.messages import message, parts
 from portal.users.models import Notification, User
-from portal.users.services import notify_many
+from portal.users.services import notify_in_bulk, notify_many
 
 LOCK_OWNER = "~lock"
 QUALIFICATION_LABELS = {
@@ -57,6 +57,8 @@ QUALIFICATION_LABELS = {
 LEAVING = (Assignment.EndReason.REJECTED, Assignment.EndReason.RECYCLED)
 # A batch that gives one owner more leads than this sends one summary, not an e-mail each.
 SUMMARY_FROM = 3
+# More notification rows than this (an import, a bulk move) go in with COPY.
+BULK_NOTIFY = 50
 
 
 @dataclass(frozen=True)
@@ -631,13 +633,14 @@ def _notify(items: list[HandOver], outcomes: list[Outcome], previous: dict) -> N
     batch = []
     per_owner = Counter((item.owner.kind, item.owner.id) for item in items)
     summarised = {key for key, n in per_owner.items() if n > SUMMARY_FROM}
+    first_due: dict[tuple, datetime] = {}  # each summarised owner's earliest deadline
+    for item, outcome in zip(items, outcomes, strict=True):
+        key, due = (item.owner.kind, item.owner.id), outcome.deadlines.first_update_due_at
+        if key in summarised and due is not None and (key not in first_due or due < first_due[key]):
+            first_due[key] = due
+    inbox_url = _inbox_url() if summarised else ""
     for key in summarised:
-        firsts = [
-            o.deadlines.first_update_due_at
-            for i, o in zip(items, outcomes, strict=True)
-            if (i.owner.kind, i.owner.id) == key
-        ]
-        due = min((d for d in firsts if d is not None), default=None)
+        due = first_due.get(key)
         batch.append(
             {
                 "recipients": people.get(key, []),
@@ -651,7 +654,7 @@ def _notify(items: list[HandOver], outcomes: list[Outcome], previous: dict) -> N
                     ),
                     due=timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "—",
                 ),
-                "url": _inbox_url(),
+                "url": inbox_url,
                 "lead": None,
             }
         )
@@ -710,4 +713,7 @@ def _notify(items: list[HandOver], outcomes: list[Outcome], previous: dict) -> N
                     "lead": None,
                 }
             )
-    notify_many(batch)
+    if len(batch) > BULK_NOTIFY:  # an import or a bulk move: COPY, sent by the outbox tasks
+        notify_in_bulk(batch)
+    else:
+        notify_many(batch)
