@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from dealers.models import Dealer, DealerMembership
+from dealers.services.claims import claims_end_for_dealer
 from leads.models import Assignment, Lead, LeadEvent
 from leads.services.facts import routing_world_changed
 from leads.services.routing import lead_route
@@ -138,7 +139,8 @@ def dealer_set_status(
     *, dealer: Dealer, status: str, actor: User, reason: str, now: datetime | None = None
 ) -> int:
     """Set the dealer's status. Pausing or terminating routes its open leads again, each
-    through the one door with a "reassigned" event; returns how many were routed."""
+    through the one door with a "reassigned" event; terminating also ends its pending
+    and approved claims. Returns how many leads were routed."""
     now = now or timezone.now()
     if status not in Dealer.Status.values:
         raise ValidationError({"status": _("Unknown status.")})
@@ -176,12 +178,29 @@ def dealer_set_status(
                     note=note,
                 )
                 rerouted += 1
+        ended = 0
+        if status == Dealer.Status.TERMINATED:
+            ended = claims_end_for_dealer(
+                dealer=dealer,
+                actor=actor,
+                reason=_("The agreement with the dealer ended: %(reason)s") % {"reason": reason},
+                now=now,
+            )
         audit_log(
             actor,
             dealer,
             CHANGE,
-            _("Status %(old)s → %(new)s: %(reason)s (%(count)d open leads routed again).")
-            % {"old": old, "new": dealer.get_status_display(), "reason": reason, "count": rerouted},
+            _(
+                "Status %(old)s → %(new)s: %(reason)s (%(count)d open leads routed again, "
+                "%(claims)d claims ended)."
+            )
+            % {
+                "old": old,
+                "new": dealer.get_status_display(),
+                "reason": reason,
+                "count": rerouted,
+                "claims": ended,
+            },
         )
         transaction.on_commit(routing_world_changed)
     return rerouted

@@ -443,3 +443,18 @@ def claim_withdraw(
             reason=(reason or "").strip() or gettext_noop("Withdrawn by the dealer."),
         )
     return claim
+
+
+def claims_end_for_dealer(*, dealer: Dealer, actor: User, reason: str, now: datetime) -> int:
+    """A terminated dealer's pending and approved claims end (withdrawn, with the
+    reason), so they protect nothing and block no other dealer's claim on the same
+    company; its expired or decided claims stay as they were. Returns how many ended."""
+    return Claim.objects.filter(
+        dealer=dealer, status__in=(Claim.Status.PENDING, Claim.Status.APPROVED)
+    ).update(
+        status=Claim.Status.WITHDRAWN,
+        decided_by=actor,
+        decided_at=now,
+        decision_reason=reason[:500],
+        reminder_due_at=None,
+    )

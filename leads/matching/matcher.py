@@ -129,8 +129,10 @@ def _matched_by(rank: int) -> str:
 
 
 def accounts_query():
+    """Accounts with what routing needs of them: parents, account manager, serving dealer
+    and the installed base (newest first). Unordered: callers rank the candidates."""
     installed = InstalledProduct.objects.order_by("-installed_on")
-    return Account.objects.select_related(
+    return Account.objects.order_by().select_related(
         "parent__parent", "account_manager", "serving_dealer"
     ).prefetch_related(
         Prefetch("installed_base", queryset=installed),

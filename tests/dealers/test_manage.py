@@ -136,6 +136,53 @@ def test_terminating_also_routes_again_and_reactivating_routes_nothing_back(mana
     assert set(Lead.objects.values_list("owner_dealer", flat=True)) == {beta.pk}
 
 
+def test_terminating_ends_the_dealers_open_claims_so_another_dealer_can_claim(manager, shared):
+    from datetime import timedelta
+
+    from dealers.models import Claim
+    from tests.factories import AccountFactory
+
+    alpha, beta, _user = shared
+    now = timezone.now()
+    account, prospect, old = AccountFactory(), AccountFactory(), AccountFactory()
+
+    def claim(dealer, company, status, expires_at=now + timedelta(days=60)):
+        return Claim.objects.create(
+            dealer=dealer,
+            account=company,
+            company_name=company.legal_name,
+            country=company.country,
+            status=status,
+            approved_at=now if status == Claim.Status.APPROVED else None,
+            expires_at=expires_at if status == Claim.Status.APPROVED else None,
+        )
+
+    approved = claim(alpha, account, Claim.Status.APPROVED)
+    pending = claim(alpha, prospect, Claim.Status.PENDING)
+    expired = claim(alpha, old, Claim.Status.EXPIRED)
+
+    services.dealer_set_status(
+        dealer=alpha, status=Dealer.Status.PAUSED, actor=manager, reason="Holiday closure"
+    )
+    approved.refresh_from_db()
+    assert approved.status == Claim.Status.APPROVED  # a pause keeps the claims
+
+    services.dealer_set_status(
+        dealer=alpha, status=Dealer.Status.TERMINATED, actor=manager, reason="Contract ended"
+    )
+    for one in (approved, pending, expired):
+        one.refresh_from_db()
+    assert (approved.status, pending.status, expired.status) == (
+        Claim.Status.WITHDRAWN,
+        Claim.Status.WITHDRAWN,
+        Claim.Status.EXPIRED,
+    )
+    assert approved.decided_by == manager and "Contract ended" in approved.decision_reason
+    claim(beta, account, Claim.Status.APPROVED)  # the database allows it again
+    entry = LogEntry.objects.filter(object_id=str(alpha.pk)).latest("pk")
+    assert "2 claims ended" in entry.get_change_message()
+
+
 @pytest.mark.parametrize(
     ("status", "reason", "field"),
     [("active", "x", "status"), ("paused", "  ", "reason"), ("sleeping", "x", "status")],
