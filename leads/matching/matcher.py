@@ -132,12 +132,14 @@ def accounts_query():
     """Accounts with what routing needs of them: parents, account manager, serving dealer
     and the installed base (newest first). Unordered: callers rank the candidates."""
     installed = InstalledProduct.objects.order_by("-installed_on")
-    return Account.objects.order_by().select_related(
-        "parent__parent", "account_manager", "serving_dealer"
-    ).prefetch_related(
-        Prefetch("installed_base", queryset=installed),
-        Prefetch("parent__installed_base", queryset=installed),
-        Prefetch("parent__parent__installed_base", queryset=installed),
+    return (
+        Account.objects.order_by()
+        .select_related("parent__parent", "account_manager", "serving_dealer")
+        .prefetch_related(
+            Prefetch("installed_base", queryset=installed),
+            Prefetch("parent__installed_base", queryset=installed),
+            Prefetch("parent__parent__installed_base", queryset=installed),
+        )
     )
 
 

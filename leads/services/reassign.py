@@ -2,7 +2,8 @@
 
 Every lead goes through the one door: ``lead_assign`` when the manager names the new
 owner, ``lead_route`` when the manager asks the routing rules to decide again (after a
-territory fix, for instance). Each lead gets a "reassigned" event with the manager's
+territory fix, for instance; the current dealer or rep is passed over, as the manager
+is taking the lead away from them). Each lead gets a "reassigned" event with the manager's
 reason. A batch is one transaction: either every lead moves or none does.
 """
 
@@ -86,6 +87,7 @@ def leads_reassign(
                     end_reason=Assignment.EndReason.REASSIGNED,
                     event_kind=LeadEvent.Kind.REASSIGNED,
                     note=text(reason),
+                    away_from_current=True,
                 )
             else:
                 if _owned_by(lead, owner):

@@ -282,13 +282,17 @@ def lead_route(
     event_kind: str = LeadEvent.Kind.ROUTED,
     note: dict | None = None,
     created: dict | None = None,
+    away_from_current: bool = False,
 ) -> Outcome:
     """Let the engine choose the owner of ``lead`` and hand it over.
 
     A new lead (not saved yet) is created; ``created`` is data for its first event
     (where it came from: source, external id, file line). An
     existing one ends its current stint with ``end_reason``; owners that rejected or
-    lost the lead, including the one giving it up now, are excluded."""
+    lost the lead, including the one giving it up now, are excluded. With
+    ``away_from_current`` (a manager's "route again") the current dealer or rep is
+    passed over for this decision only, so the lead does not land where it was with its
+    progress reset."""
     now = now or timezone.now()
     with transaction.atomic():
         excluded = frozenset()
@@ -297,7 +301,8 @@ def lead_route(
                 Lead.objects.select_for_update(of=("self",)).select_related(*OWNERS).get(pk=lead.pk)
             )
             excluded = excluded_owners(lead)
-            if end_reason in LEAVING and lead.owner_kind in ("dealer", "user"):
+            leaving = end_reason in LEAVING or away_from_current
+            if leaving and lead.owner_kind in ("dealer", "user"):
                 excluded |= {(lead.owner_kind, lead.owner_id)}
         (decision,) = decide_many([lead], now=now, excluded=[excluded])
         (outcome,) = _hand_over(

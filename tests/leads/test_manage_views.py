@@ -99,6 +99,25 @@ def test_route_again_lets_the_rules_decide_after_a_territory_fix(client, world, 
     assert lead.events.filter(kind=LeadEvent.Kind.REASSIGNED, actor=manager).count() == 1
 
 
+def test_route_again_takes_an_accepted_lead_away_from_its_dealer(client, world, manager):
+    """Asked to route a dealer's lead again, the rules pass over the current dealer: the
+    lead must not come back to it with its progress reset to "new"."""
+    lead = world.lead()  # Rijnmond, the only dealer of its territory
+    pipeline.lead_accept(
+        lead=lead, actor=world.user, next_step="Call", next_step_on=timezone.localdate()
+    )
+    moved = leads_reassign(
+        lead_ids=[lead.pk], owner=None, actor=manager, reason="Dealer overloaded"
+    )
+    assert moved == 1
+    lead.refresh_from_db()
+    assert lead.owner_dealer_id != world.dealer.pk
+    event = lead.events.get(kind=LeadEvent.Kind.REASSIGNED)
+    assert event.from_owner["id"] == world.dealer.pk
+    # passed over for this decision only: a later lead of the territory still goes there
+    assert world.lead().owner_dealer == world.dealer
+
+
 def test_a_batch_with_a_closed_lead_moves_nothing(client, world, manager):
     lost, still_open = world.lead(), world.lead()
     pipeline.lead_accept(
