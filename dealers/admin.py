@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdminMixin
 
-from dealers.models import Claim, Dealer, DealerMembership, WeightChange
+from dealers.models import Claim, ClaimEvent, Dealer, DealerMembership, WeightChange
 from portal.admin import ReadOnlyAdmin
+from portal.messages import render_message
 
 
 class DealerMembershipInline(admin.TabularInline):
@@ -76,6 +77,19 @@ class DealerMembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "dealer"]
 
 
+class ClaimEventInline(ReadOnlyAdmin, admin.TabularInline):
+    """The claim's immutable history (written by the claim services and the sweep)."""
+
+    model = ClaimEvent
+    fields = ["at", "kind", "actor", "reason_text"]
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, event):
+        return render_message(event.reason)
+
+
 @admin.register(Claim)
 class ClaimAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
     list_display = ["company_name", "dealer", "status", "approved_at", "expires_at", "renewals"]
@@ -84,6 +98,7 @@ class ClaimAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["dealer", "account"]
     list_select_related = ["dealer"]
     date_hierarchy = "submitted_at"
+    inlines = [ClaimEventInline]
     readonly_fields = [
         "status",
         "expires_at",
@@ -106,3 +121,19 @@ class WeightChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     search_fields = ["dealer__name", "reason"]
     list_select_related = ["dealer", "actor"]
     date_hierarchy = "at"
+
+
+@admin.register(ClaimEvent)
+class ClaimEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Every change of every claim, newest first (immutable)."""
+
+    list_display = ["at", "claim", "kind", "actor", "reason_text"]
+    list_filter = ["kind"]
+    search_fields = ["claim__company_name", "claim__dealer__name"]
+    list_select_related = ["claim__dealer", "actor"]
+    date_hierarchy = "at"
+    ordering = ["-at", "-pk"]
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, event):
+        return render_message(event.reason)

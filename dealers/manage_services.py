@@ -180,12 +180,7 @@ def dealer_set_status(
                 rerouted += 1
         ended = 0
         if status == Dealer.Status.TERMINATED:
-            ended = claims_end_for_dealer(
-                dealer=dealer,
-                actor=actor,
-                reason=_("The agreement with the dealer ended: %(reason)s") % {"reason": reason},
-                now=now,
-            )
+            ended = claims_end_for_dealer(dealer=dealer, actor=actor, reason=reason, now=now)
         audit_log(
             actor,
             dealer,

@@ -12,6 +12,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from portal.choices import Language, Sector
 from portal.fields import ChoiceListField
+from portal.immutable import ImmutableModel
 from portal.users.models import Role, sync_role_groups
 
 
@@ -219,6 +220,43 @@ class Claim(models.Model):
     def is_active(self, at=None) -> bool:
         at = at or timezone.now()
         return self.status == self.Status.APPROVED and self.expires_at > at
+
+
+class ClaimEvent(ImmutableModel):
+    """One immutable line of a claim's history: who registered, approved, rejected,
+    renewed, withdrew or ended it, or that it expired, when and why (DESIGN.md: every
+    change of a claim is an event with its actor and reason)."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Registered")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        RENEWED = "renewed", _("Renewed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        ENDED = "ended", _("Ended with the dealer's agreement")
+        REMINDER = "reminder", _("Expiry reminder sent")
+        EXPIRED = "expired", _("Expired")
+
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="events", db_index=False
+    )  # indexed by claimevent_history (claim, at)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    # A translatable message {"msgid", "params"} or {"text"} (see portal.messages).
+    reason = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("claim event")
+        verbose_name_plural = _("claim events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["claim", "at"], name="claimevent_history")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
 
 
 # --- object permissions (django-guardian, direct foreign keys as its docs recommend) --

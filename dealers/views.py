@@ -112,6 +112,7 @@ def claim_detail(request, pk: int):
         "withdraw_form": WithdrawForm(),
         "policy": policy,
         "now": now,
+        "history": list(claim.events.select_related("actor").order_by("-at", "-pk")),
     }
     return render(request, "dealers/claim_detail.html", context)
 

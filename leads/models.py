@@ -19,6 +19,7 @@ from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from portal.choices import Language, Sector
+from portal.immutable import ImmutableModel
 
 
 class Queue(models.Model):
@@ -498,15 +499,7 @@ class Lead(CountryCode, OwnerFields):
         return self.status in self.OPEN_STATUSES
 
 
-class LeadEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError("Lead events are immutable and cannot be updated.")
-
-    def delete(self):
-        raise ValidationError("Lead events are immutable and cannot be deleted.")
-
-
-class LeadEvent(models.Model):
+class LeadEvent(ImmutableModel):
     """One immutable line of a lead's history. Inserted, never updated or deleted (the
     model refuses, and a database trigger refuses too)."""
 
@@ -548,8 +541,6 @@ class LeadEvent(models.Model):
     reason = models.JSONField(default=dict, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
-    objects = LeadEventQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("lead event")
         verbose_name_plural = _("lead events")
@@ -558,14 +549,6 @@ class LeadEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError("Lead events are immutable and cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Lead events are immutable and cannot be deleted.")
 
 
 class DuplicateSubmission(models.Model):

@@ -26,16 +26,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dealers.models import Claim, ClaimGroupObjectPermission, Dealer
+from dealers.models import Claim, ClaimEvent, ClaimGroupObjectPermission, Dealer
 from dealers.services.checks import CLAIM, claim_check, clean_claim_fields
 from dealers.services.team import dealer_recipients
 from leads.matching.normalize import domain_from_url
 from leads.models import Account, Policy
-from portal.messages import message
+from portal.messages import message, text
 from portal.users.models import Notification, Role, User
 from portal.users.services import notify
 
 # --- submitting ---------------------------------------------------------------------
+
+
+APPROVED_BY_MANAGER = gettext_noop("Approved by the channel manager.")
+EXPIRED_REASON = message(gettext_noop("Its period ended."))
 
 
 def active_claims_of(dealer: Dealer, *, now: datetime):
@@ -100,6 +104,19 @@ def claim_submit(
             submitted_at=now,
         )
         _grant_permissions(claim, dealer)
+        _event(
+            claim,
+            ClaimEvent.Kind.SUBMITTED,
+            actor=submitted_by,
+            at=now,
+            reason=message(
+                gettext_noop("Registered with %(count)d possible conflict(s) to review."),
+                count=len(check.conflicts),
+            )
+            if check.conflicts
+            else message(gettext_noop("Registered; no conflicts found.")),
+            conflicts=sorted({c["kind"] for c in check.conflicts}),
+        )
         if check.clean and policy.auto_approve_clean_claims:
             approved = _try_approve(
                 claim,
@@ -148,13 +165,32 @@ def _reminder_at(expires_at: datetime, policy: Policy, now: datetime) -> datetim
 
 
 def _try_approve(
-    claim: Claim, *, actor: User | None, reason: str, now: datetime, policy: Policy
+    claim: Claim,
+    *,
+    actor: User | None,
+    reason: str,
+    now: datetime,
+    policy: Policy,
+    said: dict | None = None,
 ) -> bool:
     """Approve ``claim`` unless another approved claim holds the account. Runs inside
-    the caller's transaction; returns False (and changes nothing) when refused."""
-    Claim.objects.filter(
-        account_id=claim.account_id, status=Claim.Status.APPROVED, expires_at__lte=now
-    ).exclude(pk=claim.pk).update(status=Claim.Status.EXPIRED, reminder_due_at=None)
+    the caller's transaction; returns False (and changes nothing) when refused.
+    ``reason`` is a msgid to translate, unless the manager ``said`` something."""
+    stale = list(
+        Claim.objects.filter(
+            account_id=claim.account_id, status=Claim.Status.APPROVED, expires_at__lte=now
+        )
+        .exclude(pk=claim.pk)
+        .values_list("pk", "expires_at")
+    )
+    if stale:  # their period ended; the sweep had not got to them yet
+        Claim.objects.filter(pk__in=[pk for pk, _at in stale]).update(
+            status=Claim.Status.EXPIRED, reminder_due_at=None
+        )
+        ClaimEvent.objects.bulk_create(
+            ClaimEvent(claim_id=pk, kind=ClaimEvent.Kind.EXPIRED, at=at, reason=EXPIRED_REASON)
+            for pk, at in stale
+        )
     expires_at = now + timedelta(days=policy.claim_days)
     values = {
         "status": Claim.Status.APPROVED,
@@ -172,6 +208,14 @@ def _try_approve(
         return False
     for name, value in values.items():
         setattr(claim, name, value)
+    _event(
+        claim,
+        ClaimEvent.Kind.APPROVED,
+        actor=actor,
+        at=now,
+        reason=said or message(reason),
+        expires_at=expires_at.isoformat(),
+    )
     return True
 
 
@@ -321,9 +365,10 @@ def claim_approve(
         if not _try_approve(
             claim,
             actor=actor,
-            reason=reason or gettext_noop("Approved by the channel manager."),
+            reason=reason or APPROVED_BY_MANAGER,
             now=now,
             policy=policy,
+            said=text(reason) if reason else None,
         ):
             _record_holder(claim, now=now)
             raise ValidationError(
@@ -373,6 +418,7 @@ def claim_reject(*, claim: Claim, actor: User, reason: str, now: datetime | None
                 code="not_open",
             )
         _decide(claim, status=Claim.Status.REJECTED, actor=actor, now=now, reason=reason)
+        _event(claim, ClaimEvent.Kind.REJECTED, actor=actor, at=now, reason=text(reason))
         _notify_decision(
             claim,
             now=now,
@@ -419,6 +465,17 @@ def claim_renew(*, claim: Claim, actor: User, now: datetime | None = None) -> Cl
         claim.renewals += 1
         claim.reminder_due_at = _reminder_at(claim.expires_at, policy, now)
         claim.save(update_fields=["expires_at", "renewals", "reminder_due_at"])
+        _event(
+            claim,
+            ClaimEvent.Kind.RENEWED,
+            actor=actor,
+            at=now,
+            reason=message(
+                gettext_noop("Renewed until %(date)s."),
+                date=timezone.localtime(claim.expires_at).strftime("%Y-%m-%d"),
+            ),
+            expires_at=claim.expires_at.isoformat(),
+        )
     return claim
 
 
@@ -435,26 +492,60 @@ def claim_withdraw(
                 % {"status": claim.get_status_display()},
                 code="not_open",
             )
+        reason = (reason or "").strip()
         _decide(
             claim,
             status=Claim.Status.WITHDRAWN,
             actor=actor,
             now=now,
-            reason=(reason or "").strip() or gettext_noop("Withdrawn by the dealer."),
+            reason=reason or gettext_noop("Withdrawn by the dealer."),
+        )
+        _event(
+            claim,
+            ClaimEvent.Kind.WITHDRAWN,
+            actor=actor,
+            at=now,
+            reason=text(reason) if reason else message(gettext_noop("Withdrawn by the dealer.")),
         )
     return claim
 
 
 def claims_end_for_dealer(*, dealer: Dealer, actor: User, reason: str, now: datetime) -> int:
     """A terminated dealer's pending and approved claims end (withdrawn, with the
-    reason), so they protect nothing and block no other dealer's claim on the same
-    company; its expired or decided claims stay as they were. Returns how many ended."""
-    return Claim.objects.filter(
-        dealer=dealer, status__in=(Claim.Status.PENDING, Claim.Status.APPROVED)
-    ).update(
+    reason, and an "ended" event each), so they protect nothing and block no other
+    dealer's claim on the same company; its expired or decided claims stay as they
+    were. Returns how many ended."""
+    ids = list(
+        Claim.objects.filter(
+            dealer=dealer, status__in=(Claim.Status.PENDING, Claim.Status.APPROVED)
+        ).values_list("pk", flat=True)
+    )
+    Claim.objects.filter(pk__in=ids).update(
         status=Claim.Status.WITHDRAWN,
         decided_by=actor,
         decided_at=now,
-        decision_reason=reason[:500],
+        decision_reason=(_("The agreement with the dealer ended: %(reason)s") % {"reason": reason})[
+            :500
+        ],
         reminder_due_at=None,
+    )
+    ClaimEvent.objects.bulk_create(
+        ClaimEvent(
+            claim_id=pk,
+            kind=ClaimEvent.Kind.ENDED,
+            actor=actor,
+            at=now,
+            reason=message(
+                gettext_noop("The agreement with the dealer ended: %(reason)s"), reason=reason
+            ),
+        )
+        for pk in ids
+    )
+    return len(ids)
+
+
+def _event(claim: Claim, kind: str, *, actor: User | None, at: datetime, reason: dict, **data):
+    """Record one change of ``claim`` in its immutable history."""
+    return ClaimEvent.objects.create(
+        claim=claim, kind=kind, actor=actor, at=at, reason=reason, data=data
     )

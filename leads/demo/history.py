@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
+from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, Dealer
 from leads.demo import companies
@@ -38,7 +39,7 @@ from leads.models import (
 )
 from leads.routing import engine
 from leads.services import deadlines, facts
-from portal.messages import message
+from portal.messages import message, text
 from portal.users.models import Role, User
 
 DEMO_PREFIX = "demo-"
@@ -249,7 +250,64 @@ def build_claims(*, count: int, staff: dict, dealers: dict, now) -> int:
         )
     Claim.objects.bulk_create(claims)
     _grant_claim_permissions(claims)
+    _claim_history(claims)
     return len(claims)
+
+
+def _claim_history(claims: list[Claim]) -> None:
+    """The events the services would have written for each demo claim's life."""
+    from dealers.models import ClaimEvent
+    from dealers.services.claims import EXPIRED_REASON
+
+    Kind, Status = ClaimEvent.Kind, Claim.Status
+    events = []
+    for claim in claims:
+        events.append(
+            ClaimEvent(
+                claim=claim,
+                kind=Kind.SUBMITTED,
+                actor=claim.submitted_by,
+                at=claim.submitted_at,
+                reason=message(gettext_noop("Registered; no conflicts found.")),
+            )
+        )
+        if claim.approved_at:
+            events.append(
+                ClaimEvent(
+                    claim=claim,
+                    kind=Kind.APPROVED,
+                    at=claim.approved_at,
+                    reason=message(gettext_noop("Approved automatically: no conflicts found.")),
+                    data={"expires_at": claim.expires_at.isoformat()},
+                )
+            )
+        if claim.status == Status.EXPIRED:
+            events.append(
+                ClaimEvent(
+                    claim=claim, kind=Kind.EXPIRED, at=claim.expires_at, reason=EXPIRED_REASON
+                )
+            )
+        elif claim.status == Status.REJECTED:
+            events.append(
+                ClaimEvent(
+                    claim=claim,
+                    kind=Kind.REJECTED,
+                    actor=claim.decided_by,
+                    at=claim.decided_at,
+                    reason=text(claim.decision_reason),
+                )
+            )
+        elif claim.status == Status.WITHDRAWN:
+            events.append(
+                ClaimEvent(
+                    claim=claim,
+                    kind=Kind.WITHDRAWN,
+                    actor=claim.submitted_by,
+                    at=claim.decided_at,
+                    reason=message(gettext_noop("Withdrawn by the dealer.")),
+                )
+            )
+    ClaimEvent.objects.bulk_create(events, batch_size=2000)
 
 
 def _grant_claim_permissions(claims: list[Claim]) -> None:

@@ -255,6 +255,14 @@ def test_an_approved_claim_is_reminded_7_days_before_and_expires(
     assert Notification.objects.filter(kind=Notification.Kind.CLAIM).count() == 2 * len(people)
     run = sweep(at(90), django_capture_on_commit_callbacks)
     assert (run.claim_reminders, run.claim_expiries) == (0, 0)
+    # each step is in the claims' immutable history, once
+    assert list(lapsing.events.values_list("kind", flat=True)) == [
+        "submitted",
+        "approved",
+        "reminder",
+        "expired",
+    ]
+    assert list(kept.events.values_list("kind", flat=True)) == ["submitted", "approved", "renewed"]
 
 
 def test_an_after_hours_inquiry_is_confirmed_and_the_owner_gets_a_task(

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from dealers.models import Claim
+from dealers.models import Claim, ClaimEvent
+from dealers.services.claims import EXPIRED_REASON
 from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
 from leads.services import deadlines, routing
 from leads.services.sla import store
@@ -348,6 +349,7 @@ class _Sweep:
                     "url": store.claim_url(row["id"]),
                 }
             )
+        self._claim_events(rows, ClaimEvent.Kind.EXPIRED, EXPIRED_REASON)
         self._write([], notes)
         self.counts["claim_expiries"] += len(rows)
         return len(rows)
@@ -404,9 +406,23 @@ class _Sweep:
                     "url": store.claim_url(row["id"]),
                 }
             )
+        self._claim_events(
+            rows,
+            ClaimEvent.Kind.REMINDER,
+            message(gettext_noop("The dealer was reminded that the claim expires soon.")),
+        )
         self._write([], notes)
         self.counts["claim_reminders"] += len(rows)
         return len(rows)
+
+    def _claim_events(self, rows: list[dict], kind: str, reason: dict) -> None:
+        insert_rows(
+            ClaimEvent,
+            [
+                {"claim_id": row["id"], "kind": kind, "at": self.as_of, "reason": reason}
+                for row in rows
+            ],
+        )
 
     # --- writing -------------------------------------------------------------------
 

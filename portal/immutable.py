@@ -1,0 +1,72 @@
+"""History rows that are inserted and never changed (lead and claim events): the model
+and its querysets refuse updates and deletes; a database trigger refuses them too (see
+``trigger_sql``, used by the migrations that create such tables)."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def _refuse(model, action: str):
+    raise ValidationError(
+        f"{model._meta.verbose_name_plural} are immutable and cannot be {action}."
+    )
+
+
+class ImmutableQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        _refuse(self.model, "updated")
+
+    def delete(self):
+        _refuse(self.model, "deleted")
+
+
+class ImmutableModel(models.Model):
+    """Abstract base: ``save`` inserts only, ``delete`` refuses."""
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            _refuse(self, "updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse(self, "deleted")
+
+
+def trigger_sql(table: str) -> tuple[dict, dict]:
+    """SQL that makes ``table`` refuse updates (and, on PostgreSQL, deletes), and the SQL
+    that removes it, per database vendor. SQLite gets no delete trigger: Django's test
+    flush deletes rows there (PostgreSQL's flush truncates, which fires no row trigger)."""
+    create = {
+        "postgresql": [
+            f"""
+            CREATE OR REPLACE FUNCTION {table}_immutable() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION '{table} rows are immutable (% refused)', TG_OP;
+            END;
+            $$ LANGUAGE plpgsql;
+            """,
+            f"""
+            CREATE TRIGGER {table}_no_update BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_immutable();
+            """,
+        ],
+        "sqlite": [
+            f"""
+            CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} rows are immutable (UPDATE refused)'); END;
+            """,
+        ],
+    }
+    drop = {
+        "postgresql": [
+            f"DROP TRIGGER IF EXISTS {table}_no_update ON {table};",
+            f"DROP FUNCTION IF EXISTS {table}_immutable();",
+        ],
+        "sqlite": [f"DROP TRIGGER IF EXISTS {table}_no_update;"],
+    }
+    return create, drop
