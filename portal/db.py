@@ -5,6 +5,8 @@
 on other databases it is ``bulk_create``.
 """
 
+import hashlib
+
 from django.db import connection, models
 from django.utils import timezone
 from django_countries.fields import CountryField
@@ -152,3 +154,22 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int 
                     value = Jsonb(value)
                 values.append(value)
             copy.write_row(values)
+
+
+def lock_names(names) -> None:
+    """Hold PostgreSQL transaction-level advisory locks on ``names`` (strings) until the
+    surrounding transaction ends: for serialising work on something that has no row to
+    lock yet (a company two dealers claim at the same moment). Taken in a fixed order,
+    so two callers never deadlock on them. Elsewhere (SQLite, the demo) a no-op: SQLite
+    runs one write transaction at a time."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted(
+        {
+            int.from_bytes(hashlib.blake2b(n.encode(), digest_size=8).digest(), "big", signed=True)
+            for n in names
+        }
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -27,10 +27,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, ClaimEvent, ClaimGroupObjectPermission, Dealer
-from dealers.services.checks import CLAIM, claim_check, clean_claim_fields
+from dealers.services.checks import CLAIM, claim_check, clean_claim_fields, company_keys
 from dealers.services.team import dealer_recipients
 from leads.matching.normalize import domain_from_url
 from leads.models import Account, Policy
+from portal.db import lock_names
 from portal.messages import message, text
 from portal.users.models import Notification, Role, User
 from portal.users.services import notify
@@ -78,6 +79,9 @@ def claim_submit(
                 % {"n": policy.max_active_claims},
                 code="claim_limit",
             )
+        # Two dealers claiming a company that is not an account yet would each create
+        # one (and each get it approved): the second waits here for the first.
+        lock_names(_company_locks(fields))
         check = claim_check(dealer=dealer, data=fields, now=now)
         if check.own_claim is not None:
             raise ValidationError(
@@ -131,6 +135,16 @@ def claim_submit(
             _record_holder(claim, now=now)
         _notify_review(claim)
     return claim
+
+
+def _company_locks(fields: dict) -> list[str]:
+    """Lock names for each identifier of the company the matcher would find it by."""
+    keys = company_keys(fields)
+    names = [f"claim-vat:{keys.vat}"] if keys.vat else []
+    names += [f"claim-domain:{domain}" for domain in keys.domains]
+    if keys.name and keys.country:
+        names.append(f"claim-name:{keys.country}:{keys.name}")
+    return names
 
 
 def _prospect_account(fields: dict, *, now: datetime) -> Account:

@@ -439,3 +439,39 @@ def test_two_dealers_claiming_one_company_at_once_get_one_approval_and_no_error(
     [pending] = [c for c in claims.values() if c.status == Claim.Status.PENDING]
     [approved] = [c for c in claims.values() if c.status == Claim.Status.APPROVED]
     assert {"kind": "claim", "claim_id": approved.pk}.items() <= pending.conflicts[0].items()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_dealers_claiming_a_new_company_at_once_make_one_account_and_one_approval():
+    """No account exists yet: without a lock each submission would create its own
+    prospect account and both claims would be approved, one per account."""
+    dealers = [DealerFactory(), DealerFactory()]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def claim(dealer):
+        try:
+            barrier.wait()
+            services.claim_submit(
+                dealer=dealer,
+                submitted_by=None,
+                data=company("Nieuwe Prospect B.V.", website="https://nieuwe-prospect.example"),
+            )
+        except Exception as error:  # the assertion below shows it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(d,)) for d in dealers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Account.objects.filter(normalized_name="nieuwe prospect").count() == 1
+    statuses = sorted(Claim.objects.values_list("status", flat=True))
+    assert statuses == [Claim.Status.APPROVED, Claim.Status.PENDING]
+    pending = Claim.objects.get(status=Claim.Status.PENDING)
+    assert pending.conflicts and pending.conflicts[0]["kind"] == "claim"
