@@ -3,8 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdminMixin
 
 from dealers.models import Claim, ClaimEvent, Dealer, DealerMembership, WeightChange
-from portal.admin import ReadOnlyAdmin
-from portal.messages import render_message
+from portal.admin import EventReason, ReadOnlyAdmin
 
 
 class DealerMembershipInline(admin.TabularInline):
@@ -77,17 +76,13 @@ class DealerMembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "dealer"]
 
 
-class ClaimEventInline(ReadOnlyAdmin, admin.TabularInline):
+class ClaimEventInline(EventReason, ReadOnlyAdmin, admin.TabularInline):
     """The claim's immutable history (written by the claim services and the sweep)."""
 
     model = ClaimEvent
     fields = ["at", "kind", "actor", "reason_text"]
     readonly_fields = fields
     extra = 0
-
-    @admin.display(description=_("reason"))
-    def reason_text(self, event):
-        return render_message(event.reason)
 
 
 @admin.register(Claim)
@@ -124,7 +119,7 @@ class WeightChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 @admin.register(ClaimEvent)
-class ClaimEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class ClaimEventAdmin(EventReason, ReadOnlyAdmin, admin.ModelAdmin):
     """Every change of every claim, newest first (immutable)."""
 
     list_display = ["at", "claim", "kind", "actor", "reason_text"]
@@ -133,7 +128,3 @@ class ClaimEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_select_related = ["claim__dealer", "actor"]
     date_hierarchy = "at"
     ordering = ["-at", "-pk"]
-
-    @admin.display(description=_("reason"))
-    def reason_text(self, event):
-        return render_message(event.reason)

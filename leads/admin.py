@@ -22,7 +22,7 @@ from leads.models import (
     SweepRun,
 )
 from leads.services.sla import timers_overview
-from portal.admin import ReadOnlyAdmin
+from portal.admin import EventReason, ReadOnlyAdmin
 from portal.messages import render_message
 
 OWNER_FIELDS = ["owner_dealer", "owner_user", "owner_queue"]
@@ -53,7 +53,7 @@ class AccountAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-class LeadEventInline(admin.TabularInline):
+class LeadEventInline(EventReason, admin.TabularInline):
     model = LeadEvent
     extra = 0
     can_delete = False
@@ -66,10 +66,6 @@ class LeadEventInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    @admin.display(description=_("reason"))
-    def reason_text(self, event):
-        return render_message(event.reason)
 
 
 class AssignmentInline(admin.TabularInline):
@@ -146,17 +142,13 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class LeadEventAdmin(EventReason, ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["at", "lead", "kind", "actor", "reason_text"]
     list_filter = ["kind"]
     search_fields = ["lead__company_name"]
     list_select_related = ["lead", "actor"]
     date_hierarchy = "at"
     show_full_result_count = False
-
-    @admin.display(description=_("reason"))
-    def reason_text(self, event):
-        return render_message(event.reason)
 
 
 @admin.register(Queue)

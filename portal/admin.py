@@ -27,6 +27,16 @@ class ReadOnlyAdmin:
         return False
 
 
+class EventReason:
+    """The ``reason_text`` column of an event admin: the stored message, translated."""
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, event):
+        from portal.messages import render_message
+
+        return render_message(event.reason)
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = _("Dealer Portal administration")
     site_title = _("Dealer Portal admin")
