@@ -69,6 +69,11 @@ def claim_submit(
         # One claim submission per dealer at a time: the limit and the duplicate check
         # below cannot be raced past.
         dealer = Dealer.objects.select_for_update().get(pk=dealer.pk)
+        if dealer.status == Dealer.Status.TERMINATED:
+            raise ValidationError(
+                _("Your dealer agreement has ended, so new claims cannot be registered."),
+                code="dealer_terminated",
+            )
         policy = Policy.current()
         if active_claims_of(dealer, now=now).count() >= policy.max_active_claims:
             raise ValidationError(

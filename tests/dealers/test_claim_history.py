@@ -82,6 +82,14 @@ def test_terminating_the_dealer_ends_its_claims_in_their_history(world):
     )
 
 
+def test_a_terminated_dealer_registers_no_new_claims(world):
+    world.mine.dealer.status = Dealer.Status.TERMINATED
+    world.mine.dealer.save()
+    with pytest.raises(ValidationError) as error:
+        submit(world.mine)
+    assert error.value.code == "dealer_terminated"
+
+
 def test_claim_events_cannot_be_changed_or_deleted(world):
     event = submit(world.mine).events.first()
     with pytest.raises(ValidationError):
