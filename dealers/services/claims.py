@@ -10,7 +10,13 @@ for ``policy.claim_days`` and may be renewed ``policy.claim_renewals`` times
 The database allows one approved claim per account. Every approval first expires the
 stale approved claims of that account (``expires_at <= now``) and then approves inside
 a savepoint: when another dealer's approval wins a race, the unique index refuses ours
-and the claim stays pending with the holder recorded as a conflict, never a 500.
+and the claim stays pending with the holder recorded as a conflict, never a 500. A
+company that is no account yet is checked and created under advisory locks on its
+identifiers, so two dealers claiming it at once share one account.
+
+Every change is also a ``ClaimEvent`` (who, when, why) in the claim's immutable history;
+the SLA sweep adds the reminders and expiries, ``claims_end_for_dealer`` the claims a
+terminated dealer leaves behind.
 """
 
 from collections.abc import Mapping
