@@ -209,6 +209,7 @@ N_NOT_ACTIVE = gettext_noop("%(owner)s is not active (%(status)s)")
 N_DEACTIVATED = gettext_noop("%(owner)s is deactivated")
 N_UNKNOWN = gettext_noop("%(owner)s is not available for routing")
 N_EXCLUDED = gettext_noop("%(owner)s rejected or lost this lead before")
+N_MOVED_FROM = gettext_noop("%(owner)s had this lead until a manager moved it")
 N_CAPACITY = gettext_noop("%(owner)s is at capacity: %(load)s of %(capacity)s leads this week")
 N_WEIGHT_ZERO = gettext_noop("%(owner)s has weight 0 and receives no new leads")
 N_OOO_BACKUP = gettext_noop(
@@ -304,7 +305,8 @@ class LeadFacts:
     sector code (``"automotive"``) or ``None``. ``missing_qualification`` holds
     the labels of unmet lead-definition criteria for a lead that is not
     sales-ready. ``excluded_owners`` are owner keys that rejected or lost this
-    lead before; they are skipped when it is routed again.
+    lead before; they are skipped when it is routed again. ``moved_from`` is the owner
+    a manager is taking the lead away from ("route again"), skipped this time only.
     """
 
     company_name: str
@@ -317,6 +319,7 @@ class LeadFacts:
     sales_ready: bool = True
     missing_qualification: tuple[str, ...] = ()
     excluded_owners: frozenset[OwnerKey] = frozenset()
+    moved_from: OwnerKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -826,6 +829,8 @@ class _Router:
             return N_NOT_ACTIVE, {"owner": name, "status": dealer.status}
         if ref.key in self.excluded:
             return N_EXCLUDED, {"owner": name}
+        if ref.key == self.lead.moved_from:
+            return N_MOVED_FROM, {"owner": name}
         capacity = dealer.weekly_capacity
         if capacity is None:
             return None
@@ -853,6 +858,8 @@ class _Router:
             return N_DEACTIVATED, {"owner": ref.name}
         if ref.key in self.excluded:
             return N_EXCLUDED, {"owner": ref.name}
+        if ref.key == self.lead.moved_from:
+            return N_MOVED_FROM, {"owner": ref.name}
         return None
 
     def eligible_rep(self, rep_id: int, rule: str) -> tuple[OwnerRef, RepFacts] | None:

@@ -133,7 +133,7 @@ def qualification_gaps(answers: dict) -> list[str]:
     return [key for key in QUALIFICATION_LABELS if answers.get(key) is False]
 
 
-def lead_facts(lead: Lead, *, excluded: frozenset) -> engine.LeadFacts:
+def lead_facts(lead: Lead, *, excluded: frozenset, moved_from=None) -> engine.LeadFacts:
     gaps = qualification_gaps(lead.qualification or {})
     return engine.LeadFacts(
         company_name=lead.company_name,
@@ -146,27 +146,34 @@ def lead_facts(lead: Lead, *, excluded: frozenset) -> engine.LeadFacts:
         sales_ready=lead.sales_ready,
         missing_qualification=tuple(QUALIFICATION_LABELS[g] for g in gaps),
         excluded_owners=excluded,
+        moved_from=moved_from,
     )
 
 
 def decide_many(
-    leads: list[Lead], *, now: datetime, excluded: list[frozenset] | None = None
+    leads: list[Lead],
+    *,
+    now: datetime,
+    excluded: list[frozenset] | None = None,
+    moved_from: list | None = None,
 ) -> list[engine.Decision]:
     """Run the engine for each lead, in order, with locked and fresh share counts; the
-    new counts are written before returning. Must run inside a transaction."""
+    new counts are written before returning. Must run inside a transaction.
+    ``moved_from`` holds, per lead, the owner a manager takes it away from (or None)."""
     context = facts.routing_context(now=now)
     matches = match_companies(
         [CompanyKeys.of_lead(lead) for lead in leads], now=now, exclude_pks=[x.pk for x in leads]
     )
     excluded = excluded or [excluded_owners(lead) for lead in leads]
+    moved_from = moved_from or [None] * len(leads)
     loads = facts.dealer_loads(now=now) if _capacity_matters(context, leads, matches) else None
     inputs = []
-    for lead, match, gone in zip(leads, matches, excluded, strict=True):
+    for lead, match, gone, moved in zip(leads, matches, excluded, moved_from, strict=True):
         if lead.account_id is None and match.account is not None:
             lead.account = match.account
         inputs.append(
             (
-                lead_facts(lead, excluded=gone),
+                lead_facts(lead, excluded=gone, moved_from=moved),
                 {
                     "account": facts.account_facts(match.account),
                     "claims": facts.claim_facts(match.claims),
@@ -295,16 +302,19 @@ def lead_route(
     progress reset."""
     now = now or timezone.now()
     with transaction.atomic():
-        excluded = frozenset()
+        excluded, moved_from = frozenset(), None
         if lead.pk is not None:
             lead = (
                 Lead.objects.select_for_update(of=("self",)).select_related(*OWNERS).get(pk=lead.pk)
             )
             excluded = excluded_owners(lead)
-            leaving = end_reason in LEAVING or away_from_current
-            if leaving and lead.owner_kind in ("dealer", "user"):
-                excluded |= {(lead.owner_kind, lead.owner_id)}
-        (decision,) = decide_many([lead], now=now, excluded=[excluded])
+            if lead.owner_kind in ("dealer", "user"):
+                current = (lead.owner_kind, lead.owner_id)
+                if end_reason in LEAVING:
+                    excluded |= {current}
+                elif away_from_current:
+                    moved_from = current
+        (decision,) = decide_many([lead], now=now, excluded=[excluded], moved_from=[moved_from])
         (outcome,) = _hand_over(
             [
                 HandOver(

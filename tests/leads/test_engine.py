@@ -1000,6 +1000,16 @@ CASES = [
         notes=((D(8), "territory", False, "Schelde Techniek rejected or lost this lead before"),),
     ),
     Case(
+        "dealer-a-manager-moves-the-lead-from-is-passed-over",
+        lead(country="BE", postcode="2018", postcode_number=2018, moved_from=D(8)),
+        "territory",
+        D(9),
+        "Territory Antwerpen (postcode 2018) belongs to Kempen Machines",
+        notes=(
+            (D(8), "territory", False, "Schelde Techniek had this lead until a manager moved it"),
+        ),
+    ),
+    Case(
         "performance-weight-tilts-the-share",
         lead(country="BE", postcode="2018", postcode_number=2018),
         "territory",

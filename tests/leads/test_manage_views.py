@@ -17,6 +17,7 @@ from leads import world as world_cache
 from leads.models import Lead, LeadEvent, Queue
 from leads.services import pipeline
 from leads.services.reassign import leads_reassign
+from portal.messages import render_message
 from portal.users.models import Notification, Role
 from tests.factories import DealerFactory, StaffFactory, territory_with
 from tests.leads.pipeline_world import make_world
@@ -114,6 +115,10 @@ def test_route_again_takes_an_accepted_lead_away_from_its_dealer(client, world, 
     assert lead.owner_dealer_id != world.dealer.pk
     event = lead.events.get(kind=LeadEvent.Kind.REASSIGNED)
     assert event.from_owner["id"] == world.dealer.pk
+    [passed] = [c for c in lead.routing_candidates if c["owner"]["id"] == world.dealer.pk]
+    assert render_message(passed["note"]) == (
+        "Rijnmond Techniek had this lead until a manager moved it"
+    )
     # passed over for this decision only: a later lead of the territory still goes there
     assert world.lead().owner_dealer == world.dealer
 
