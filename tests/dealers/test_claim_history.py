@@ -119,3 +119,15 @@ def test_the_dealer_sees_the_history_on_the_claim_page_in_constant_queries(clien
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_channel_manager_reaches_the_history_from_the_review(client, world):
+    set_policy(auto_approve_clean_claims=False)
+    claim = submit(world.mine)
+    client.force_login(world.channel_manager)
+    review = client.get(reverse("manage:claims") + "?show=clean").content.decode()
+    url = reverse("dealers:claim", args=[claim.pk])
+    assert f'href="{url}"' in review
+    page = client.get(url).content.decode()
+    assert f'href="{reverse("manage:claims")}"' in page  # back to the review, not a 403
+    assert "Registered; no conflicts found." in page
