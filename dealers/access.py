@@ -29,8 +29,15 @@ def get_claim_for_user(user, pk: int, perm: str = VIEW) -> Claim:
 
 
 def may_change_claim(user, claim: Claim) -> bool:
-    """Whether ``user`` may renew or withdraw ``claim`` (to show or hide the buttons)."""
-    return user.has_perm(CHANGE) or user.has_perm(CHANGE, claim)
+    """Whether ``user`` may renew or withdraw ``claim``: the claiming dealer's own
+    actions, for its people with the object permission (staff reject or revoke a claim
+    on the claim review instead)."""
+    membership = getattr(user, "dealer_membership", None) if user.is_authenticated else None
+    return (
+        membership is not None
+        and membership.dealer_id == claim.dealer_id
+        and user.has_perm(CHANGE, claim)
+    )
 
 
 def get_dealer_membership(user) -> DealerMembership:

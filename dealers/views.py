@@ -3,7 +3,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -117,10 +117,19 @@ def claim_detail(request, pk: int):
     return render(request, "dealers/claim_detail.html", context)
 
 
+def _changeable_claim(user, pk: int):
+    """The claim for the dealer's own actions: 404 for what the user may not see, 403
+    for anyone but the claiming dealer's people."""
+    claim = access.get_claim_for_user(user, pk)
+    if not access.may_change_claim(user, claim):
+        raise PermissionDenied
+    return claim
+
+
 @login_required
 @require_POST
 def claim_renew(request, pk: int):
-    claim = access.get_claim_for_user(request.user, pk, access.CHANGE)
+    claim = _changeable_claim(request.user, pk)
     try:
         claim = services.claim_renew(claim=claim, actor=request.user)
     except ValidationError as error:
@@ -136,7 +145,7 @@ def claim_renew(request, pk: int):
 @login_required
 @require_POST
 def claim_withdraw(request, pk: int):
-    claim = access.get_claim_for_user(request.user, pk, access.CHANGE)
+    claim = _changeable_claim(request.user, pk)
     form = WithdrawForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:

@@ -131,3 +131,15 @@ def test_the_channel_manager_reaches_the_history_from_the_review(client, world):
     page = client.get(url).content.decode()
     assert f'href="{reverse("manage:claims")}"' in page  # back to the review, not a 403
     assert "Registered; no conflicts found." in page
+
+
+def test_renew_and_withdraw_are_the_claiming_dealers_own_actions(client, world):
+    claim = submit(world.mine)
+    client.force_login(world.channel_manager)
+    page = client.get(reverse("dealers:claim", args=[claim.pk])).content.decode()
+    assert reverse("dealers:claim_renew", args=[claim.pk]) not in page
+    assert client.post(reverse("dealers:claim_renew", args=[claim.pk])).status_code == 403
+    assert client.post(reverse("dealers:claim_withdraw", args=[claim.pk])).status_code == 403
+    client.force_login(world.mine.user)
+    page = client.get(reverse("dealers:claim", args=[claim.pk])).content.decode()
+    assert reverse("dealers:claim_withdraw", args=[claim.pk]) in page
