@@ -12,7 +12,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from portal.choices import Language, Sector
 from portal.fields import ChoiceListField
-from portal.immutable import ImmutableModel
+from portal.immutable import HistoryEvent
 from portal.users.models import Role, sync_role_groups
 
 
@@ -222,7 +222,7 @@ class Claim(models.Model):
         return self.status == self.Status.APPROVED and self.expires_at > at
 
 
-class ClaimEvent(ImmutableModel):
+class ClaimEvent(HistoryEvent):
     """One immutable line of a claim's history: who registered, approved, rejected,
     renewed, withdrew or ended it, or that it expired, when and why (DESIGN.md: every
     change of a claim is an event with its actor and reason)."""
@@ -241,22 +241,12 @@ class ClaimEvent(ImmutableModel):
         Claim, on_delete=models.PROTECT, related_name="events", db_index=False
     )  # indexed by claimevent_history (claim, at)
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    at = models.DateTimeField(default=timezone.now)
-    # A translatable message {"msgid", "params"} or {"text"} (see portal.messages).
-    reason = models.JSONField(default=dict, blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("claim event")
         verbose_name_plural = _("claim events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["claim", "at"], name="claimevent_history")]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
 
 
 # --- object permissions (django-guardian, direct foreign keys as its docs recommend) --

@@ -19,7 +19,7 @@ from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from portal.choices import Language, Sector
-from portal.immutable import ImmutableModel
+from portal.immutable import HistoryEvent
 
 
 class Queue(models.Model):
@@ -499,7 +499,7 @@ class Lead(CountryCode, OwnerFields):
         return self.status in self.OPEN_STATUSES
 
 
-class LeadEvent(ImmutableModel):
+class LeadEvent(HistoryEvent):
     """One immutable line of a lead's history. Inserted, never updated or deleted (the
     model refuses, and a database trigger refuses too)."""
 
@@ -525,30 +525,15 @@ class LeadEvent(ImmutableModel):
         Lead, on_delete=models.PROTECT, related_name="events", db_index=False
     )  # indexed by leadevent_timeline (lead, at)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_constraint=True,
-    )
-    at = models.DateTimeField(default=timezone.now)
     # Owners as they were: {"kind": "dealer", "id": 3, "name": "Van Dijk Techniek"}.
     from_owner = models.JSONField(null=True, blank=True)
     to_owner = models.JSONField(null=True, blank=True)
-    # A translatable message {"msgid", "params"} or {"text"} for free text.
-    reason = models.JSONField(default=dict, blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("lead event")
         verbose_name_plural = _("lead events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["lead", "at"], name="leadevent_timeline")]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
 
 
 class DuplicateSubmission(models.Model):

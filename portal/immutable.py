@@ -2,8 +2,10 @@
 and its querysets refuse updates and deletes; a database trigger refuses them too (see
 ``trigger_sql``, used by the migrations that create such tables)."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 
 def _refuse(model, action: str):
@@ -35,6 +37,26 @@ class ImmutableModel(models.Model):
 
     def delete(self, *args, **kwargs):
         _refuse(self, "deleted")
+
+
+class HistoryEvent(ImmutableModel):
+    """Abstract base of a history line: who (``actor``; None for the portal itself), when
+    (``at``), why (``reason``: a translatable message ``{"msgid", "params"}`` or free
+    ``{"text"}``, see ``portal.messages``) and any details (``data``). Subclasses add
+    the object the line belongs to and their ``kind`` choices."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
 
 
 def trigger_sql(table: str) -> tuple[dict, dict]:
