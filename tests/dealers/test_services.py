@@ -407,21 +407,17 @@ def test_a_deactivated_colleagues_open_leads_return_to_the_team(world):
 # --- concurrency (PostgreSQL) --------------------------------------------------------
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_dealers_claiming_one_company_at_once_get_one_approval_and_no_error():
-    account = AccountFactory(legal_name="Gewilde Prospect B.V.")
-    dealers = [DealerFactory(), DealerFactory()]
-    barrier = threading.Barrier(2)
-    results, errors = {}, []
+def claim_at_once(dealers, data: dict) -> list[Exception]:
+    """Each dealer submits a claim on ``data`` in its own thread, released together;
+    returns the errors raised."""
+    barrier = threading.Barrier(len(dealers))
+    errors = []
 
     def claim(dealer):
         try:
             barrier.wait()
-            results[dealer.pk] = services.claim_submit(
-                dealer=dealer, submitted_by=None, data=company("Gewilde Prospect B.V.")
-            )
-        except Exception as error:  # the assertion below shows it
+            services.claim_submit(dealer=dealer, submitted_by=None, data=data)
+        except Exception as error:  # the caller's assertion shows it
             errors.append(error)
         finally:
             connection.close()
@@ -431,8 +427,16 @@ def test_two_dealers_claiming_one_company_at_once_get_one_approval_and_no_error(
         thread.start()
     for thread in threads:
         thread.join()
+    return errors
 
-    assert errors == []
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_dealers_claiming_one_company_at_once_get_one_approval_and_no_error():
+    account = AccountFactory(legal_name="Gewilde Prospect B.V.")
+    dealers = [DealerFactory(), DealerFactory()]
+
+    assert claim_at_once(dealers, company("Gewilde Prospect B.V.")) == []
     claims = {c.dealer_id: c for c in Claim.objects.filter(account=account)}
     statuses = sorted(c.status for c in claims.values())
     assert statuses == [Claim.Status.APPROVED, Claim.Status.PENDING]
@@ -447,29 +451,9 @@ def test_two_dealers_claiming_a_new_company_at_once_make_one_account_and_one_app
     """No account exists yet: without a lock each submission would create its own
     prospect account and both claims would be approved, one per account."""
     dealers = [DealerFactory(), DealerFactory()]
-    barrier = threading.Barrier(2)
-    errors = []
+    data = company("Nieuwe Prospect B.V.", website="https://nieuwe-prospect.example")
 
-    def claim(dealer):
-        try:
-            barrier.wait()
-            services.claim_submit(
-                dealer=dealer,
-                submitted_by=None,
-                data=company("Nieuwe Prospect B.V.", website="https://nieuwe-prospect.example"),
-            )
-        except Exception as error:  # the assertion below shows it
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim, args=(d,)) for d in dealers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert claim_at_once(dealers, data) == []
     assert Account.objects.filter(normalized_name="nieuwe prospect").count() == 1
     statuses = sorted(Claim.objects.values_list("status", flat=True))
     assert statuses == [Claim.Status.APPROVED, Claim.Status.PENDING]
