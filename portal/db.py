@@ -8,6 +8,7 @@ on other databases it is ``bulk_create``.
 import hashlib
 
 from django.db import connection, models
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django_countries.fields import CountryField
 from psycopg.types.json import Jsonb
@@ -173,3 +174,40 @@ def lock_names(names) -> None:
     with connection.cursor() as cursor:
         for key in keys:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+class Instances:
+    """Build many unsaved instances of one model fast: ``Instances(Lead)(company_name=…)``.
+
+    ``Model.__init__`` resolves every field's default and descriptor for every instance;
+    here the constant defaults are computed once and copied, callable ones
+    (``timezone.now``, ``dict``) are called per instance, and the given values go
+    through the field descriptors as usual. A model with ``pre_init`` or ``post_init``
+    receivers gets its constructor."""
+
+    def __init__(self, model: type[models.Model]):
+        prototype = model()
+        self.model = model
+        self.fast = not (
+            models.signals.pre_init.has_listeners(model)
+            or models.signals.post_init.has_listeners(model)
+        )
+        self.constant = {k: v for k, v in prototype.__dict__.items() if k != "_state"}
+        self.per_instance = {
+            f.attname: f.get_default
+            for f in model._meta.concrete_fields
+            if f.has_default() and callable(f.default)
+        }
+
+    def __call__(self, **values) -> models.Model:
+        if not self.fast:  # receivers expect the constructor
+            return self.model(**values)
+        obj = self.model.__new__(self.model)
+        obj.__dict__.update(self.constant)
+        obj._state = ModelState()
+        for attname, default in self.per_instance.items():
+            if attname not in values:
+                obj.__dict__[attname] = default()
+        for name, value in values.items():
+            setattr(obj, name, value)
+        return obj

@@ -171,6 +171,8 @@ _SEPARATORS = re.compile(r"[^\w&]+|_")
 
 def _fold(text: str) -> str:
     """Casefold and strip accents (NFKD without combining marks, plus cleanco's map)."""
+    if text.isascii():  # most names: nothing to decompose or map
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     return "".join(
         NON_NFKD_MAP.get(char, char) for char in decomposed if unicodedata.category(char) != "Mn"

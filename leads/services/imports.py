@@ -10,6 +10,7 @@ adds nothing. Memory stays flat: the file is read row by row.
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from leads.models import ImportJob, Lead, Policy
 from leads.services import routing
 from leads.services.intake import LEAD_FIELDS, attach_duplicates, clean_lead_fields, qualify
+from portal.db import Instances
 
 BATCH = 500
 MAX_REPORTED_ERRORS = 1000
@@ -269,9 +271,14 @@ def _import_batch(
     return later
 
 
+@functools.cache
+def _new_lead() -> Instances:
+    return Instances(Lead)
+
+
 def _lead(data: dict, *, now) -> Lead:
     answers, sales_ready = qualify(data.get("qualification"))
-    lead = Lead(
+    lead = _new_lead()(
         **{k: v for k, v in data.items() if k in LEAD_FIELDS},
         qualification=answers,
         sales_ready=sales_ready,

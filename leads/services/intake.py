@@ -35,6 +35,7 @@ from leads.matching.normalize import (
 from leads.models import DuplicateSubmission, Lead, LeadEvent, Policy
 from leads.services import routing, sla
 from portal.choices import Language, Sector
+from portal.db import insert_many, insert_rows
 from portal.messages import message
 
 QUALIFICATION_FIELDS = tuple(routing.QUALIFICATION_LABELS)
@@ -264,28 +265,28 @@ def _attach_duplicate(original: Lead, submission: Lead, *, now: datetime) -> Int
 
 
 @transaction.atomic
-def attach_duplicates(items, *, now: datetime) -> list[LeadEvent]:
+def attach_duplicates(items, *, now: datetime) -> None:
     """Record repeat submissions on open leads: ``items`` are (original lead, submitted
-    lead, event data) triples; two bulk inserts however many there are.
+    lead, event data) triples; two bulk inserts however many there are (COPY on
+    PostgreSQL: an import attaches thousands).
 
     The person's details go on an erasable ``DuplicateSubmission`` row, never into the
     immutable event, whose reason and data hold no personal data (the event refers to
     the row by id); ``leads.services.privacy`` blanks the rows on an erasure request."""
-    rows = DuplicateSubmission.objects.bulk_create(
-        [
-            DuplicateSubmission(
-                lead=original,
-                received_at=now,
-                source=submission.source,
-                external_id=submission.external_id,
-                contact_name=submission.contact_name,
-                contact_email=submission.contact_email,
-                contact_phone=submission.contact_phone,
-                message=submission.message,
-            )
-            for original, submission, _data in items
-        ]
-    )
+    rows = [
+        DuplicateSubmission(
+            lead=original,
+            received_at=now,
+            source=submission.source,
+            external_id=submission.external_id,
+            contact_name=submission.contact_name,
+            contact_email=submission.contact_email,
+            contact_phone=submission.contact_phone,
+            message=submission.message,
+        )
+        for original, submission, _data in items
+    ]
+    insert_many(DuplicateSubmission, rows, with_ids=True)
     events = []
     for (original, submission, data), details in zip(items, rows, strict=True):
         source = str(Lead.Source(submission.source).label)
@@ -293,11 +294,11 @@ def attach_duplicates(items, *, now: datetime) -> list[LeadEvent]:
             submission.contact_email and submission.contact_email == original.contact_email
         )
         events.append(
-            LeadEvent(
-                lead=original,
-                kind=LeadEvent.Kind.DUPLICATE,
-                at=now,
-                reason=message(
+            {
+                "lead_id": original.pk,
+                "kind": LeadEvent.Kind.DUPLICATE,
+                "at": now,
+                "reason": message(
                     gettext_noop("The contact got in touch again via %(source)s"), source=source
                 )
                 if same_person
@@ -306,7 +307,7 @@ def attach_duplicates(items, *, now: datetime) -> list[LeadEvent]:
                     company=original.company_name,
                     source=source,
                 ),
-                data={**data, "submission": details.pk},
-            )
+                "data": {**data, "submission": details.pk},
+            }
         )
-    return LeadEvent.objects.bulk_create(events)
+    insert_rows(LeadEvent, events)

@@ -488,15 +488,19 @@ def _hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> l
         LeadUserObjectPermission.objects.filter(content_object_id__in=pks).delete()
 
     outcomes = []
+    clocks_for: dict[tuple, deadlines.Deadlines] = {}  # one start: same inputs, same clocks
     for item in items:
         lead, owner = item.lead, item.owner
-        clocks = deadlines.stint_deadlines(
-            owner_kind=owner.kind,
-            temperature=lead.temperature,
-            country=lead.country_code,
-            start=now,
-            terms=terms,
-        )
+        key = (owner.kind, lead.temperature, lead.country_code)
+        if key not in clocks_for:
+            clocks_for[key] = deadlines.stint_deadlines(
+                owner_kind=owner.kind,
+                temperature=lead.temperature,
+                country=lead.country_code,
+                start=now,
+                terms=terms,
+            )
+        clocks = clocks_for[key]
         lead.owner_dealer_id = owner.id if owner.kind == "dealer" else None
         lead.owner_user_id = owner.id if owner.kind == "user" else None
         lead.owner_queue_id = owner.id if owner.kind == "queue" else None

@@ -140,3 +140,24 @@ def test_upload_of_a_non_csv_is_refused(client):
     assert response.status_code == 200
     assert b"Upload a .csv file" in response.content
     assert ImportJob.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_fast_instances_hold_what_the_constructor_gives():
+    """The import builds leads without ``Model.__init__``: they must hold the same
+    values, with fresh mutable and callable defaults each."""
+    from portal.db import Instances
+
+    make = Instances(Lead)
+    assert make.fast  # Lead has no init receivers
+    fast = make(company_name="Fast B.V.", country="NL", estimated_value=None)
+    slow = Lead(company_name="Fast B.V.", country="NL", estimated_value=None)
+    skip = {"_state", "created_at", "updated_at", "status_changed_at"}
+    assert {k: v for k, v in fast.__dict__.items() if k not in skip} == {
+        k: v for k, v in slow.__dict__.items() if k not in skip
+    }
+    assert fast._state.adding and fast.pk is None and fast.country.code == "NL"
+    other = make(company_name="Other GmbH", country="DE")
+    other.qualification["fit"] = True
+    assert fast.qualification == {}
+    assert fast.routing_candidates is not other.routing_candidates
