@@ -41,6 +41,31 @@ def _post(args):
     return latencies, statuses
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by the processes of each service (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"gunicorn": 0.0, "postgres": 0.0, "redis": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)
+            name = fields[0].split("(", 1)[1]
+            with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                cmdline = cmd.read()
+        except OSError:
+            continue
+        used = sum(int(x) for x in fields[1].split()[11:13]) / tick
+        if b"gunicorn" in cmdline:
+            totals["gunicorn"] += used
+        elif name.startswith("postgres"):
+            totals["postgres"] += used
+        elif name.startswith("redis"):
+            totals["redis"] += used
+    return totals
+
+
 def run(path, payloads, headers, clients):
     chunks = [payloads[i::clients] for i in range(clients)]
     started = time.perf_counter()
@@ -144,12 +169,15 @@ def main() -> None:
         run("/bench/bare/", warm, headers, args.clients)
         run(
             "/api/v1/leads/",
-            [w.replace("bench-", "warm-").replace("Benchmark", "Warmup") for w in warm],
+            [w.replace("bench", "warm").replace("Benchmark", "Warmup") for w in warm],
             headers,
             args.clients,
         )
+        cpu = [cpu_seconds()]
         bare_rate, bare_lat, bare_status = run("/bench/bare/", leads, headers, args.clients)
+        cpu.append(cpu_seconds())
         api_rate, api_lat, api_status = run("/api/v1/leads/", leads, headers, args.clients)
+        cpu.append(cpu_seconds())
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -164,6 +192,9 @@ def main() -> None:
         f"API intake:   {api_rate:7.0f} req/s  p50 {percentile(api_lat, 50) * 1000:5.1f} ms  p95 {percentile(api_lat, 95) * 1000:5.1f} ms  ({created} created, status {set(api_status)})"
     )
     print(f"ratio: {api_rate / bare_rate:.0%} of the bare endpoint [goal >= 50%]")
+    for label, before, after in (("bare insert", cpu[0], cpu[1]), ("API intake", cpu[1], cpu[2])):
+        per = {k: (after[k] - before[k]) / args.requests * 1000 for k in after}
+        print(f"CPU per request, {label}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in per.items()))
     django_setup()
     print(
         f"leads routed in database: {Lead.objects.filter(external_id__startswith=f'bench-{stamp}').count()}"

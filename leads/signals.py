@@ -1,9 +1,9 @@
-"""Keep the cached routing world in step with the rows it is built from."""
+"""Keep the cached world (``leads.world``) in step with the rows it is built from."""
 
 from django.db.models.signals import post_delete, post_save
 
 from dealers.models import Dealer, DealerMembership
-from leads.models import Policy, Queue
+from leads.models import ApiKey, Integration, Policy, Queue
 from leads.services.facts import routing_world_changed
 from portal.users.models import StaffProfile, User
 from territories.models import PostcodeRange, Territory, TerritoryOwner
@@ -18,6 +18,8 @@ ROUTING_WORLD = (
     Policy,
     Queue,
     User,
+    Integration,
+    ApiKey,
 )
 
 

@@ -1,5 +1,5 @@
-"""A process-wide cache of the slowly changing rows routing reads on every lead: the
-routing context, the policy, permission ids, dealer groups.
+"""A process-wide cache of the slowly changing rows read on every lead: the routing
+context, the policy, permission ids, dealer groups, the integrations' API keys.
 
 A version string in the shared cache (Redis in production) changes whenever one of those
 rows is saved or deleted (``leads.signals``); each process checks it at most once a
@@ -52,15 +52,17 @@ def version() -> str:
     return current
 
 
-def cached(key, build):
-    """``build()``'s result, kept until the world changes."""
+def cached(key, build, *, keep_none: bool = True):
+    """``build()``'s result, kept until the world changes (a None result only with
+    ``keep_none``: lookups of keys that anybody can make up must not fill the store)."""
     version()
     try:
         return _store[key]
     except KeyError:
         value = build()
-        with _lock:
-            _store[key] = value
+        if value is not None or keep_none:
+            with _lock:
+                _store[key] = value
         return value
 
 

@@ -120,10 +120,16 @@ class Any(models.Lookup):
 models.ForeignKey.register_lookup(Any)
 
 
+# Fewer rows than this go in with one INSERT: COPY's set-up costs the database more than
+# it saves on a handful of rows (one routed lead writes one to three rows per table).
+COPY_FROM = 20
+
+
 def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int = 2000) -> None:
     """Insert rows given as ``{attname: value}`` dicts, without building model instances
     on PostgreSQL (the cost of ``Model.__init__`` dominates big batches); fields left
-    out get their defaults. Elsewhere: ``bulk_create`` of instances."""
+    out get their defaults. COPY from ``COPY_FROM`` rows, one INSERT below. Elsewhere:
+    ``bulk_create`` of instances."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -143,18 +149,33 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int 
         for f in fields
     }
     json = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
     names = [f.attname for f in fields]
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+
+    def values(row: dict) -> list:
+        out = []
+        for name in names:
+            value = row[name] if name in row else defaults[name]()
+            if name in json and value is not None:
+                value = Jsonb(value)
+            out.append(value)
+        return out
+
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    if len(rows) < COPY_FROM:
+        placeholders = f"({', '.join(['%s'] * len(names))})"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}",
+                [value for row in rows for value in values(row)],
+            )
+        return
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
         for row in rows:
-            values = []
-            for name in names:
-                value = row[name] if name in row else defaults[name]()
-                if name in json and value is not None:
-                    value = Jsonb(value)
-                values.append(value)
-            copy.write_row(values)
+            copy.write_row(values(row))
 
 
 def lock_names(names) -> None:

@@ -3,7 +3,10 @@
 A key looks like ``dp_<prefix>.<secret>``: the prefix finds the row by an indexed
 column, the hash of the whole key is compared in constant time. Keys carry 256 bits
 of randomness, so a fast hash is as safe as a slow one and costs microseconds per
-request instead of the hundreds of milliseconds a password hasher takes.
+request instead of the hundreds of milliseconds a password hasher takes. Active keys
+are kept in the process-wide world cache (``leads.world``): revoking a key, deactivating
+its integration or its person changes the world, so every process drops the key at once
+or, in another process, within a second.
 """
 
 import hashlib
@@ -12,6 +15,7 @@ import secrets
 
 from django.utils import timezone
 
+from leads import world
 from leads.models import ApiKey, Integration
 
 KEY_PREFIX = "dp_"
@@ -38,10 +42,14 @@ def api_key_check(key: str) -> ApiKey | None:
     if not key.startswith(KEY_PREFIX) or "." not in key:
         return None
     prefix = key[len(KEY_PREFIX) :].split(".", 1)[0]
-    api_key = (
-        ApiKey.objects.select_related("integration", "user")
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
+    api_key = world.cached(
+        ("api-key", prefix),
+        lambda: (
+            ApiKey.objects.select_related("integration", "user")
+            .filter(prefix=prefix, revoked_at__isnull=True)
+            .first()
+        ),
+        keep_none=False,
     )
     if api_key is None or not hmac.compare_digest(api_key.hashed_key, _hash(key)):
         return None
@@ -62,3 +70,4 @@ def api_key_touch(api_key: ApiKey) -> None:
 
 def api_key_revoke(*, api_key: ApiKey) -> None:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    world.changed()

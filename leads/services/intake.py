@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -178,10 +178,6 @@ def lead_intake(
     """Create and route a lead from cleaned ``data`` (see ``clean_lead_fields``)."""
     now = now or timezone.now()
     external_id = (data.get("external_id") or "").strip()
-    if external_id and (
-        existing := Lead.objects.filter(source=source, external_id=external_id).first()
-    ):
-        return IntakeResult(lead=existing, created=False)
     answers, sales_ready = qualify(data.get("qualification"))
     lead = Lead(
         **{k: v for k, v in data.items() if k in LEAD_FIELDS},
@@ -195,8 +191,11 @@ def lead_intake(
     )
     lead.external_id = external_id
     lead.fill_lookup_columns()
-    if original := find_duplicate(lead, now=now):
-        return _attach_duplicate(original, lead, now=now)
+    existing, known = find_existing(lead, now=now)
+    if known:
+        return IntakeResult(lead=existing, created=False)
+    if existing is not None:
+        return _attach_duplicate(existing, lead, now=now)
     try:  # lead_route is atomic: on a conflict nothing of this lead is written
         outcome = routing.lead_route(
             lead=lead,
@@ -227,8 +226,33 @@ def _queue_confirmation(lead: Lead, now: datetime) -> None:
         sla.lead_confirm_receipt(lead=lead, now=now)
 
 
-def find_duplicate(lead: Lead, *, now: datetime) -> Lead | None:
-    """An open lead of the same contact e-mail or company from the duplicate window."""
+def find_existing(lead: Lead, *, now: datetime) -> tuple[Lead | None, bool]:
+    """What we have already of the unsaved ``lead``, in one query: ``(the lead, True)``
+    when its source and external id arrived before; else ``(the lead, False)`` for the
+    oldest open lead of the same contact e-mail or company from the duplicate window;
+    else ``(None, False)``."""
+    known = Q(source=lead.source, external_id=lead.external_id) if lead.external_id else None
+    duplicate = _duplicate_filter(lead, now=now)
+    if known is None and duplicate is None:
+        return None, False
+    if duplicate is None:
+        found = Lead.objects.filter(known).first()
+        return found, found is not None
+    if known is None:
+        return Lead.objects.filter(duplicate).order_by("created_at").first(), False
+    found = (
+        Lead.objects.filter(known | duplicate)
+        .alias(known=ExpressionWrapper(known, output_field=BooleanField()))
+        .order_by(F("known").desc(), "created_at")
+        .first()
+    )
+    if found is None:
+        return None, False
+    return found, (found.source, found.external_id) == (lead.source, lead.external_id)
+
+
+def _duplicate_filter(lead: Lead, *, now: datetime) -> Q | None:
+    """Open leads of the same contact e-mail or company from the duplicate window."""
     window = Policy.current().duplicate_window_days
     if not window:
         return None
@@ -241,14 +265,10 @@ def find_duplicate(lead: Lead, *, now: datetime) -> Lead | None:
     if not same:
         return None
     return (
-        Lead.objects.filter(
-            same,
-            status__in=Lead.OPEN_STATUSES,
-            created_at__gte=now - timedelta(days=window),
-            erased_at__isnull=True,
-        )
-        .order_by("created_at")
-        .first()
+        same
+        & Q(status__in=Lead.OPEN_STATUSES)
+        & Q(created_at__gte=now - timedelta(days=window))
+        & Q(erased_at__isnull=True)
     )
 
 

@@ -13,8 +13,9 @@ from leads.models import (
     Lead,
     LeadEvent,
     LeadGroupObjectPermission,
+    Policy,
 )
-from leads.services.api_keys import api_key_create
+from leads.services.api_keys import api_key_create, api_key_revoke
 from portal.users.models import Notification, Role
 from tests.factories import (
     AccountFactory,
@@ -123,6 +124,24 @@ def test_the_same_external_id_returns_the_existing_lead(world, api):
     assert Lead.objects.count() == 1
 
 
+def test_a_known_external_id_wins_over_an_older_open_lead_of_the_same_company(world, api):
+    """One query answers both "seen this submission before?" and "is there an open lead
+    of this company?": the submission's own lead must come back, not the older one."""
+    policy = Policy.current()
+    policy.duplicate_window_days = 0
+    policy.save()
+    older = api(PAYLOAD).json()
+    newer = api({**PAYLOAD, "external_id": "form-2", "contact_email": "piet@havenbedrijf.example"})
+    assert newer.status_code == 201, newer.json()
+    policy.duplicate_window_days = 30
+    policy.save()
+    again = api({**PAYLOAD, "external_id": "form-2", "contact_email": "piet@havenbedrijf.example"})
+    assert again.status_code == 200
+    assert again.json()["id"] == newer.json()["id"] != older["id"]
+    assert again.json().get("duplicate") is not True
+    assert Lead.objects.count() == 2
+
+
 def test_a_repeat_contact_within_the_window_is_attached_not_routed_twice(world, api):
     first = api(PAYLOAD).json()
     second = api({**PAYLOAD, "external_id": "form-9", "message": "Any news?"})
@@ -207,6 +226,26 @@ def test_without_a_key_or_with_a_wrong_key_nothing_is_created(client, world):
 def test_a_revoked_key_or_inactive_integration_is_refused(world, api):
     Integration.objects.update(is_active=False)
     assert api(PAYLOAD).status_code == 401
+
+
+def test_a_key_in_use_stops_working_when_revoked_or_its_integration_is_switched_off(client, world):
+    """Keys are cached per process: revoking one or switching its integration off (as
+    the admin does) must still take effect on the next request."""
+    integration = Integration.objects.create(name="CRM", kind=Integration.Kind.OTHER)
+    key, secret = api_key_create(name="crm", integration=integration)
+    post = lambda payload: client.post(  # noqa: E731
+        URL, payload, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {secret}"
+    )
+    assert post({**PAYLOAD, "external_id": "a-1"}).status_code == 201
+    integration.is_active = False
+    integration.save()
+    assert post({**PAYLOAD, "external_id": "a-2"}).status_code == 401
+    integration.is_active = True
+    integration.save()
+    assert post({**PAYLOAD, "external_id": "a-3"}).status_code in (200, 201)
+    api_key_revoke(api_key=key)
+    assert post({**PAYLOAD, "external_id": "a-4"}).status_code == 401
+    assert not Lead.objects.filter(external_id__in=["a-2", "a-4"]).exists()
 
 
 def test_schema_and_docs_are_served(client):
