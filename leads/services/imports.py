@@ -30,7 +30,10 @@ from portal.db import Instances
 
 BATCH = 500
 MAX_REPORTED_ERRORS = 1000
-REFRESH_STATISTICS_EVERY = 20_000  # leads
+# Re-analyse the lead table after this many imported leads, and again each time the
+# import doubled (20,000, 40,000, 80,000…): row estimates scale with the table's size by
+# themselves, only a table much bigger than when it was last analysed misleads the planner.
+REFRESH_STATISTICS_FROM = 20_000
 # Column names we understand, in English, Dutch and German, mapped to our fields.
 ALIASES = {
     "company": "company_name",
@@ -155,6 +158,7 @@ def import_leads(
     """Import a CSV byte stream; returns the report (and keeps ``job`` up to date)."""
     report = ImportReport()
     pending: list[tuple[int, dict]] = []
+    refresh_at = REFRESH_STATISTICS_FROM
     for line, row in read_rows(stream):
         report.total_rows += 1
         try:
@@ -167,8 +171,9 @@ def import_leads(
         if len(pending) >= batch_size:
             pending = _import_batch(pending, report=report, actor=actor)
             _progress(job, report)
-            if report.created and report.created % REFRESH_STATISTICS_EVERY < batch_size:
+            if report.created >= refresh_at:
                 _refresh_statistics()
+                refresh_at *= 2
     while pending:
         pending = _import_batch(pending, report=report, actor=actor)
         _progress(job, report)
@@ -213,10 +218,12 @@ def _import_batch(
     the same contact or company in one batch is attached to the first once it exists)."""
     now = timezone.now()
     ids = [data["external_id"] for _line, data in rows]
+    # ("<> ''" repeats the unique index's predicate, which PostgreSQL cannot prove from
+    # an array of more than 100 values: without it, a scan of every lead per batch.)
     known = set(
-        Lead.objects.filter(source=Lead.Source.CSV, external_id__any=ids).values_list(
-            "external_id", flat=True
-        )
+        Lead.objects.filter(source=Lead.Source.CSV, external_id__any=ids)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
     )
     batch, later, seen = [], [], set()
     for line, data in rows:
