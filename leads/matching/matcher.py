@@ -128,19 +128,25 @@ def _matched_by(rank: int) -> str:
     return ["vat", "coc", "domain", "name"][rank]
 
 
-def accounts_query():
-    """Accounts with what routing needs of them: parents, account manager, serving dealer
-    and the installed base (newest first). Unordered: callers rank the candidates."""
+def matching_accounts():
+    """Accounts with what matching needs of them: the parent chain and the installed base
+    (newest first). Unordered: callers rank the candidates. Routing and claims read the
+    account manager and serving dealer by id (the routing world knows them)."""
     installed = InstalledProduct.objects.order_by("-installed_on")
     return (
         Account.objects.order_by()
-        .select_related("parent__parent", "account_manager", "serving_dealer")
+        .select_related("parent__parent")
         .prefetch_related(
             Prefetch("installed_base", queryset=installed),
             Prefetch("parent__installed_base", queryset=installed),
             Prefetch("parent__parent__installed_base", queryset=installed),
         )
     )
+
+
+def accounts_query():
+    """``matching_accounts`` with the account manager and serving dealer, for pages."""
+    return matching_accounts().select_related("account_manager", "serving_dealer")
 
 
 # What routing and the company lookup need of an open lead (no personal data, no JSON).
@@ -183,7 +189,7 @@ def match_companies(
         condition |= Q(website_domain__any=domains) & ~Q(website_domain="")
     if names:
         condition |= Q(normalized_name__any=names)
-    accounts = list(accounts_query().filter(condition)) if condition else []
+    accounts = list(matching_accounts().filter(condition)) if condition else []
     by_vat, by_coc, by_domain, by_name = {}, {}, {}, {}
     for account in sorted(accounts, key=lambda a: a.pk):
         if account.vat_number:
@@ -211,7 +217,7 @@ def match_companies(
     if account_ids:
         for claim in Claim.objects.filter(
             account_id__any=account_ids, status=Claim.Status.APPROVED, expires_at__gt=now
-        ).select_related("dealer"):
+        ):
             claims_by_account.setdefault(claim.account_id, []).append(claim)
 
     conditions = []
@@ -292,7 +298,7 @@ def find_account(keys: CompanyKeys) -> tuple[Account | None, str]:
     condition = keys.account_filter()
     if condition is None:
         return None, ""
-    candidates = list(accounts_query().filter(condition)[:10])
+    candidates = list(matching_accounts().filter(condition)[:10])
     if not candidates:
         return None, ""
     best = min(candidates, key=lambda a: (_rank(a, keys), a.pk))
