@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -785,6 +786,26 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 100 if self.status == self.Status.DONE else 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def problems(self) -> list[dict]:
+        """``errors`` for people: each field named by its label ("Company", not
+        ``company_name``); errors about the whole row have no label."""
+        fields = {f.name: f for f in Lead._meta.get_fields() if hasattr(f, "verbose_name")}
+        labels = {"qualification": _("qualification")}
+        rows = []
+        for row in self.errors:
+            items = []
+            for name, messages in row.get("errors", {}).items():
+                if name in ("__all__", "non_field_errors"):
+                    label = ""
+                elif name in fields:
+                    label = capfirst(fields[name].verbose_name)
+                else:
+                    label = capfirst(labels.get(name, name))
+                items.append({"label": label, "messages": messages})
+            rows.append({"line": row.get("line"), "items": items})
+        return rows
 
 
 class SweepRun(models.Model):

@@ -20,12 +20,13 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leads.models import ImportJob, Lead, Policy
 from leads.services import routing
 from leads.services.intake import LEAD_FIELDS, attach_duplicates, clean_lead_fields, qualify
+from portal.choices import Language, Sector
 from portal.db import Instances
 
 BATCH = 500
@@ -132,8 +133,29 @@ def read_rows(stream) -> Iterator[tuple[int, dict]]:
         yield offset, dict(zip(columns, (v.strip() for v in values), strict=False))
 
 
+# Columns whose values people write as words: the code or its name in English, Dutch or
+# German is taken, in any case ("Automotive", "Lebensmittel & Getränke", "WARM").
+CHOICE_COLUMNS = {"sector": Sector, "temperature": Lead.Temperature, "language": Language}
+
+
+@functools.cache
+def choice_values(column: str) -> dict[str, str]:
+    """Every accepted spelling of a choice column's values → the value's code."""
+    choices = CHOICE_COLUMNS[column]
+    spellings = {}
+    for language in ("en", "nl", "de"):
+        with translation.override(language):
+            for code, label in choices.choices:
+                label = str(label).strip().lower()
+                spellings[label] = spellings[label.split(" (")[0]] = code  # "hot (demo…)"
+    return spellings | {code.lower(): code for code in choices.values}  # a code wins
+
+
 def row_to_data(row: dict) -> dict:
     data = {k: v for k, v in row.items() if k in LEAD_FIELDS or k == "interest"}
+    for column in CHOICE_COLUMNS.keys() & data.keys():
+        if value := data[column]:  # unknown words stay, and are reported for the row
+            data[column] = choice_values(column).get(value.lower(), value)
     answers = {}
     for key in QUALIFICATION_COLUMNS & row.keys():
         value = row[key].lower()

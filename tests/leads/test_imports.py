@@ -52,6 +52,39 @@ def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(rotterdam
     assert all(lead.events.get(kind="created").data["line"] for lead in leads.values())
 
 
+def test_sector_language_and_temperature_may_be_written_as_words_in_en_nl_or_de(rotterdam):
+    report = run(
+        "company,email,country,postcode,sector,language,temperature\n"
+        "Eins GmbH,a@eins.example,NL,3011,Maschinenbau,Deutsch,heiß\n"
+        "Twee B.V.,b@twee.example,NL,3011,VOEDING & DRANKEN,nederlands,Koud\n"
+        "Three Ltd,c@three.example,NL,3011,Automotive,EN,Hot (demo or price requested)\n"
+        "Vier B.V.,d@vier.example,NL,3011,industrial,,\n"
+    )
+    assert report.created == 3
+    leads = {x.company_name: x for x in Lead.objects.all()}
+    assert (leads["Eins GmbH"].sector, leads["Eins GmbH"].language) == ("machinery", "de")
+    assert leads["Eins GmbH"].temperature == "hot"
+    assert (leads["Twee B.V."].sector, leads["Twee B.V."].temperature) == ("food", "cold")
+    assert (leads["Three Ltd"].sector, leads["Three Ltd"].language) == ("automotive", "en")
+    ((problem,),) = [list(e["errors"].items()) for e in report.errors if e["line"] == 5]
+    assert problem[0] == "sector" and "industrial" in problem[1][0]
+
+
+def test_import_problems_name_fields_by_their_label():
+    job = ImportJob(
+        errors=[{"line": 3, "errors": {"company_name": ["Required."], "__all__": ["Odd row."]}}]
+    )
+    assert job.problems == [
+        {
+            "line": 3,
+            "items": [
+                {"label": "Company", "messages": ["Required."]},
+                {"label": "", "messages": ["Odd row."]},
+            ],
+        }
+    ]
+
+
 def test_importing_the_same_file_twice_adds_nothing(rotterdam):
     run(CSV)
     counts = (Lead.objects.count(), LeadEvent.objects.count())
@@ -120,6 +153,8 @@ def test_upload_page_runs_in_the_background_with_progress(client, rotterdam, set
     assert (job.status, job.total_rows, job.created_leads, job.error_rows) == ("done", 6, 3, 3)
     page = client.get(reverse("manage:import_detail", args=[job.pk]))
     assert b"Rows not imported" in page.content
+    # fields are named as people know them, not by their column in the database
+    assert "Company:" in page.content.decode() and "company_name" not in page.content.decode()
     assert b'data-width="100"' in page.content
     partial = client.get(reverse("manage:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert b"<html" not in partial.content
