@@ -1,8 +1,9 @@
 """Database helpers of our own.
 
-``insert_many`` writes many rows with PostgreSQL's COPY, several times faster than
-``bulk_create`` for thousands of rows (events, stints, permission rows, imported leads);
-on other databases it is ``bulk_create``.
+``insert_many`` (model instances) and ``insert_rows`` (dicts) write many rows with
+PostgreSQL's COPY, several times faster than ``bulk_create`` for thousands of rows
+(events, stints, permission rows, imported leads), and a few rows with one plain INSERT
+without the ORM's query compilation; on other databases they are ``bulk_create``.
 """
 
 import hashlib
@@ -13,6 +14,10 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from psycopg.types.json import Jsonb
 
+# Fewer rows than this go in with one INSERT: COPY's set-up costs the database more than
+# it saves on a handful of rows (one routed lead writes one to three rows per table).
+COPY_FROM = 20
+
 
 def insert_many(
     model: type[models.Model],
@@ -22,27 +27,27 @@ def insert_many(
     with_ids: bool = False,
 ) -> None:
     """Insert ``objects``. With ``with_ids`` their primary keys are set afterwards (on
-    PostgreSQL they are drawn from the table's sequence first, so COPY can be used)."""
+    PostgreSQL: a few objects get them from ``RETURNING``; for many they are drawn from
+    the table's sequence first, so COPY can be used)."""
     if not objects:
         return
-    if connection.vendor != "postgresql" or (with_ids and len(objects) == 1):
-        # (one row: a plain INSERT … RETURNING is one round trip, COPY with ids two)
+    if connection.vendor != "postgresql":
         model.objects.bulk_create(objects, batch_size=batch_size)
         return
-    pk = model._meta.pk
-    if with_ids:
+    small = len(objects) < COPY_FROM
+    if with_ids and not small:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, pk.column, len(objects)],
+                [model._meta.db_table, model._meta.pk.column, len(objects)],
             )
             for obj, (next_id,) in zip(objects, cursor.fetchall(), strict=True):
                 obj.pk = next_id
-                obj._state.adding = False
+                obj._state.adding, obj._state.db = False, connection.alias
     fields = [
         f
         for f in model._meta.concrete_fields
-        if with_ids or not (f.primary_key and isinstance(f, models.AutoField))
+        if (with_ids and not small) or not (f.primary_key and isinstance(f, models.AutoField))
     ]
     defaulted = [f for f in fields if f.has_default() and not f.null]
     for obj in objects:
@@ -50,9 +55,25 @@ def insert_many(
             if obj.__dict__.get(f.attname) is None:
                 setattr(obj, f.attname, f.get_default())
     convert = [_converter(f) for f in fields]
+    table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    if small:  # one INSERT … RETURNING: one round trip, and COPY's set-up saved
+        placeholders = f"({', '.join(['%s'] * len(fields))})"
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "
+                f"{', '.join([placeholders] * len(objects))} RETURNING {pk}",
+                [c(obj) for obj in objects for c in convert],
+            )
+            for obj, (new_id,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = new_id
+                obj._state.adding, obj._state.db = False, connection.alias
+        return
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
         for obj in objects:
             copy.write_row([c(obj) for c in convert])
 
@@ -118,11 +139,6 @@ class Any(models.Lookup):
 
 
 models.ForeignKey.register_lookup(Any)
-
-
-# Fewer rows than this go in with one INSERT: COPY's set-up costs the database more than
-# it saves on a handful of rows (one routed lead writes one to three rows per table).
-COPY_FROM = 20
 
 
 def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int = 2000) -> None:

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from portal.db import insert_rows
+from portal.db import insert_many, insert_rows
 from portal.messages import render_message
 from portal.users.models import Notification, User
 
@@ -148,9 +148,8 @@ def notify_many(items: list[dict]) -> list[Notification]:
     rows = notification_rows(items, now=timezone.now())
     if not rows:
         return []
-    created = Notification.objects.bulk_create(
-        [Notification(**row) for row in rows], batch_size=2000
-    )
+    created = [Notification(**row) for row in rows]
+    insert_many(Notification, created, with_ids=True)
     ids = [n.pk for n in created if n.send_email and n.pk is not None]
     if ids:
         transaction.on_commit(lambda: _queue_delivery(ids))

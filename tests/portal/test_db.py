@@ -1,0 +1,55 @@
+"""``portal.db``'s inserts: the same rows whether a few go in with one INSERT or many with
+COPY (on PostgreSQL; elsewhere ``bulk_create``), with ids, defaults and JSON intact."""
+
+import pytest
+from django.utils import timezone
+
+from portal.db import COPY_FROM, insert_many, insert_rows
+from portal.users.models import Notification
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def notification(user, n: int, **extra) -> Notification:
+    return Notification(
+        recipient=user,
+        kind=Notification.Kind.ASSIGNED,
+        subject={"msgid": "Lead %(n)s", "params": {"n": n, "ü": "ß"}},
+        created_at=timezone.now(),
+        **extra,
+    )
+
+
+@pytest.mark.parametrize("count", [1, 3, COPY_FROM, COPY_FROM + 5])
+def test_insert_many_sets_ids_and_keeps_defaults_and_json(count):
+    user = UserFactory()
+    objects = [notification(user, n) for n in range(count)]
+    insert_many(Notification, objects, with_ids=True)
+    assert all(obj.pk is not None and not obj._state.adding for obj in objects)
+    stored = {row.pk: row for row in Notification.objects.filter(recipient=user)}
+    assert sorted(stored) == sorted(obj.pk for obj in objects)
+    for obj in objects:
+        row = stored[obj.pk]
+        assert row.subject == obj.subject  # the same object went to the same id
+        assert (row.url, row.read_at, row.send_email) == ("", None, True)
+
+
+@pytest.mark.parametrize("count", [2, COPY_FROM + 1])
+def test_insert_rows_fills_left_out_fields_with_their_defaults(count):
+    user = UserFactory()
+    insert_rows(
+        Notification,
+        [
+            {
+                "recipient_id": user.pk,
+                "kind": Notification.Kind.ASSIGNED,
+                "subject": {"msgid": str(n)},
+                "created_at": timezone.now(),
+            }
+            for n in range(count)
+        ],
+    )
+    rows = list(Notification.objects.filter(recipient=user).order_by("pk"))
+    assert [row.subject["msgid"] for row in rows] == [str(n) for n in range(count)]
+    assert {(row.url, row.read_at, row.lead_id) for row in rows} == {("", None, None)}
