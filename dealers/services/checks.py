@@ -15,8 +15,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, Dealer
 from leads.matching import matcher
@@ -144,14 +144,14 @@ def clean_claim_fields(data: Mapping[str, Any]) -> dict:
         try:
             cleaned["postcode"], cleaned["postcode_number"] = normalize_postcode(country, postcode)
         except InvalidPostcode as error:
-            errors.setdefault("postcode", []).append(str(error))
+            errors.setdefault("postcode", []).append(error.text(gettext))
     vat = str(data.get("vat_number") or "").strip()
     cleaned["vat_number"] = ""
     if vat:
         try:
             cleaned["vat_number"] = normalize_vat(vat, country or None)
         except InvalidVat as error:
-            errors.setdefault("vat_number", []).append(str(error))
+            errors.setdefault("vat_number", []).append(error.text(gettext))
     email = str(data.get("contact_email") or "").strip().lower()
     if email:
         try:

@@ -71,32 +71,60 @@ __all__ = [
 ]
 
 
-class NormalizationError(ValueError):
-    """Input that cannot be normalised; ``str(error)`` is a message for a person."""
+def gettext_noop(message: str) -> str:
+    """Marks a message for translation (``makemessages`` finds these calls) while this
+    module stays free of Django; the Django layer translates with ``error.text(gettext)``."""
+    return message
 
-    def __init__(self, value: str, reason: str, message: str) -> None:
-        super().__init__(message)
+
+def _same(message: str) -> str:
+    return message
+
+
+class NormalizationError(ValueError):
+    """Input that cannot be normalised. ``str(error)`` is an English message for a
+    person; ``error.text(gettext)`` the same in the active language. ``reason`` is the
+    English reason alone ("wrong check digit")."""
+
+    template = gettext_noop("%(value)s is not valid: %(reason)s")
+
+    def __init__(self, value: str, reason: str, **params) -> None:
         self.value = value
-        self.reason = reason
+        self.reason_msgid, self.params = reason, params
+        self.reason = reason % params if params else reason
+        super().__init__(self.text())
+
+    def text(self, translate=_same) -> str:
+        reason = translate(self.reason_msgid)
+        if self.params:
+            reason %= self.params
+        return translate(self.template) % {"value": self.value, "reason": reason}
 
 
 class InvalidVat(NormalizationError):
-    def __init__(self, value: str, reason: str) -> None:
-        super().__init__(value, reason, f"{value} is not a valid VAT number: {reason}")
+    template = gettext_noop("%(value)s is not a valid VAT number: %(reason)s")
 
 
 class InvalidCoc(NormalizationError):
-    def __init__(self, value: str, reason: str) -> None:
-        super().__init__(
-            value, reason, f"{value} is not a valid chamber of commerce number: {reason}"
-        )
+    template = gettext_noop("%(value)s is not a valid chamber of commerce number: %(reason)s")
 
 
 class InvalidPostcode(NormalizationError):
-    def __init__(self, value: str, country: str, reason: str) -> None:
-        label = f"{country} postcode" if country else "postcode"
-        super().__init__(value, reason, f"{value!r} is not a valid {label}: {reason}")
+    def __init__(self, value: str, country: str, reason: str, **params) -> None:
         self.country = country
+        super().__init__(value, reason, **params)
+
+    def text(self, translate=_same) -> str:
+        reason = translate(self.reason_msgid)
+        if self.params:
+            reason %= self.params
+        if self.country:
+            template = translate(
+                gettext_noop("'%(value)s' is not a valid %(country)s postcode: %(reason)s")
+            )
+        else:
+            template = translate(gettext_noop("'%(value)s' is not a valid postcode: %(reason)s"))
+        return template % {"value": self.value, "country": self.country, "reason": reason}
 
 
 def _nfkc(text: str | None) -> str:
@@ -519,12 +547,12 @@ _VAT_SEPARATORS = re.compile(r"[\s.\-/,:()]+")
 
 def _stdnum_reason(error: stdnum_exceptions.ValidationError) -> str:
     if isinstance(error, stdnum_exceptions.InvalidLength):
-        return "wrong length"
+        return gettext_noop("wrong length")
     if isinstance(error, stdnum_exceptions.InvalidChecksum):
-        return "wrong check digit"
+        return gettext_noop("wrong check digit")
     if isinstance(error, stdnum_exceptions.InvalidComponent):
-        return "contains a part that does not exist"
-    return "wrong format"
+        return gettext_noop("contains a part that does not exist")
+    return gettext_noop("wrong format")
 
 
 def normalize_vat(vat: str | None, country: str | None = None) -> str:
@@ -545,26 +573,36 @@ def normalize_vat(vat: str | None, country: str | None = None) -> str:
         return ""
     number = _VAT_SEPARATORS.sub("", raw).upper()
     if not number.isalnum() or not number.isascii():
-        raise InvalidVat(raw, "contains characters that are not allowed")
+        raise InvalidVat(raw, gettext_noop("contains characters that are not allowed"))
     expected = _VAT_PREFIXES.get((country or "").strip().upper())
     if number.startswith("CHE"):
         prefix = "CHE"
     elif number[:2] in _KNOWN_VAT_PREFIXES:
         prefix = number[:2]
     elif number[:2].isalpha() and expected != "FR":  # only French numbers start with 2 letters
-        raise InvalidVat(raw, f"{number[:2]} is not a VAT country prefix")
+        raise InvalidVat(
+            raw, gettext_noop("%(prefix)s is not a VAT country prefix"), prefix=number[:2]
+        )
     elif expected:
         prefix = expected
         number = expected + number
     elif country and country.strip():
-        raise InvalidVat(raw, f"no country prefix, and no VAT format is known for {country}")
+        raise InvalidVat(
+            raw,
+            gettext_noop("no country prefix, and no VAT format is known for %(country)s"),
+            country=country,
+        )
     else:
-        raise InvalidVat(raw, "the country prefix is missing (for example NL or DE)")
+        raise InvalidVat(raw, gettext_noop("the country prefix is missing (for example NL or DE)"))
     try:
         if prefix == "CHE":
             suffix = number[12:]
             if suffix.isalpha() and suffix not in _SWISS_VAT_SUFFIXES:
-                raise InvalidVat(number, f"ends in {suffix} instead of MWST, TVA or IVA")
+                raise InvalidVat(
+                    number,
+                    gettext_noop("ends in %(suffix)s instead of MWST, TVA or IVA"),
+                    suffix=suffix,
+                )
             if suffix:
                 return ch_vat.validate(number)[:12]
             return ch_uid.validate(number)
@@ -575,7 +613,7 @@ def normalize_vat(vat: str | None, country: str | None = None) -> str:
         reason = _stdnum_reason(error)
         lengths = _VAT_BODY_LENGTHS.get(prefix)
         if reason == "wrong format" and lengths and len(number) - len(prefix) not in lengths:
-            reason = "wrong length"
+            reason = gettext_noop("wrong length")
         raise InvalidVat(number, reason) from error
 
 
@@ -621,11 +659,15 @@ def normalize_coc(number: str | None, country: str) -> str:
     if cc == "NL":
         digits = _NL_KVK_LABEL.sub("", _COC_SEPARATORS.sub("", raw))
         if not digits.isdigit() or not digits.isascii():
-            raise InvalidCoc(raw, "a KvK number has only digits")
+            raise InvalidCoc(raw, gettext_noop("a KvK number has only digits"))
         if len(digits) != 8:
-            raise InvalidCoc(raw, f"a KvK number has 8 digits, this one has {len(digits)}")
+            raise InvalidCoc(
+                raw,
+                gettext_noop("a KvK number has 8 digits, this one has %(count)s"),
+                count=len(digits),
+            )
         if int(digits) == 0:
-            raise InvalidCoc(raw, "a KvK number cannot be all zeros")
+            raise InvalidCoc(raw, gettext_noop("a KvK number cannot be all zeros"))
         return digits
     if cc == "BE":
         try:
@@ -702,10 +744,12 @@ def normalize_postcode(country: str, postcode: str | None) -> tuple[str, int | N
     raw = _nfkc(postcode)
     text = " ".join(raw.upper().split())
     if not text:
-        raise InvalidPostcode(raw, cc, "the postcode is empty")
+        raise InvalidPostcode(raw, cc, gettext_noop("the postcode is empty"))
     if cc not in POSTCODE_DIGITS:
         if len(text) > 12 or not _OTHER_POSTCODE.fullmatch(text):
-            raise InvalidPostcode(raw, cc, "use at most 12 letters, digits, spaces or dashes")
+            raise InvalidPostcode(
+                raw, cc, gettext_noop("use at most 12 letters, digits, spaces or dashes")
+            )
         leading = _LEADING_DIGITS.match(text)
         return text, int(leading.group()) if leading else None
 
@@ -717,22 +761,43 @@ def normalize_postcode(country: str, postcode: str | None) -> tuple[str, int | N
         match = _NL_POSTCODE.fullmatch(text)
         if not match:
             raise InvalidPostcode(
-                raw, cc, f"expected 4 digits, optionally followed by 2 letters, like {example}"
+                raw,
+                cc,
+                gettext_noop(
+                    "expected 4 digits, optionally followed by 2 letters, like %(example)s"
+                ),
+                example=example,
             )
         number, letters = match.group("digits"), match.group("letters")
         if number[0] == "0":
-            raise InvalidPostcode(raw, cc, "a Dutch postcode does not start with 0")
+            raise InvalidPostcode(raw, cc, gettext_noop("a Dutch postcode does not start with 0"))
         if letters in _NL_FORBIDDEN_LETTERS:
-            raise InvalidPostcode(raw, cc, f"the letters {letters} are not used in postcodes")
+            raise InvalidPostcode(
+                raw,
+                cc,
+                gettext_noop("the letters %(letters)s are not used in postcodes"),
+                letters=letters,
+            )
         display = f"{number} {letters}" if letters else number
         return display, int(number)
     if not (text.isdigit() and text.isascii() and len(text) == digits):
-        raise InvalidPostcode(raw, cc, f"expected exactly {digits} digits, like {example}")
+        raise InvalidPostcode(
+            raw,
+            cc,
+            gettext_noop("expected exactly %(digits)s digits, like %(example)s"),
+            digits=digits,
+            example=example,
+        )
     if cc == "DE":
         if text.startswith("00"):
-            raise InvalidPostcode(raw, cc, "German postcodes do not start with 00")
+            raise InvalidPostcode(raw, cc, gettext_noop("German postcodes do not start with 00"))
     elif text[0] == "0":
-        raise InvalidPostcode(raw, cc, f"expected a number from 1000 to 9999, like {example}")
+        raise InvalidPostcode(
+            raw,
+            cc,
+            gettext_noop("expected a number from 1000 to 9999, like %(example)s"),
+            example=example,
+        )
     return text, int(text)
 
 

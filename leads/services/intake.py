@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from leads.matching.matcher import CompanyKeys
 from leads.matching.normalize import (
@@ -84,21 +84,21 @@ def clean_lead_fields(data: dict) -> dict:
         try:
             cleaned["postcode"], cleaned["postcode_number"] = normalize_postcode(country, postcode)
         except InvalidPostcode as error:
-            errors.setdefault("postcode", []).append(str(error))
+            errors.setdefault("postcode", []).append(error.text(gettext))
     vat = (data.get("vat_number") or "").strip()
     cleaned["vat_number"] = ""
     if vat:
         try:
             cleaned["vat_number"] = normalize_vat(vat, country or None)
         except InvalidVat as error:
-            errors.setdefault("vat_number", []).append(str(error))
+            errors.setdefault("vat_number", []).append(error.text(gettext))
     coc = (data.get("coc_number") or "").strip()
     cleaned["coc_number"] = ""
     if coc and country:
         try:
             cleaned["coc_number"] = normalize_coc(coc, country)
         except InvalidCoc as error:
-            errors.setdefault("coc_number", []).append(str(error))
+            errors.setdefault("coc_number", []).append(error.text(gettext))
     sector = data.get("sector") or ""
     if sector and sector not in SECTORS:
         errors.setdefault("sector", []).append(

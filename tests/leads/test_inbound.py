@@ -1,5 +1,7 @@
 """The public inquiry form: same intake as the API, protected against bots and floods."""
 
+import html
+
 import pytest
 from django.urls import reverse
 
@@ -62,6 +64,20 @@ def test_errors_are_shown_on_the_form_and_nothing_is_saved(client, dealer):
     assert b"not a valid NL postcode" in response.content
     assert b"is-invalid" in response.content
     assert Lead.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "'12' ist keine gültige Postleitzahl für NL: erwartet 4 Ziffern"),
+        ("nl", "'12' is geen geldige postcode voor NL: verwacht 4 cijfers"),
+    ],
+)
+def test_a_wrong_postcode_is_explained_in_the_visitors_language(client, dealer, language, text):
+    client.cookies["django_language"] = language
+    response = client.post(reverse("inbound"), {**FORM, "postcode": "12"})
+    assert response.status_code == 400
+    assert text in html.unescape(response.content.decode())
 
 
 def test_the_honeypot_stops_bots(client, dealer):

@@ -417,6 +417,27 @@ def test_normalize_vat_rejects(vat, country, message):
     assert excinfo.value.reason in message
 
 
+def test_errors_are_translated_as_a_whole_and_in_their_reason():
+    """``text(gettext)`` translates the sentence and the reason separately, and fills
+    both in (a catalogue that knows them here; Django's in the portal)."""
+    catalogue = {
+        "%(value)s is not a valid VAT number: %(reason)s": "%(value)s: ungültige USt-IdNr. (%(reason)s)",
+        "wrong check digit": "falsche Prüfziffer",
+        "'%(value)s' is not a valid %(country)s postcode: %(reason)s": "%(country)s %(value)s: %(reason)s",
+        "expected exactly %(digits)s digits, like %(example)s": "%(digits)s Ziffern, z. B. %(example)s",
+    }
+    with pytest.raises(InvalidVat) as vat:
+        normalize_vat("DE123456789")
+    assert vat.value.text(catalogue.get) == "DE123456789: ungültige USt-IdNr. (falsche Prüfziffer)"
+    with pytest.raises(InvalidPostcode) as postcode:
+        normalize_postcode("DE", "8033")
+    assert postcode.value.text(catalogue.get) == "DE 8033: 5 Ziffern, z. B. 01067"
+    assert (
+        str(postcode.value)
+        == "'8033' is not a valid DE postcode: expected exactly 5 digits, like 01067"
+    )
+
+
 # ---------------------------------------------------------------------------
 # chamber of commerce numbers
 # ---------------------------------------------------------------------------
