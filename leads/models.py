@@ -228,6 +228,7 @@ class OwnerFields(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # Lead: (owner_queue, status); Assignment: a partial index
     )
 
     class Meta:
@@ -339,8 +340,15 @@ class Lead(CountryCode, OwnerFields):
     # --- where it came from ------------------------------------------------------------
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    # These references are empty on most leads: their indexes are partial (Meta), so a
+    # lead without them costs no index entry (a lead row has many indexes to write).
     integration = models.ForeignKey(
-        Integration, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+        Integration,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+        db_index=False,
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -348,6 +356,7 @@ class Lead(CountryCode, OwnerFields):
         null=True,
         blank=True,
         related_name="submitted_leads",
+        db_index=False,
     )
     submitted_by_dealer = models.ForeignKey(
         "dealers.Dealer",
@@ -355,6 +364,7 @@ class Lead(CountryCode, OwnerFields):
         null=True,
         blank=True,
         related_name="submitted_leads",
+        db_index=False,
     )
 
     # --- pipeline ----------------------------------------------------------------------
@@ -380,6 +390,7 @@ class Lead(CountryCode, OwnerFields):
         blank=True,
         related_name="+",
         help_text=_("The dealer colleague handling the lead, when the dealer admin set one."),
+        db_index=False,  # partial index (Meta)
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
     routing_rule = models.CharField(_("routing rule"), max_length=30, blank=True)
@@ -437,6 +448,15 @@ class Lead(CountryCode, OwnerFields):
             ),
             models.Index(fields=["vat_number"], condition=~Q(vat_number=""), name="lead_vat"),
             models.Index(fields=["account", "status"], name="lead_account_status"),
+            *(
+                models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=index)
+                for name, index in (
+                    ("integration", "lead_integration"),
+                    ("submitted_by", "lead_submitted_by"),
+                    ("submitted_by_dealer", "lead_submitted_by_dealer"),
+                    ("dealer_assignee", "lead_dealer_assignee"),
+                )
+            ),
             # Company lookup (``leads.services.lookup``): open leads by name (an ordered
             # range scan serves "starts with" with a LIMIT) and by postcode; partial, so
             # they stay small however many leads are closed.
@@ -603,6 +623,9 @@ class Assignment(OwnerFields):
             models.Index(fields=["owner_dealer", "started_at"], name="stint_dealer_started"),
             models.Index(fields=["owner_user", "started_at"], name="stint_user_started"),
             models.Index(fields=["started_at"], name="stint_started"),
+            models.Index(
+                fields=["owner_queue"], condition=Q(owner_queue__isnull=False), name="stint_queue"
+            ),
         ]
 
     def __str__(self):
