@@ -3,11 +3,16 @@
 Routing reasons, event reasons and notifications are stored as
 ``{"msgid": "...", "params": {...}}`` so each reader sees them in their own language:
 the msgid is marked with ``gettext_noop`` where it is written and translated when it
-is shown. Free text (a dealer's note) is stored as ``{"text": "..."}``.
+is shown. Free text (a dealer's note) is stored as ``{"text": "..."}``. A moment in a
+message (a deadline, an expiry date) is stored as ``moment(value)`` and shown in the
+reader's date format ("26/11/2026 08:53", "26-11-2026 08:53", "26.11.2026 08:53").
 """
 
 from collections.abc import Mapping
+from datetime import date, datetime
 
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 
 
@@ -24,9 +29,32 @@ def parts(*messages: dict) -> dict:
     return {"parts": list(messages)}
 
 
+def moment(value: datetime | date | None) -> dict | str:
+    """A date or a point in time as a message parameter (see the module docstring)."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        return {"at": value.isoformat()}
+    return {"date": value.isoformat()}
+
+
 def _plain(value):
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if isinstance(value, dict) and value.keys() in ({"at"}, {"date"}):
+        return value
+    return str(value)
+
+
+def _shown(value):
+    """A parameter as the reader sees it: moments in their language's short format, in
+    the portal's time zone; anything else as it is."""
+    if not isinstance(value, Mapping):
+        return value
+    if at := parse_datetime(str(value.get("at", ""))):
+        return formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+    if day := parse_date(str(value.get("date", ""))):
+        return formats.date_format(day, "SHORT_DATE_FORMAT")
     return str(value)
 
 
@@ -43,7 +71,7 @@ def render_message(value) -> str:
     if "parts" in value:
         return " ".join(filter(None, (render_message(part) for part in value["parts"])))
     msgid = value.get("msgid", "")
-    params = value.get("params") or {}
+    params = {key: _shown(param) for key, param in (value.get("params") or {}).items()}
     translated = gettext(msgid) if msgid else ""
     try:
         return translated % params if params else translated

@@ -38,7 +38,7 @@ from dealers.services.team import dealer_recipients
 from leads.matching.normalize import domain_from_url
 from leads.models import Account, Policy
 from portal.db import lock_names
-from portal.messages import message, text
+from portal.messages import message, moment, text
 from portal.users.models import Notification, Role, User
 from portal.users.services import notify
 
@@ -403,7 +403,7 @@ def claim_approve(
                 ),
                 code="claim_held",
             )
-        until = timezone.localtime(claim.expires_at).strftime("%Y-%m-%d")
+        until = moment(timezone.localdate(claim.expires_at))
         _notify_decision(
             claim,
             now=now,
@@ -497,7 +497,7 @@ def claim_renew(*, claim: Claim, actor: User, now: datetime | None = None) -> Cl
             at=now,
             reason=message(
                 gettext_noop("Renewed until %(date)s."),
-                date=timezone.localtime(claim.expires_at).strftime("%Y-%m-%d"),
+                date=moment(timezone.localdate(claim.expires_at)),
             ),
             expires_at=claim.expires_at.isoformat(),
         )

@@ -41,7 +41,7 @@ from leads.models import (
 from leads.routing import engine
 from leads.services import deadlines, facts
 from portal.db import insert_many, insert_rows
-from portal.messages import message, parts
+from portal.messages import message, moment, parts
 from portal.users.models import Notification, User
 from portal.users.services import notify_in_bulk, notify_many
 
@@ -671,7 +671,7 @@ def _notify(items: list[HandOver], outcomes: list[Outcome], previous: dict) -> N
                     gettext_noop(
                         "Accept or reject each of them and give a first update; the first is due %(due)s."
                     ),
-                    due=timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "—",
+                    due=moment(due) if due else "—",
                 ),
                 "url": inbox_url,
                 "lead": None,
@@ -682,9 +682,7 @@ def _notify(items: list[HandOver], outcomes: list[Outcome], previous: dict) -> N
         recipients = people.get((owner.kind, owner.id), [])
         if recipients and (owner.kind, owner.id) not in summarised:
             if outcome.deadlines.first_update_due_at is not None:
-                due = timezone.localtime(outcome.deadlines.first_update_due_at).strftime(
-                    "%Y-%m-%d %H:%M"
-                )
+                due = moment(outcome.deadlines.first_update_due_at)
                 action = message(
                     gettext_noop("Accept or reject it and give a first update by %(due)s."), due=due
                 )

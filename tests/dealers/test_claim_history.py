@@ -46,7 +46,7 @@ def test_a_review_records_who_decided_and_why(world):
     assert history(first) == [
         ("submitted", world.mine.admin, "Registered; no conflicts found."),
         ("approved", manager, "Known project"),
-        ("renewed", world.mine.user, "Renewed until 2026-08-29."),
+        ("renewed", world.mine.user, "Renewed until 29/08/2026."),
         ("withdrawn", world.mine.admin, "Withdrawn by the dealer."),
     ]
     assert history(second)[-1] == ("rejected", manager, "Direct sales has it")

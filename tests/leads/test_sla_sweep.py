@@ -102,7 +102,7 @@ def test_a_dealer_is_reminded_once_at_48_working_hours(world, django_capture_on_
     assert sorted(m.to[0] for m in reminded) == sorted(u.email for u in people)
     body = next(m.body for m in reminded if m.subject.split("] ")[1].startswith("Reminder:"))
     assert "No status update within 2 working days." in body  # the reason
-    assert "goes to another dealer on 2026-03-09 10:00" in body  # the action, its deadline
+    assert "goes to another dealer on 09/03/2026 10:00" in body  # the action, its deadline
     assert f"{settings.SITE_URL}/leads/{lead.pk}/" in body  # the direct link
     # Again, or later: nothing more.
     assert sweep(at(2), django_capture_on_commit_callbacks).reminders == 0
@@ -281,8 +281,8 @@ def test_an_after_hours_inquiry_is_confirmed_and_the_owner_gets_a_task(
     assert sorted(t.recipient_id for t in tasks_) == sorted(
         u.pk for u in world["people"][lead.owner_dealer_id]
     )
-    assert tasks_[0].subject["params"]["start"] == "2026-03-09 08:30"
-    assert "due 2026-03-09 08:30" in render_message(tasks_[0].body)
+    assert tasks_[0].subject["params"]["start"] == {"at": "2026-03-09T08:30:00+01:00"}
+    assert "due 09/03/2026 08:30" in render_message(tasks_[0].body)
     # Once: a second call changes nothing.
     with django_capture_on_commit_callbacks(execute=True):
         assert lead_confirm_receipt(lead=lead, now=saturday) is False

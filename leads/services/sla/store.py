@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from django.db import connection
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from dealers.models import Dealer, DealerMembership
+from portal.messages import moment
 from portal.users.models import Role, StaffProfile, User
 
 
@@ -60,13 +60,9 @@ def iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def when(value) -> str:
-    """A deadline as the portal writes it in messages (local time, like routing's)."""
-    return (
-        value.astimezone(timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M")
-        if value
-        else ""
-    )
+def when(value) -> dict | str:
+    """A deadline as a message parameter, shown in the reader's format (``moment``)."""
+    return moment(value)
 
 
 def group_by_value(mapping: dict) -> dict:
