@@ -95,10 +95,11 @@ class NormalizationError(ValueError):
         super().__init__(self.text())
 
     def text(self, translate=_same) -> str:
+        return translate(self.template) % {"value": self.value, "reason": self._reason(translate)}
+
+    def _reason(self, translate) -> str:
         reason = translate(self.reason_msgid)
-        if self.params:
-            reason %= self.params
-        return translate(self.template) % {"value": self.value, "reason": reason}
+        return reason % self.params if self.params else reason
 
 
 class InvalidVat(NormalizationError):
@@ -115,9 +116,7 @@ class InvalidPostcode(NormalizationError):
         super().__init__(value, reason, **params)
 
     def text(self, translate=_same) -> str:
-        reason = translate(self.reason_msgid)
-        if self.params:
-            reason %= self.params
+        reason = self._reason(translate)
         if self.country:
             template = translate(
                 gettext_noop("'%(value)s' is not a valid %(country)s postcode: %(reason)s")
