@@ -55,27 +55,30 @@ def insert_many(
             if obj.__dict__.get(f.attname) is None:
                 setattr(obj, f.attname, f.get_default())
     convert = [_converter(f) for f in fields]
+    ids = _write(model, fields, [[c(obj) for c in convert] for obj in objects], returning=small)
+    if small:  # (one INSERT … RETURNING: one round trip, COPY's set-up saved)
+        for obj, new_id in zip(objects, ids, strict=True):
+            obj.pk = new_id
+            obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _write(model, fields, rows: list[list], *, returning: bool = False) -> list | None:
+    """Write ``rows`` (values in ``fields``' order): below ``COPY_FROM`` rows one INSERT
+    (… RETURNING the new primary keys, with ``returning``), else COPY."""
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    if small:  # one INSERT … RETURNING: one round trip, and COPY's set-up saved
-        placeholders = f"({', '.join(['%s'] * len(fields))})"
-        pk = connection.ops.quote_name(model._meta.pk.column)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "
-                f"{', '.join([placeholders] * len(objects))} RETURNING {pk}",
-                [c(obj) for obj in objects for c in convert],
-            )
-            for obj, (new_id,) in zip(objects, cursor.fetchall(), strict=True):
-                obj.pk = new_id
-                obj._state.adding, obj._state.db = False, connection.alias
-        return
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for obj in objects:
-            copy.write_row([c(obj) for c in convert])
+    with connection.cursor() as cursor:
+        if len(rows) < COPY_FROM:
+            placeholders = f"({', '.join(['%s'] * len(fields))})"
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}"
+            if returning:
+                sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+            cursor.execute(sql, [value for row in rows for value in row])
+            return [new_id for (new_id,) in cursor.fetchall()] if returning else None
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return None
 
 
 def _converter(field):
@@ -176,22 +179,7 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int 
             out.append(value)
         return out
 
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    if len(rows) < COPY_FROM:
-        placeholders = f"({', '.join(['%s'] * len(names))})"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}",
-                [value for row in rows for value in values(row)],
-            )
-        return
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(values(row))
+    _write(model, fields, [values(row) for row in rows])
 
 
 def lock_names(names) -> None:

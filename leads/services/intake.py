@@ -11,6 +11,8 @@ country, VAT and chamber-of-commerce numbers, company and contact present) and r
    through the one door (``leads.services.routing.lead_route``).
 """
 
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -235,20 +237,20 @@ def find_existing(lead: Lead, *, now: datetime) -> tuple[Lead | None, bool]:
     duplicate = _duplicate_filter(lead, now=now)
     if known is None and duplicate is None:
         return None, False
-    if duplicate is None:
-        found = Lead.objects.filter(known).first()
-        return found, found is not None
-    if known is None:
-        return Lead.objects.filter(duplicate).order_by("created_at").first(), False
-    found = (
-        Lead.objects.filter(known | duplicate)
-        .alias(known=ExpressionWrapper(known, output_field=BooleanField()))
-        .order_by(F("known").desc(), "created_at")
-        .first()
+    conditions = [q for q in (known, duplicate) if q is not None]
+    query = Lead.objects.filter(functools.reduce(operator.or_, conditions))
+    if len(conditions) == 2:  # the submission's own lead first, then the oldest open one
+        seen = ExpressionWrapper(known, output_field=BooleanField())
+        query = query.alias(seen=seen).order_by(F("seen").desc(), "created_at")
+    else:
+        query = query.order_by("created_at")
+    found = query.first()
+    seen_before = (
+        known is not None
+        and found is not None
+        and (found.source, found.external_id) == (lead.source, lead.external_id)
     )
-    if found is None:
-        return None, False
-    return found, (found.source, found.external_id) == (lead.source, lead.external_id)
+    return found, seen_before
 
 
 def _duplicate_filter(lead: Lead, *, now: datetime) -> Q | None:

@@ -15,8 +15,7 @@ from django.utils.translation import gettext_noop
 from dealers.models import DealerMembership
 from leads.models import Lead, LeadEvent, Policy, Queue
 from leads.services import deadlines
-from leads.services.sla import store
-from portal.messages import message, parts
+from portal.messages import message, moment, parts
 from portal.users.models import Notification, User
 from portal.users.services import notify_many
 
@@ -63,7 +62,7 @@ def lead_confirm_receipt(*, lead: Lead, now: datetime) -> bool:
                         "Received outside working hours: the prospect was told to expect "
                         "contact from %(start)s."
                     ),
-                    start=store.when(contact_from),
+                    start=moment(contact_from),
                 ),
                 data={"contact_from": contact_from.isoformat(), "language": lead.language},
             )
@@ -112,7 +111,7 @@ def _notify_owner_task(lead: Lead, contact_from: datetime) -> None:
                 "kind": Notification.Kind.ASSIGNED,
                 "subject": message(
                     gettext_noop("Task for %(start)s: contact %(company)s"),
-                    start=store.when(contact_from),
+                    start=moment(contact_from),
                     company=lead.company_name,
                 ),
                 "body": parts(
@@ -121,12 +120,12 @@ def _notify_owner_task(lead: Lead, contact_from: datetime) -> None:
                             "The inquiry arrived outside working hours; the prospect was told "
                             "to expect contact from %(start)s."
                         ),
-                        start=store.when(contact_from),
+                        start=moment(contact_from),
                     ),
                     message(
                         gettext_noop("Contact %(contact)s, due %(start)s."),
                         contact=lead.contact_name or lead.contact_email,
-                        start=store.when(contact_from),
+                        start=moment(contact_from),
                     ),
                 ),
                 "url": lead.get_absolute_url(),

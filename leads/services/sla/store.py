@@ -10,7 +10,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_datetime
 
 from dealers.models import Dealer, DealerMembership
-from portal.messages import moment
 from portal.users.models import Role, StaffProfile, User
 
 
@@ -58,11 +57,6 @@ def aware(value):
 
 def iso(value) -> str | None:
     return value.isoformat() if value else None
-
-
-def when(value) -> dict | str:
-    """A deadline as a message parameter, shown in the reader's format (``moment``)."""
-    return moment(value)
 
 
 def group_by_value(mapping: dict) -> dict:

@@ -16,7 +16,7 @@ from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
 from leads.services import deadlines, routing
 from leads.services.sla import store
 from portal.db import insert_rows
-from portal.messages import message, parts
+from portal.messages import message, moment, parts
 from portal.users.models import Notification
 from portal.users.services import notify_in_bulk
 
@@ -150,7 +150,7 @@ class _Sweep:
                             "Accept or reject it and give a status update; without one it "
                             "goes to another dealer on %(recycle)s."
                         ),
-                        recycle=store.when(row["recycle_due_at"]),
+                        recycle=moment(row["recycle_due_at"]),
                     )
                     if row["recycle_due_at"]
                     else message(gettext_noop("Accept or reject it and give a status update."))
@@ -161,7 +161,7 @@ class _Sweep:
                 user = users[row["owner_user_id"]]
                 reason = message(
                     gettext_noop("No action since the lead was assigned on %(assigned)s."),
-                    assigned=store.when(row["assigned_at"]),
+                    assigned=moment(row["assigned_at"]),
                 )
                 action = (
                     message(
@@ -169,7 +169,7 @@ class _Sweep:
                             "Contact the prospect and log it; your manager is alerted on "
                             "%(escalation)s."
                         ),
-                        escalation=store.when(row["escalation_due_at"]),
+                        escalation=moment(row["escalation_due_at"]),
                     )
                     if row["escalation_due_at"]
                     else message(gettext_noop("Contact the prospect and log it."))
@@ -211,7 +211,7 @@ class _Sweep:
                 reason = message(
                     CONTACT_MISSED[row["temperature"]],
                     owner=user.name,
-                    due=store.when(row["first_update_due_at"]),
+                    due=moment(row["first_update_due_at"]),
                 )
                 action = message(
                     gettext_noop(
@@ -219,13 +219,13 @@ class _Sweep:
                         "alerted again on %(next)s."
                     ),
                     owner=user.name,
-                    next=store.when(no_action_at),
+                    next=moment(no_action_at),
                 )
             else:
                 reason = message(
                     gettext_noop("No action by %(owner)s since the lead was assigned on %(at)s."),
                     owner=user.name,
-                    at=store.when(row["assigned_at"]),
+                    at=moment(row["assigned_at"]),
                 )
                 action = message(
                     gettext_noop("Check with %(owner)s or reassign the lead."), owner=user.name
@@ -247,8 +247,8 @@ class _Sweep:
                     action,
                 )
             )
-        for moment, ids in store.group_by_value(rearm).items():
-            Lead.objects.filter(pk__in=ids).update(escalation_due_at=moment)
+        for due_at, ids in store.group_by_value(rearm).items():
+            Lead.objects.filter(pk__in=ids).update(escalation_due_at=due_at)
         self._write(events, notes)
         self.counts["escalations"] += len(events)
         return len(rows)
@@ -342,7 +342,7 @@ class _Sweep:
                                 "no longer protected for you."
                             ),
                             company=row["company_name"],
-                            date=store.when(row["expires_at"]),
+                            date=moment(row["expires_at"]),
                         ),
                         message(gettext_noop("Register it again if you are still working on it.")),
                     ),
@@ -390,7 +390,7 @@ class _Sweep:
                     "subject": message(
                         gettext_noop("Claim on %(company)s expires on %(date)s"),
                         company=row["company_name"],
-                        date=store.when(row["expires_at"]),
+                        date=moment(row["expires_at"]),
                     ),
                     "body": parts(
                         message(
@@ -399,7 +399,7 @@ class _Sweep:
                                 "new leads from the company are routed as usual."
                             ),
                             company=row["company_name"],
-                            date=store.when(row["expires_at"]),
+                            date=moment(row["expires_at"]),
                         ),
                         action,
                     ),
