@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from dealers import access, selectors, services
 from dealers.models import Claim
 from leads.models import Policy
+from leads.services.cleaning import clean_claim_fields
 from portal.users.models import User
 
 
@@ -106,7 +107,7 @@ class ClaimCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         try:
-            return services.clean_claim_fields(attrs)
+            return clean_claim_fields(attrs)
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from error
 

@@ -1,5 +1,5 @@
 """Forms of the dealer pages. Validation rules live in the services
-(``dealers.services.clean_claim_fields``), shared with the claims API."""
+(``leads.services.cleaning.clean_claim_fields``), shared with the claims API."""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
-from dealers.services import clean_claim_fields
+from leads.services.cleaning import clean_claim_fields
 from portal.choices import Language
 from portal.users.models import Role
 

@@ -15,6 +15,7 @@ from dealers import access, scorecards, selectors, services
 from dealers.allocation import computed_weight
 from dealers.forms import ClaimForm, InviteForm, WithdrawForm
 from leads.models import Policy
+from leads.services.cleaning import CLAIM_FIELDS
 from portal.forms import error_text
 
 PAGE_SIZE = 25
@@ -89,7 +90,7 @@ def claim_list(request):
 def claim_check(request):
     """The live conflict check while the dealer types (an htmx partial)."""
     membership = access.get_dealer_membership(request.user)
-    data = {name: request.POST.get(name, "") for name in services.CLAIM_FIELDS}
+    data = {name: request.POST.get(name, "") for name in CLAIM_FIELDS}
     enough = len(data["company_name"].strip()) >= 3 or data["vat_number"] or data["website"]
     check = services.claim_check(dealer=membership.dealer, data=data) if enough else None
     context = {"check": check, "policy": Policy.current()}

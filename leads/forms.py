@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from leads.services.intake import clean_lead_fields
+from leads.services.cleaning import clean_lead_fields
 from leads.services.pipeline import CloseReason, ContactChannel, ContactOutcome
 from portal.choices import ROUTED_COUNTRIES, Sector
 from portal.forms import add_service_error

@@ -13,7 +13,8 @@ from django_countries import countries
 
 from leads.models import Lead, Policy
 from leads.services import deadlines
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from portal.choices import ROUTED_COUNTRIES, Sector
 
 RATE_LIMIT = 5  # submissions

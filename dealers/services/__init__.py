@@ -1,7 +1,8 @@
 """Dealer writes: claims (lead registration) and the dealer's team.
 
 - ``checks``: ``claim_check`` (the live, read-only conflict check),
-  ``clean_claim_fields``, ``conflict_messages`` (what a dealer may read);
+  ``conflict_messages`` (what a dealer may read); a claim's fields are checked by the
+  one field cleaner (``leads.services.cleaning.clean_claim_fields``);
 - ``claims``: ``claim_submit``, ``claim_approve``, ``claim_reject`` (the channel
   manager's review), ``claim_renew``, ``claim_withdraw``;
 - ``team``: ``member_invite``, ``member_deactivate``, ``member_reactivate``.
@@ -11,12 +12,10 @@ Import from here: ``from dealers.services import claim_submit``.
 
 from dealers.services.checks import (
     CLAIM,
-    CLAIM_FIELDS,
     CUSTOMER,
     OPEN_LEAD,
     ClaimCheck,
     claim_check,
-    clean_claim_fields,
     company_keys,
     conflict_kinds,
     conflict_messages,
@@ -40,7 +39,6 @@ from dealers.services.team import (
 
 __all__ = [
     "CLAIM",
-    "CLAIM_FIELDS",
     "CUSTOMER",
     "OPEN_LEAD",
     "ClaimCheck",
@@ -53,7 +51,6 @@ __all__ = [
     "claim_submit",
     "claim_url",
     "claim_withdraw",
-    "clean_claim_fields",
     "company_keys",
     "conflict_kinds",
     "conflict_messages",

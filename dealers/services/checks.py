@@ -9,24 +9,14 @@ channel manager's review page shows both sides); a dealer only ever reads
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, Dealer
 from leads.matching import matcher
-from leads.matching.normalize import (
-    InvalidPostcode,
-    InvalidVat,
-    is_known_country,
-    normalize_postcode,
-    normalize_vat,
-)
 from leads.models import Account
 
 # --- conflicts --------------------------------------------------------------------
@@ -94,88 +84,7 @@ class ClaimCheck:
         return conflict_messages(self.conflicts)
 
 
-# --- validation ---------------------------------------------------------------------
-
-CLAIM_FIELDS = (
-    "company_name",
-    "website",
-    "vat_number",
-    "country",
-    "postcode",
-    "contact_name",
-    "contact_email",
-    "expected_value",
-    "notes",
-)
-MAX_LENGTHS = {
-    "company_name": 200,
-    "website": 200,
-    "contact_name": 150,
-    "notes": 5000,
-}
-
-
-def clean_claim_fields(data: Mapping[str, Any]) -> dict:
-    """Validate and normalise a claim's company fields; raises ``ValidationError`` with a
-    message per field. Used by the form, the API and ``claim_submit``."""
-    errors: dict[str, list[str]] = {}
-    cleaned: dict[str, Any] = {}
-    for name in ("company_name", "website", "contact_name", "notes"):
-        value = str(data.get(name) or "").strip()
-        if len(value) > MAX_LENGTHS[name]:
-            errors.setdefault(name, []).append(
-                _("Use at most %(n)d characters.") % {"n": MAX_LENGTHS[name]}
-            )
-        cleaned[name] = value
-    if not cleaned["company_name"]:
-        errors.setdefault("company_name", []).append(_("The company name is required."))
-    country = str(getattr(data.get("country"), "code", data.get("country")) or "").strip().upper()
-    if not country:
-        errors.setdefault("country", []).append(_("Choose the company's country."))
-    elif not is_known_country(country):
-        errors.setdefault("country", []).append(
-            _("Unknown country code %(code)s: use an ISO 3166 code such as NL, BE or DE.")
-            % {"code": country}
-        )
-    cleaned["country"] = country
-    postcode = str(data.get("postcode") or "").strip()
-    cleaned["postcode"], cleaned["postcode_number"] = "", None
-    if postcode and "country" not in errors:
-        try:
-            cleaned["postcode"], cleaned["postcode_number"] = normalize_postcode(country, postcode)
-        except InvalidPostcode as error:
-            errors.setdefault("postcode", []).append(error.text(gettext))
-    vat = str(data.get("vat_number") or "").strip()
-    cleaned["vat_number"] = ""
-    if vat:
-        try:
-            cleaned["vat_number"] = normalize_vat(vat, country or None)
-        except InvalidVat as error:
-            errors.setdefault("vat_number", []).append(error.text(gettext))
-    email = str(data.get("contact_email") or "").strip().lower()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors.setdefault("contact_email", []).append(_("Enter a valid e-mail address."))
-    cleaned["contact_email"] = email
-    value = data.get("expected_value")
-    cleaned["expected_value"] = None
-    if value not in (None, ""):
-        try:
-            amount = Decimal(str(value))
-        except (InvalidOperation, ValueError):
-            errors.setdefault("expected_value", []).append(_("Give the value as a number."))
-        else:
-            if not amount.is_finite() or amount < 0:
-                errors.setdefault("expected_value", []).append(_("The value cannot be negative."))
-            elif amount >= Decimal("1e10"):
-                errors.setdefault("expected_value", []).append(_("The value is too large."))
-            else:
-                cleaned["expected_value"] = amount.quantize(Decimal("0.01"))
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
+# --- the company's keys ----------------------------------------------------------
 
 
 def company_keys(data: Mapping[str, Any]) -> matcher.CompanyKeys:

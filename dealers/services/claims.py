@@ -33,10 +33,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, ClaimEvent, ClaimGroupObjectPermission, Dealer
-from dealers.services.checks import CLAIM, claim_check, clean_claim_fields, company_keys
+from dealers.services.checks import CLAIM, claim_check, company_keys
 from dealers.services.team import dealer_recipients
 from leads.matching.normalize import domain_from_url
 from leads.models import Account, Policy
+from leads.services.cleaning import clean_claim_fields
 from portal.db import lock_names
 from portal.messages import message, moment, text
 from portal.users.models import Notification, Role, User

@@ -1,12 +1,12 @@
-"""API shapes. Validation rules live in ``leads.services.intake.clean_lead_fields``, shared
-with the inquiry form and the CSV import."""
+"""API shapes. Validation rules live in the one field cleaner
+(``leads.services.cleaning``), shared with the inquiry form, the CSV import and claims."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.models import Lead
-from leads.services.intake import INTEREST_TEMPERATURE, clean_lead_fields
+from leads.services.cleaning import INTEREST_TEMPERATURE, clean_lead_fields
 from leads.services.pipeline import CloseReason
 from portal.choices import Language, Sector
 from portal.messages import render_message

@@ -1,10 +1,14 @@
 """CSV import of leads: streamed, validated per row, routed in batches, idempotent.
 
-Every row is checked by the same rules as the API (``clean_lead_fields``); a bad row is
-reported with its line number and reason while the good rows are kept. Good rows go
-through the one door in batches (``routing.leads_route_new``), each batch in its own
-transaction, so a crash never half-writes a batch and progress is visible. A row without
-an ``external_id`` column gets one from its content, so importing the same file twice
+Every row is checked by the same rules as every other way in (the one field cleaner,
+``leads.services.cleaning``); repeats of open leads are found by the one duplicate
+finder (``leads.services.duplicates``). An import never stops on a row: a line that
+cannot be read, a value that breaks a rule, or a row the database refuses is reported
+with its line number and reason, and the other rows go in. Good rows go through the one
+door in batches (``routing.leads_route_new``), each batch in its own transaction; when
+the database refuses a batch, it is split until the rows it refuses are found, so a
+crash never half-writes a batch and progress is visible. A row without an
+``external_id`` column gets one from its content, so importing the same file twice
 adds nothing. Memory stays flat: the file is read row by row.
 """
 
@@ -13,21 +17,23 @@ import csv
 import functools
 import hashlib
 import io
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Q
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from leads.models import ImportJob, Lead, Policy
-from leads.services import routing
-from leads.services.intake import LEAD_FIELDS, attach_duplicates, clean_lead_fields, qualify
+from leads.models import ImportJob, Lead
+from leads.services import duplicates, routing
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import LEAD_FIELDS, attach_duplicates, qualify
 from portal.choices import Language, Sector
 from portal.db import Instances
+
+log = logging.getLogger(__name__)
 
 BATCH = 500
 MAX_REPORTED_ERRORS = 1000
@@ -109,9 +115,11 @@ class ImportReport:
             self.errors.append({"line": line, "errors": errors})
 
 
-def read_rows(stream) -> Iterator[tuple[int, dict]]:
+def read_rows(stream) -> Iterator[tuple[int, dict | csv.Error]]:
     """(line number, row) pairs from a CSV byte stream; ``,`` or ``;`` separated,
-    UTF-8 with or without BOM. Raises ``ValidationError`` when there is no usable header."""
+    UTF-8 with or without BOM. A line the CSV reader cannot read comes as its
+    ``csv.Error`` instead of a row, and reading goes on. Raises ``ValidationError`` when
+    there is no usable header."""
     text = codecs.getreader("utf-8-sig")(stream, errors="replace")
     first = text.readline()
     if not first.strip():
@@ -127,10 +135,18 @@ def read_rows(stream) -> Iterator[tuple[int, dict]]:
             % {"found": ", ".join(header)}
         )
     reader = csv.reader(text, delimiter=delimiter)
-    for offset, values in enumerate(reader, start=2):
+    while True:
+        line = reader.line_num + 2  # where the next record starts (the header is line 1)
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield line, error
+            continue
         if not any(v.strip() for v in values):
             continue
-        yield offset, dict(zip(columns, (v.strip() for v in values), strict=False))
+        yield line, dict(zip(columns, (v.strip() for v in values), strict=False))
 
 
 # Columns whose values people write as words: the code or its name in English, Dutch or
@@ -183,6 +199,11 @@ def import_leads(
     refresh_at = REFRESH_STATISTICS_FROM
     for line, row in read_rows(stream):
         report.total_rows += 1
+        if isinstance(row, csv.Error):
+            report.add_error(
+                line, {"__all__": [_("This line could not be read: %(error)s") % {"error": row}]}
+            )
+            continue
         try:
             data = clean_lead_fields(row_to_data(row))
         except ValidationError as error:
@@ -253,24 +274,52 @@ def _import_batch(
             report.existing += 1
             continue
         lead = _lead(data, now=now)
-        keys = {
-            ("email", lead.contact_email),
-            ("company", lead.company_normalized, lead.country_code),
-        }
-        keys.discard(("email", ""))
+        keys = duplicates.identity(lead)
         if keys & seen:
             later.append((line, data))
             continue
         seen |= keys
-        batch.append((line, lead))
-    if not batch:
-        return later
-    originals = _open_duplicates([lead for _line, lead in batch], now=now)
-    new, attach = [], []
-    for line, lead in batch:
-        original = originals.get(lead.contact_email) or originals.get(
-            (lead.company_normalized, lead.country_code)
+        batch.append((line, data, lead))
+    if batch:
+        _write(batch, report=report, actor=actor, now=now)
+    return later
+
+
+def _write(rows: list[tuple[int, dict, Lead]], *, report: ImportReport, actor, now) -> None:
+    """Route the new rows and attach the repeats, in one transaction. When the database
+    refuses it, nothing of it was written: halve it and try again with fresh leads,
+    until the refused rows are alone and can be reported (a few extra transactions, only
+    when a row fails)."""
+    try:
+        with transaction.atomic():
+            created, attached = _write_rows(rows, actor=actor, now=now)
+    except DatabaseError as error:
+        if len(rows) > 1:
+            fresh = [(line, data, _lead(data, now=now)) for line, data, _lead_ in rows]
+            middle = len(fresh) // 2
+            _write(fresh[:middle], report=report, actor=actor, now=now)
+            _write(fresh[middle:], report=report, actor=actor, now=now)
+            return
+        ((line, _data, _lead_),) = rows
+        log.warning("Import: the database refused line %s: %s", line, error)
+        report.add_error(
+            line,
+            {
+                "__all__": [
+                    _("The database refused this row: %(error)s") % {"error": _first_line(error)}
+                ]
+            },
         )
+        return
+    report.created += created
+    report.duplicates += attached
+
+
+def _write_rows(rows: list[tuple[int, dict, Lead]], *, actor, now) -> tuple[int, int]:
+    leads = [(line, lead) for line, _data, lead in rows]
+    originals = duplicates.originals_of([lead for _line, lead in leads], now=now)
+    new, attach = [], []
+    for (line, lead), original in zip(leads, originals, strict=True):
         (attach if original else new).append((line, lead, original))
     if new:
         routing.leads_route_new(
@@ -282,7 +331,6 @@ def _import_batch(
             actor=actor,
             now=now,
         )
-        report.created += len(new)
     if attach:
         # The person's details go on erasable rows, not into the immutable events.
         attach_duplicates(
@@ -296,8 +344,11 @@ def _import_batch(
             ],
             now=now,
         )
-        report.duplicates += len(attach)
-    return later
+    return len(new), len(attach)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
 
 
 @functools.cache
@@ -316,27 +367,6 @@ def _lead(data: dict, *, now) -> Lead:
     )
     lead.fill_lookup_columns()
     return lead
-
-
-def _open_duplicates(leads: list[Lead], *, now) -> dict:
-    """Open leads from the duplicate window with the same e-mail or company (2 lookups)."""
-    window = Policy.current().duplicate_window_days
-    if not window:
-        return {}
-    emails = {lead.contact_email for lead in leads if lead.contact_email}
-    names = {lead.company_normalized for lead in leads if lead.company_normalized}
-    found = Lead.objects.filter(
-        Q(contact_email__any=emails) | Q(company_normalized__any=names),
-        status__in=Lead.OPEN_STATUSES,
-        created_at__gte=now - timedelta(days=window),
-        erased_at__isnull=True,
-    ).order_by("-created_at")
-    originals = {}
-    for lead in found.only("pk", "contact_email", "company_normalized", "country", "company_name"):
-        if lead.contact_email:
-            originals[lead.contact_email] = lead
-        originals[(lead.company_normalized, lead.country_code)] = lead
-    return originals
 
 
 def import_job_run(*, job: ImportJob) -> ImportJob:

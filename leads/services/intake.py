@@ -1,12 +1,11 @@
 """Lead intake: every way a lead arrives (API, web form, CSV import, a dealer) ends here.
 
-``clean_lead_fields`` validates and normalises what arrived (country, postcode for its
-country, VAT and chamber-of-commerce numbers, company and contact present) and raises a
-``ValidationError`` per field. ``lead_intake`` then:
+What arrived is first checked by the one field cleaner
+(``leads.services.cleaning.clean_lead_fields``). ``lead_intake`` then:
 
 1. returns the existing lead when the same ``source`` + ``external_id`` arrives again;
-2. attaches the submission to an open lead of the same contact e-mail or company from
-   the duplicate window (an event on that lead, nothing routed twice);
+2. attaches the submission to the open lead it repeats (``leads.services.duplicates``:
+   an event on that lead, nothing routed twice);
 3. otherwise qualifies the lead (seed 004: sales-ready or nurture) and routes it
    through the one door (``leads.services.routing.lead_route``).
 """
@@ -14,122 +13,19 @@ country, VAT and chamber-of-commerce numbers, company and contact present) and r
 import functools
 import operator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from leads.matching.matcher import CompanyKeys
-from leads.matching.normalize import (
-    InvalidCoc,
-    InvalidPostcode,
-    InvalidVat,
-    is_known_country,
-    normalize_coc,
-    normalize_postcode,
-    normalize_vat,
-)
-from leads.models import DuplicateSubmission, Lead, LeadEvent, Policy
-from leads.services import routing, sla
-from portal.choices import Language, Sector
+from leads.models import DuplicateSubmission, Lead, LeadEvent
+from leads.services import duplicates, routing, sla
 from portal.db import insert_many, insert_rows
 from portal.messages import message
 
 QUALIFICATION_FIELDS = tuple(routing.QUALIFICATION_LABELS)
-# (``TextChoices.values`` builds a new list on every call; these run per imported row)
-SECTORS = frozenset(Sector.values)
-TEMPERATURES = frozenset(Lead.Temperature.values)
-LANGUAGES = frozenset(Language.values)
-# Interest → temperature (DESIGN.md: hot = demo or price requested; warm = content
-# download, webinar).
-INTEREST_TEMPERATURE = {
-    "demo": Lead.Temperature.HOT,
-    "price": Lead.Temperature.HOT,
-    "quote": Lead.Temperature.HOT,
-    "content": Lead.Temperature.WARM,
-    "webinar": Lead.Temperature.WARM,
-    "newsletter": Lead.Temperature.COLD,
-    "other": Lead.Temperature.WARM,
-}
-
-
-def clean_lead_fields(data: dict) -> dict:
-    """Validate and normalise an incoming lead; raises ``ValidationError`` with a message
-    per field. ``data`` uses the model's field names."""
-    errors: dict[str, list[str]] = {}
-    cleaned = dict(data)
-    country = (data.get("country") or "").strip().upper()
-    if not country:
-        errors.setdefault("country", []).append(
-            _("Country is required (ISO code such as NL or DE).")
-        )
-    elif not is_known_country(country):
-        errors.setdefault("country", []).append(
-            _("Unknown country code %(code)s: use an ISO 3166 code such as NL, BE or DE.")
-            % {"code": country}
-        )
-    cleaned["country"] = country
-    if not (data.get("company_name") or "").strip():
-        errors.setdefault("company_name", []).append(_("The company name is required."))
-    if not (data.get("contact_email") or data.get("contact_phone")):
-        errors.setdefault("contact_email", []).append(
-            _("Give the contact's e-mail address or phone number.")
-        )
-    postcode = (data.get("postcode") or "").strip()
-    cleaned["postcode"], cleaned["postcode_number"] = "", None
-    if postcode and country and "country" not in errors:
-        try:
-            cleaned["postcode"], cleaned["postcode_number"] = normalize_postcode(country, postcode)
-        except InvalidPostcode as error:
-            errors.setdefault("postcode", []).append(error.text(gettext))
-    vat = (data.get("vat_number") or "").strip()
-    cleaned["vat_number"] = ""
-    if vat:
-        try:
-            cleaned["vat_number"] = normalize_vat(vat, country or None)
-        except InvalidVat as error:
-            errors.setdefault("vat_number", []).append(error.text(gettext))
-    coc = (data.get("coc_number") or "").strip()
-    cleaned["coc_number"] = ""
-    if coc and country:
-        try:
-            cleaned["coc_number"] = normalize_coc(coc, country)
-        except InvalidCoc as error:
-            errors.setdefault("coc_number", []).append(error.text(gettext))
-    sector = data.get("sector") or ""
-    if sector and sector not in SECTORS:
-        errors.setdefault("sector", []).append(
-            _("Unknown sector %(sector)s; use one of: %(choices)s")
-            % {"sector": sector, "choices": ", ".join(Sector.values)}
-        )
-    value = data.get("estimated_value")
-    if value not in (None, ""):
-        try:
-            value = Decimal(str(value))
-        except ArithmeticError:
-            errors.setdefault("estimated_value", []).append(_("Give the value as a number."))
-        else:
-            if value < 0:
-                errors.setdefault("estimated_value", []).append(_("The value cannot be negative."))
-        cleaned["estimated_value"] = value
-    else:
-        cleaned["estimated_value"] = None
-    interest = data.get("interest")
-    if not data.get("temperature") and interest:
-        cleaned["temperature"] = INTEREST_TEMPERATURE.get(interest, Lead.Temperature.WARM)
-    cleaned.pop("interest", None)
-    if cleaned.get("temperature") not in TEMPERATURES:
-        cleaned["temperature"] = Lead.Temperature.WARM
-    if cleaned.get("language") not in LANGUAGES:
-        cleaned["language"] = Language.EN
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
 
 
 @dataclass(frozen=True)
@@ -231,10 +127,9 @@ def _queue_confirmation(lead: Lead, now: datetime) -> None:
 def find_existing(lead: Lead, *, now: datetime) -> tuple[Lead | None, bool]:
     """What we have already of the unsaved ``lead``, in one query: ``(the lead, True)``
     when its source and external id arrived before; else ``(the lead, False)`` for the
-    oldest open lead of the same contact e-mail or company from the duplicate window;
-    else ``(None, False)``."""
+    open lead it repeats (``leads.services.duplicates``); else ``(None, False)``."""
     known = Q(source=lead.source, external_id=lead.external_id) if lead.external_id else None
-    duplicate = _duplicate_filter(lead, now=now)
+    duplicate = duplicates.duplicate_condition(lead, now=now)
     if known is None and duplicate is None:
         return None, False
     conditions = [q for q in (known, duplicate) if q is not None]
@@ -251,27 +146,6 @@ def find_existing(lead: Lead, *, now: datetime) -> tuple[Lead | None, bool]:
         and (found.source, found.external_id) == (lead.source, lead.external_id)
     )
     return found, seen_before
-
-
-def _duplicate_filter(lead: Lead, *, now: datetime) -> Q | None:
-    """Open leads of the same contact e-mail or company from the duplicate window."""
-    window = Policy.current().duplicate_window_days
-    if not window:
-        return None
-    same = Q()
-    if lead.contact_email:
-        same |= Q(contact_email=lead.contact_email)
-    company = CompanyKeys.of_lead(lead).lead_filter()
-    if company is not None:
-        same |= company
-    if not same:
-        return None
-    return (
-        same
-        & Q(status__in=Lead.OPEN_STATUSES)
-        & Q(created_at__gte=now - timedelta(days=window))
-        & Q(erased_at__isnull=True)
-    )
 
 
 def _attach_duplicate(original: Lead, submission: Lead, *, now: datetime) -> IntakeResult:

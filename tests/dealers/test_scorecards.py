@@ -13,7 +13,8 @@ from dealers import scorecards, services
 from dealers.scorecards import Scorecard, performance_weight
 from leads.models import Lead
 from leads.services import pipeline
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from leads.services.sla import sla_sweep
 from tests.dealers.conftest import company
 from tests.factories import DealerFactory, DealerMemberFactory, territory_with

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dealers import selectors, services
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from tests.dealers.conftest import company
 from tests.factories import (
     AccountFactory,

@@ -13,7 +13,8 @@ from dealers import services
 from dealers.models import Claim
 from leads.models import Account, Lead, LeadEvent, Policy
 from leads.services import pipeline
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from portal.messages import render_message
 from portal.users.models import Notification, User
 from tests.dealers.conftest import company

@@ -15,7 +15,8 @@ from dealers import services
 from dealers.models import Claim, DealerMembership
 from leads.models import Lead
 from leads.services import pipeline
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from portal.users.models import User
 from tests.dealers.conftest import company
 from tests.factories import (

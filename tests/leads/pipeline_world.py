@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from dealers.models import Dealer
 from leads.models import Lead
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from portal.users.models import Role, User
 from tests.factories import DealerFactory, DealerMemberFactory, territory_with
 

@@ -15,7 +15,8 @@ from django.urls import reverse
 from leads import dashboard
 from leads.models import Lead, Queue
 from leads.services import pipeline
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from leads.services.sla import sla_sweep
 from portal.users.models import Role
 from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with

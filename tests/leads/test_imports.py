@@ -196,3 +196,89 @@ def test_fast_instances_hold_what_the_constructor_gives():
     other.qualification["fit"] = True
     assert fast.qualification == {}
     assert fast.routing_candidates is not other.routing_candidates
+
+
+# --- an import never stops on a row -----------------------------------------------------
+
+HEADER = "external_id,company,email,country,postcode,value\n"
+GOOD = "good-{n},Goede Zaken {n} B.V.,info@goed{n}.example,NL,3011 AB,1000\n"
+
+
+def test_no_row_stops_an_import_and_each_problem_is_reported_on_its_line(rotterdam):
+    text = (
+        HEADER
+        + GOOD.format(n=1)
+        + "nan,NaN Machines B.V.,a@nan.example,NL,3011 AB,NaN\n"  # line 3
+        + "inf,Inf Machines B.V.,a@inf.example,NL,3011 AB,Infinity\n"  # line 4
+        + "big,Big Machines B.V.,a@big.example,NL,3011 AB,1e20\n"  # line 5
+        + GOOD.format(n=2)
+        + f"long,{'L' * 10_000},a@long.example,NL,3011 AB,\n"  # line 7
+        + "nul,Nul\x00 Machines B.V.,a@nul.example,NL,3011 AB,\n"  # line 8
+        + f'huge,"{"H" * 200_000}",a@huge.example,NL,3011 AB,\n'  # line 9: too big to read
+        + GOOD.format(n=3)
+    )
+
+    report = run(text)
+
+    problems = {e["line"]: e["errors"] for e in report.errors}
+    assert set(problems) == {3, 4, 5, 7, 8, 9}
+    assert {line: list(errors) for line, errors in problems.items() if line != 9} == {
+        3: ["estimated_value"],
+        4: ["estimated_value"],
+        5: ["estimated_value"],
+        7: ["company_name"],
+        8: ["company_name"],
+    }
+    assert "could not be read" in problems[9]["__all__"][0]
+    assert report.created == 3
+    assert sorted(Lead.objects.values_list("external_id", flat=True)) == [
+        "good-1",
+        "good-2",
+        "good-3",
+    ]
+
+
+@pytest.fixture
+def database_refuses_a_company():
+    """A real database error for one company name: a trigger that refuses its row."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_lead() RETURNS trigger AS $$ BEGIN "
+                "IF NEW.company_name = 'Refused B.V.' THEN RAISE EXCEPTION 'refused row'; "
+                "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse_lead BEFORE INSERT ON leads_lead "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_lead()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse_lead BEFORE INSERT ON leads_lead "
+                "WHEN NEW.company_name = 'Refused B.V.' BEGIN SELECT RAISE(ABORT, 'refused row'); END"
+            )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER refuse_lead"
+            + (" ON leads_lead" if connection.vendor == "postgresql" else "")
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION refuse_lead()")
+
+
+@pytest.mark.parametrize("batch_size", [500, 3])
+def test_a_row_the_database_refuses_is_reported_and_the_rest_goes_in(
+    rotterdam, database_refuses_a_company, batch_size
+):
+    rows = [GOOD.format(n=n) for n in range(1, 8)]
+    rows.insert(4, "refused,Refused B.V.,a@refused.example,NL,3011 AB,\n")  # line 6
+
+    report = run(HEADER + "".join(rows), batch_size=batch_size)
+
+    assert [e["line"] for e in report.errors] == [6]
+    assert "refused row" in report.errors[0]["errors"]["__all__"][0]
+    assert report.created == Lead.objects.count() == 7
+    assert all(lead.events.filter(kind="created").count() == 1 for lead in Lead.objects.all())

@@ -10,7 +10,8 @@ from django.core import mail
 from leads.models import Integration, Lead
 from leads.services import pipeline
 from leads.services.api_keys import api_key_create
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from leads.services.sla import sla_sweep
 from portal.celery import app as celery_app
 from portal.users.models import Notification, Role

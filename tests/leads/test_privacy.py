@@ -11,7 +11,8 @@ from django.urls import reverse
 from dealers.services.claims import claim_submit
 from leads.models import DuplicateSubmission, Lead, LeadEvent
 from leads.services import pipeline, privacy
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from portal.users.models import Role
 from tests.factories import AccountFactory, StaffFactory
 from tests.leads.pipeline_world import make_world

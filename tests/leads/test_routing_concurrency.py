@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 
 from leads.models import Lead
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from tests.factories import DealerFactory, territory_with
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

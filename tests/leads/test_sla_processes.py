@@ -14,7 +14,8 @@ from django.db.models import Count
 
 from dealers.services import claim_submit
 from leads.models import Assignment, Lead, LeadEvent, SweepRun
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from leads.services.sla import sla_sweep
 from portal.users.models import Notification, Role
 from tests.factories import DealerFactory, DealerMemberFactory, territory_with

@@ -16,7 +16,8 @@ from dealers.services import claim_renew, claim_submit
 from leads import tasks
 from leads.models import Assignment, Lead, LeadEvent, LeadGroupObjectPermission, SweepRun
 from leads.services import pipeline
-from leads.services.intake import clean_lead_fields, lead_intake
+from leads.services.cleaning import clean_lead_fields
+from leads.services.intake import lead_intake
 from leads.services.sla import lead_confirm_receipt, sla_sweep
 from portal.messages import render_message
 from portal.users.models import Notification, Role
