@@ -402,6 +402,9 @@ class Lead(CountryCode, OwnerFields):
     reminder_due_at = models.DateTimeField(null=True, blank=True)
     escalation_due_at = models.DateTimeField(null=True, blank=True)
     recycle_due_at = models.DateTimeField(null=True, blank=True)
+    # The prospect's after-hours confirmation, waiting to be e-mailed (the outbox: set
+    # in the intake's transaction, cleared when it is sent; ``leads.services.sla``).
+    confirmation_due_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -489,6 +492,11 @@ class Lead(CountryCode, OwnerFields):
                 fields=["recycle_due_at"],
                 condition=Q(recycle_due_at__isnull=False),
                 name="lead_recycle_due",
+            ),
+            models.Index(
+                fields=["confirmation_due_at"],
+                condition=Q(confirmation_due_at__isnull=False),
+                name="lead_confirmation_due",
             ),
         ]
 

@@ -12,13 +12,12 @@ def sla_sweep() -> str:
 
 
 @shared_task
-def confirm_receipt(lead_id: int, received_at: str) -> bool:
+def confirm_receipt(lead_id: int) -> bool:
     """After-hours confirmation to the prospect, off the request path (SMTP may be slow)."""
-    from datetime import datetime
+    return sla.lead_confirm_receipt(lead_id=lead_id)
 
-    from leads.models import Lead
 
-    lead = Lead.objects.filter(pk=lead_id).first()
-    if lead is None:
-        return False
-    return sla.lead_confirm_receipt(lead=lead, now=datetime.fromisoformat(received_at))
+@shared_task
+def confirm_pending_receipts() -> int:
+    """The outbox sweep of confirmations whose task never ran (broker or worker down)."""
+    return sla.receipts_confirm_pending()

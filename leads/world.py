@@ -5,6 +5,11 @@ A version string in the shared cache (Redis in production) changes whenever one 
 rows is saved or deleted (``leads.signals``); each process checks it at most once a
 second and throws its copies away when it changed. A change made in this process is seen
 at once; one made elsewhere within a second.
+
+While the shared cache is down (``portal.cache``), no process can hear of another's
+change: each keeps its copies for a second only, reading the rows from the database
+again after that. The first process that reaches the cache after an outage it noticed
+starts a new version, so no process keeps a copy from before a change made during it.
 """
 
 import threading
@@ -19,7 +24,7 @@ CHECK_EVERY = 1.0  # seconds
 
 _local = threading.local()
 _store: dict = {}
-_state = {"version": None, "checked": 0.0}
+_state = {"version": None, "checked": 0.0, "outage": False}
 _lock = threading.Lock()
 
 
@@ -32,6 +37,8 @@ def changed(**_signal_kwargs) -> None:
 
 def _bump() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    if getattr(cache, "degraded", False):
+        _state["outage"] = True  # tell the others when the cache is back
     with _lock:
         _store.clear()
         _state["checked"] = 0.0
@@ -41,14 +48,29 @@ def version() -> str:
     now = time.monotonic()
     if now - _state["checked"] < CHECK_EVERY and _state["version"] is not None:
         return _state["version"]
-    current = cache.get(VERSION_KEY)
-    if current is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        current = cache.get(VERSION_KEY)
+    current = _shared_version()
     with _lock:
         if current != _state["version"]:
             _store.clear()
         _state["version"], _state["checked"] = current, now
+    return current
+
+
+def _shared_version() -> str:
+    """The version in the shared cache; while it is down, a new one at every check."""
+    if getattr(cache, "degraded", False):
+        _state["outage"] = True
+        return uuid.uuid4().hex
+    if _state["outage"]:  # a change during the outage may not have reached everyone
+        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        _state["outage"] = getattr(cache, "degraded", False)
+    current = cache.get(VERSION_KEY)
+    if current is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        current = cache.get(VERSION_KEY)
+    if current is None or getattr(cache, "degraded", False):  # it went down just now
+        _state["outage"] = True
+        return uuid.uuid4().hex
     return current
 
 
@@ -70,4 +92,4 @@ def reset() -> None:
     """Forget everything (tests: the database was rolled back under us)."""
     with _lock:
         _store.clear()
-        _state["version"], _state["checked"] = None, 0.0
+        _state["version"], _state["checked"], _state["outage"] = None, 0.0, False

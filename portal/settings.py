@@ -128,12 +128,16 @@ if REDIS_URL and (worker := env.str("PYTEST_XDIST_WORKER", default="")):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache that answers as an empty cache, loudly, while Redis is
+            # down (``portal/cache.py``): sign-in, intake and the API keep working.
+            "BACKEND": "portal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
         }
     }
-    CELERY_BROKER_URL = REDIS_URL
+    # The broker may be another Redis (or RabbitMQ) than the cache, so that one outage
+    # does not take both; requests never wait on it (``portal/queue.py``).
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -147,14 +151,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A publish must not hang a request when the broker is down: fail fast, the
-# notification outbox is swept again by beat.
+# Workers wait for a broker that is away; requests publish through ``portal.queue``
+# with a 100 ms bound of their own and leave the rest to the outbox sweeps.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "leads.tasks.sla_sweep", "schedule": timedelta(minutes=1)},
     "deliver-notifications": {
         "task": "portal.users.tasks.deliver_pending_notifications",
+        "schedule": timedelta(minutes=1),
+    },
+    "pending-confirmations": {
+        "task": "leads.tasks.confirm_pending_receipts",
         "schedule": timedelta(minutes=1),
     },
     "pending-imports": {

@@ -24,6 +24,7 @@ from leads.models import DuplicateSubmission, Lead, LeadEvent
 from leads.services import duplicates, routing, sla
 from portal.db import insert_many, insert_rows
 from portal.messages import message
+from portal.queue import publish
 
 QUALIFICATION_FIELDS = tuple(routing.QUALIFICATION_LABELS)
 
@@ -89,6 +90,8 @@ def lead_intake(
     )
     lead.external_id = external_id
     lead.fill_lookup_columns()
+    if sla.needs_confirmation(lead, now):  # the outbox row for the prospect's e-mail
+        lead.confirmation_due_at = now
     existing, known = find_existing(lead, now=now)
     if known:
         return IntakeResult(lead=existing, created=False)
@@ -108,20 +111,17 @@ def lead_intake(
         ):
             return IntakeResult(lead=existing, created=False)
         raise
-    # Outside working hours: the prospect's confirmation and the owner's task.
-    if sla.needs_confirmation(lead, now):
-        transaction.on_commit(lambda: _queue_confirmation(lead, now))
+    # Outside working hours: the prospect's confirmation and the owner's task, from a
+    # worker (or, with the broker down, the outbox sweep: ``confirmation_due_at``).
+    if lead.confirmation_due_at is not None:
+        transaction.on_commit(lambda: _queue_confirmation(lead))
     return IntakeResult(lead=lead, created=True, outcome=outcome)
 
 
-def _queue_confirmation(lead: Lead, now: datetime) -> None:
-    """Confirm after-hours inquiries from a worker; inline if the broker is unreachable."""
-    from leads.tasks import confirm_receipt
+def _queue_confirmation(lead: Lead) -> None:
+    from leads.tasks import confirm_receipt  # (tasks import the services)
 
-    try:
-        confirm_receipt.delay(lead.pk, now.isoformat())
-    except Exception:  # broker down: better late in this request than never
-        sla.lead_confirm_receipt(lead=lead, now=now)
+    publish(confirm_receipt, lead.pk)
 
 
 def find_existing(lead: Lead, *, now: datetime) -> tuple[Lead | None, bool]:

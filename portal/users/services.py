@@ -9,7 +9,6 @@ written as model instances (``notify``, ``notify_many``) or copied in by the tho
 (``notify_in_bulk``, the SLA sweep).
 """
 
-import logging
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -26,9 +25,8 @@ from django.utils import timezone, translation
 
 from portal.db import insert_many, insert_rows
 from portal.messages import render_message
+from portal.queue import publish
 from portal.users.models import Notification, User
-
-log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 BATCH = 200
@@ -169,26 +167,22 @@ def notify_in_bulk(items: list[dict]) -> int:
 
 
 def _queue_delivery(ids: list[int]) -> None:
-    """Hand the e-mails to the worker; if the broker is down they stay in the outbox and
-    the periodic sweep sends them later. Never fails the request that caused them."""
+    """Hand the e-mails to a worker (``portal.queue``: if the broker does not answer at
+    once they stay in the outbox and the periodic sweep sends them). Never fails or
+    holds up the request that caused them."""
     from portal.users.tasks import deliver_notifications
 
-    try:
-        deliver_notifications.delay(ids)
-    except Exception:  # broker unreachable: the outbox sweep will pick them up
-        log.warning("Could not queue delivery of notifications %s; the sweep will retry", ids)
+    publish(deliver_notifications, ids)
 
 
 def _queue_outbox(emails: int) -> None:
     """Ask the workers to e-mail ``emails`` pending notifications: one outbox task per
-    delivery batch. Like ``_queue_delivery``, never fails for a broker that is down."""
+    delivery batch (as ``_queue_delivery``: the outbox sweep sends what is not queued)."""
     from portal.users.tasks import deliver_pending_notifications
 
-    try:
-        for _batch in range(math.ceil(emails / BATCH)):
-            deliver_pending_notifications.delay()
-    except Exception:  # broker unreachable: the periodic outbox sweep sends them later
-        log.warning("Could not queue notification delivery; the outbox sweep will send them")
+    for _batch in range(math.ceil(emails / BATCH)):
+        if not publish(deliver_pending_notifications):
+            break
 
 
 def notifications_deliver(*, ids: Iterable[int] | None = None, now=None) -> int:

@@ -286,7 +286,7 @@ def test_an_after_hours_inquiry_is_confirmed_and_the_owner_gets_a_task(
     assert "due 09/03/2026 08:30" in render_message(tasks_[0].body)
     # Once: a second call changes nothing.
     with django_capture_on_commit_callbacks(execute=True):
-        assert lead_confirm_receipt(lead=lead, now=saturday) is False
+        assert lead_confirm_receipt(lead_id=lead.pk) is False
     assert len([m for m in mail.outbox if m.to == ["anna@hafen.example"]]) == 1
     assert lead.events.filter(kind=LeadEvent.Kind.CONFIRMATION).count() == 1
 

@@ -32,7 +32,9 @@ same transaction (``leads.services.pipeline``), which is what stops a clock.
 
 ``lead_confirm_receipt`` is the after-hours part: a prospect whose inquiry arrives
 outside working hours gets a confirmation at once, and the owner a task due at the
-start of the next working day.
+start of the next working day. The intake writes ``Lead.confirmation_due_at`` in its
+transaction (the outbox); a task sends it right after the commit, and
+``receipts_confirm_pending`` (every minute) whatever the broker lost.
 
 Modules: ``sweep`` (the sweep and what each clock does), ``store`` (claiming due rows,
 recipients), ``after_hours`` (the prospect's confirmation), ``timers`` (the Timers
@@ -44,6 +46,7 @@ from leads.services.sla.after_hours import (
     CONFIRM_SOURCES,
     lead_confirm_receipt,
     needs_confirmation,
+    receipts_confirm_pending,
 )
 from leads.services.sla.sweep import BATCH, lead_recycle, sla_sweep, sweep_summary
 from leads.services.sla.timers import timers_overview
@@ -53,6 +56,7 @@ __all__ = [
     "CONFIRM_SOURCES",
     "lead_confirm_receipt",
     "needs_confirmation",
+    "receipts_confirm_pending",
     "lead_recycle",
     "sla_sweep",
     "sweep_summary",

@@ -27,7 +27,7 @@ CONFIRM_SOURCES = (Lead.Source.WEB_FORM, Lead.Source.API, Lead.Source.MARKETING)
 
 def needs_confirmation(lead: Lead, now: datetime) -> bool:
     """Whether ``lead`` is a prospect's own inquiry that arrived outside working hours
-    (intake asks before queueing the confirmation; no query)."""
+    (intake asks before writing the outbox column; no query)."""
     if (
         lead.source not in CONFIRM_SOURCES
         or not lead.contact_email
@@ -38,25 +38,36 @@ def needs_confirmation(lead: Lead, now: datetime) -> bool:
     return deadlines.after_hours(now, lead.country_code, terms)
 
 
-def lead_confirm_receipt(*, lead: Lead, now: datetime) -> bool:
-    """A prospect's inquiry that arrived outside working hours: e-mail the prospect at
-    once (in their language) when they will be contacted, record it as an event, and
-    give the owner a task due at the start of the next working day. Once per lead;
-    never raises (it runs after the intake committed)."""
-    if not needs_confirmation(lead, now):
-        return False
-    terms = deadlines.SlaTerms.from_policy(Policy.current())
-    contact_from = deadlines.next_working_start(now, lead.country, terms)
+def lead_confirm_receipt(*, lead_id: int) -> bool:
+    """A prospect's inquiry that arrived outside working hours (``confirmation_due_at``,
+    set by the intake in its transaction): e-mail the prospect (in their language) when
+    they will be contacted, record it as an event, and give the owner a task due at the
+    start of the next working day. Clears the outbox column in the same transaction, so
+    however often it runs (the task, the outbox sweep) it confirms once. Never raises
+    (it runs after the intake committed); False when nothing was sent."""
     try:
         with transaction.atomic():
-            lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
-            if lead.events.filter(kind=LeadEvent.Kind.CONFIRMATION).exists():
+            lead = (
+                Lead.objects.select_for_update(of=("self",))
+                .filter(pk=lead_id, confirmation_due_at__isnull=False)
+                .first()
+            )
+            if lead is None:
                 return False
+            received = lead.confirmation_due_at
+            Lead.objects.filter(pk=lead.pk).update(confirmation_due_at=None)
+            if (
+                not needs_confirmation(lead, received)
+                or lead.events.filter(kind=LeadEvent.Kind.CONFIRMATION).exists()
+            ):
+                return False
+            terms = deadlines.SlaTerms.from_policy(Policy.current())
+            contact_from = deadlines.next_working_start(received, lead.country, terms)
             _send_confirmation(lead, contact_from)
             LeadEvent.objects.create(
                 lead=lead,
                 kind=LeadEvent.Kind.CONFIRMATION,
-                at=now,
+                at=received,
                 reason=message(
                     gettext_noop(
                         "Received outside working hours: the prospect was told to expect "
@@ -68,9 +79,18 @@ def lead_confirm_receipt(*, lead: Lead, now: datetime) -> bool:
             )
             _notify_owner_task(lead, contact_from)
     except Exception:
-        log.exception("Could not confirm the after-hours inquiry of lead %s", lead.pk)
+        log.exception("Could not confirm the after-hours inquiry of lead %s", lead_id)
         return False
     return True
+
+
+def receipts_confirm_pending(*, limit: int = 500) -> int:
+    """The outbox sweep: confirm the inquiries whose task never ran (the broker or the
+    worker was down); returns how many were sent."""
+    waiting = Lead.objects.filter(confirmation_due_at__isnull=False).order_by("confirmation_due_at")
+    return sum(
+        lead_confirm_receipt(lead_id=pk) for pk in waiting.values_list("pk", flat=True)[:limit]
+    )
 
 
 def _send_confirmation(lead: Lead, contact_from: datetime) -> None:

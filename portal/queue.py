@@ -1,0 +1,101 @@
+"""Handing work to the Celery workers without ever making a request wait on the broker.
+
+Whatever a request must get done later is first a row written in its own transaction:
+a notification to e-mail (``Notification.send_email``), a prospect's confirmation
+(``Lead.confirmation_due_at``), an uploaded import (``ImportJob`` pending). That is the
+outbox. After the commit, ``publish`` asks a worker to act on it at once; when the
+broker does not answer within ``TIMEOUT`` (100 ms) the row simply waits, and the
+periodic sweeps of the beat schedule (or the demo's timer loop) act on it within a
+minute of the broker coming back. Acting is claimed in the database, so a task and a
+sweep that both get to a row act once.
+
+After a failed publish the broker is left alone for ``RETRY_AFTER`` seconds, so during
+an outage a request does not even try; the outage is logged as an error once, and again
+at most every ``RETRY_AFTER`` seconds while it lasts.
+
+Publishing uses its own connection per thread with short timeouts and no retries
+(``broker_transport_options`` keep their values for the workers, which should wait
+for the broker, not give up).
+"""
+
+import logging
+import threading
+import time
+
+from celery import Task
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 0.1  # seconds a publish may take before the outbox takes over
+RETRY_AFTER = 10.0  # seconds the broker is left alone after a failure
+
+_local = threading.local()
+_state = {"down_until": 0.0, "down_since": None}
+_lock = threading.Lock()
+
+
+def publish(task: Task, *args, **kwargs) -> bool:
+    """Queue ``task(*args, **kwargs)`` for a worker; False when it was not queued (the
+    broker is down or slow: the row it works on waits for the sweep). Never raises."""
+    if task.app.conf.task_always_eager:  # no broker (the demo, tests): run it here
+        return not task.apply(args=args, kwargs=kwargs).failed()
+    if time.monotonic() < _state["down_until"]:
+        return False
+    try:
+        task.apply_async(args=args, kwargs=kwargs, connection=_connection(task), retry=False)
+    except Exception as error:
+        _broker_down(error)
+        return False
+    if _state["down_since"] is not None:
+        with _lock:
+            log.warning("The broker is reachable again (down since %s).", _state["down_since"])
+            _state["down_since"] = None
+    return True
+
+
+def _connection(task: Task):
+    """This thread's publishing connection to the broker the app points at now."""
+    url = task.app.conf.broker_url
+    connection = getattr(_local, "connection", None)
+    if connection is None or _local.url != url:
+        if connection is not None:
+            connection.release()
+        connection = task.app.connection_for_write(
+            url,
+            connect_timeout=TIMEOUT,
+            transport_options={
+                "max_retries": 0,
+                "socket_connect_timeout": TIMEOUT,
+                "socket_timeout": TIMEOUT,
+            },
+        )
+        _local.connection, _local.url = connection, url
+    return connection
+
+
+def _broker_down(error: Exception) -> None:
+    with _lock:
+        _state["down_until"] = time.monotonic() + RETRY_AFTER
+        if _state["down_since"] is None:
+            _state["down_since"] = time.strftime("%H:%M:%S")
+    connection = getattr(_local, "connection", None)
+    if connection is not None:  # start afresh next time: the socket may be half-open
+        connection.release()
+        _local.connection = None
+    log.error(
+        "The broker did not take a task within %d ms (%s); work waits in the outbox and "
+        "the periodic sweeps send it. Not trying again for %d s.",
+        TIMEOUT * 1000,
+        error,
+        RETRY_AFTER,
+    )
+
+
+def reset() -> None:
+    """Forget a broker outage (tests)."""
+    with _lock:
+        _state["down_until"], _state["down_since"] = 0.0, None
+    connection = getattr(_local, "connection", None)
+    if connection is not None:
+        connection.release()
+        _local.connection = None
