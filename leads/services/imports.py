@@ -12,7 +12,6 @@ import codecs
 import csv
 import functools
 import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +27,7 @@ from leads.services import routing
 from leads.services.intake import LEAD_FIELDS, attach_duplicates, clean_lead_fields, qualify
 from portal.choices import Language, Sector
 from portal.db import Instances
+from portal.exports import Sheet, spreadsheet_text
 
 BATCH = 500
 MAX_REPORTED_ERRORS = 1000
@@ -111,7 +111,8 @@ class ImportReport:
 
 def read_rows(stream) -> Iterator[tuple[int, dict]]:
     """(line number, row) pairs from a CSV byte stream; ``,`` or ``;`` separated,
-    UTF-8 with or without BOM. Raises ``ValidationError`` when there is no usable header."""
+    UTF-8 with or without BOM; without the quote our own exports put in front of a cell
+    like ``+31 10 …``. Raises ``ValidationError`` when there is no usable header."""
     text = codecs.getreader("utf-8-sig")(stream, errors="replace")
     first = text.readline()
     if not first.strip():
@@ -130,7 +131,8 @@ def read_rows(stream) -> Iterator[tuple[int, dict]]:
     for offset, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
-        yield offset, dict(zip(columns, (v.strip() for v in values), strict=False))
+        cells = (spreadsheet_text(v.strip()) for v in values)
+        yield offset, dict(zip(columns, cells, strict=False))
 
 
 # Columns whose values people write as words: the code or its name in English, Dutch or
@@ -395,23 +397,19 @@ CSV_COLUMNS = [
 ]
 
 
-def example_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerow(
-        [
-            "fair-2026-001",
-            "Van Leeuwen Verpakkingen B.V.",
-            "Sanne van Leeuwen",
-            "sanne@vanleeuwen.example",
-            "+31 10 123 4567",
-            "NL",
-            "3011 AB",
-            "Rotterdam",
-            "packaging",
-            "45000",
-            "demo",
-        ]
-    )
-    return out.getvalue()
+def example_sheet() -> Sheet:
+    """The example file on the import page: one lead, in the columns of ``CSV_COLUMNS``."""
+    row = [
+        "fair-2026-001",
+        "Van Leeuwen Verpakkingen B.V.",
+        "Sanne van Leeuwen",
+        "sanne@vanleeuwen.example",
+        "+31 10 123 4567",
+        "NL",
+        "3011 AB",
+        "Rotterdam",
+        "packaging",
+        "45000",
+        "demo",
+    ]
+    return Sheet(headers=CSV_COLUMNS, rows=[row])
