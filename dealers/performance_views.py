@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
 from dealers import allocation, scorecards, selectors, services
 from dealers.models import Claim, Dealer, WeightChange
@@ -37,6 +36,7 @@ from dealers.performance_forms import (
 from dealers.performance_tables import ScorecardTable, scorecard_rows
 from dealers.services.checks import CLAIM, CUSTOMER, OPEN_LEAD
 from leads.models import Assignment
+from portal import exports
 from portal.forms import add_service_error, error_text
 from portal.staff import (
     CHANNEL,
@@ -49,7 +49,6 @@ from portal.staff import (
     territories_managed_by,
 )
 
-EXPORT_FORMATS = (TableExport.CSV, TableExport.XLSX)
 STINT_PAGE = 25
 STINT_FILTERS = {
     "open": {"ended_at__isnull": True},
@@ -95,10 +94,11 @@ def scorecards_table(request):
     table = ScorecardTable(rows)
     RequestConfig(request, paginate=False).configure(table)
     export_format = request.GET.get("_export")
-    if export_format in EXPORT_FORMATS:
+    if export_format in exports.FORMATS:
         stamp = timezone.localdate(now).isoformat()
-        exporter = TableExport(export_format, table, dataset_kwargs={"title": "scorecards"})
-        return exporter.response(f"dealer-scorecards-{days}d-{stamp}.{export_format}")
+        sheet = exports.Sheet.from_table(table, title="scorecards")
+        filename = f"dealer-scorecards-{days}d-{stamp}.{export_format}"
+        return sheet.response(export_format, filename=filename)
     totals = {
         "received": sum(r.card.received for r in rows),
         "measured": sum(r.card.measured for r in rows),

@@ -3,13 +3,12 @@
 from django import forms
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from leads.models import ImportJob
-from leads.services.imports import example_csv
+from leads.services.imports import example_sheet
 from portal.queue import publish
 from portal.staff import staff_required
 from portal.users.models import Role
@@ -70,6 +69,4 @@ def import_detail(request, pk: int):
 @staff_required(Role.CHANNEL_MANAGER)
 @require_GET
 def import_example(request):
-    response = HttpResponse(example_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="leads-example.csv"'
-    return response
+    return example_sheet().response("csv", filename="leads-example.csv")

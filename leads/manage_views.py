@@ -1,7 +1,6 @@
 """Staff pages of the leads app under /manage/: the pool, reassigning leads, the company
 lookup and account page, privacy requests, out of office, the rejection report."""
 
-import csv
 from datetime import datetime
 
 from django.contrib import messages
@@ -35,6 +34,7 @@ from leads.reports import rejection_report
 from leads.services import privacy
 from leads.services.lookup import CompanyHit, account_chain, company_lookup
 from leads.services.reassign import leads_reassign
+from portal import exports
 from portal.forms import add_service_error, error_text
 from portal.staff import (
     ALL_STAFF,
@@ -397,13 +397,12 @@ def rejections(request):
 
 
 def _rejections_csv(report) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="rejection-reasons.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        ["kind", "reason", "label", *[m.strftime("%Y-%m") for m in report.months], "total"]
+    sheet = exports.Sheet(
+        headers=["kind", "reason", "label", *[m.strftime("%Y-%m") for m in report.months], "total"],
+        rows=[
+            [kind, row.code, row.label, *row.months(report.months), row.total]
+            for kind, table in (("rejected", report.rejected), ("lost", report.lost))
+            for row in table.rows
+        ],
     )
-    for kind, table in (("rejected", report.rejected), ("lost", report.lost)):
-        for row in table.rows:
-            writer.writerow([kind, row.code, row.label, *row.months(report.months), row.total])
-    return response
+    return sheet.response("csv", filename="rejection-reasons.csv")

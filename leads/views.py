@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import LazyPaginator, RequestConfig
-from django_tables2.export import TableExport
 
 from leads import access, selectors
 from leads.filters import LeadFilter
@@ -29,12 +28,12 @@ from leads.models import Lead, LeadEvent
 from leads.services import pipeline
 from leads.services.intake import lead_intake
 from leads.tables import STATUS_COLORS, LeadExportTable, LeadTable
+from portal import exports
 from portal.forms import error_text
 from portal.messages import render_message
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
-EXPORT_FORMATS = (TableExport.CSV, TableExport.XLSX)
 
 
 # --- lists ------------------------------------------------------------------------
@@ -76,12 +75,12 @@ def _lead_list(request, leads, *, title, export_name, show_assignee, url_name):
     now = timezone.now()
     filterset = LeadFilter(request.GET, queryset=selectors.leads_for_table(leads), now=now)
     export_format = request.GET.get("_export")
-    if export_format in EXPORT_FORMATS:
+    if export_format in exports.FORMATS:
         table = LeadExportTable(filterset.qs, now=now, show_assignee=show_assignee)
         RequestConfig(request, paginate=False).configure(table)
         stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
-        exporter = TableExport(export_format, table, dataset_kwargs={"title": str(title)})
-        return exporter.response(f"{export_name}-{stamp}.{export_format}")
+        sheet = exports.Sheet.from_table(table, title=str(title))
+        return sheet.response(export_format, filename=f"{export_name}-{stamp}.{export_format}")
     table = LeadTable(filterset.qs, now=now, show_assignee=show_assignee)
     RequestConfig(request, paginate=False).configure(table)
     _paginate(request, table)

@@ -6,7 +6,6 @@ from dataclasses import replace
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -167,11 +166,9 @@ def territory_edit(request, pk: int | None = None):
 @staff_required(*CHANNEL)
 @require_GET
 def territory_export(request):
-    body = services.territories_export_csv(territories_managed_by(request.user))
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    sheet = services.territories_export(territories_managed_by(request.user))
     stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="territories-{stamp}.csv"'
-    return response
+    return sheet.response("csv", filename=f"territories-{stamp}.csv")
 
 
 @staff_required(*CHANNEL)

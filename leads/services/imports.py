@@ -16,7 +16,6 @@ import codecs
 import csv
 import functools
 import hashlib
-import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import LEAD_FIELDS, attach_duplicates, qualify
 from portal.choices import Language, Sector
 from portal.db import Instances
+from portal.exports import Sheet, spreadsheet_text
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +117,10 @@ class ImportReport:
 
 def read_rows(stream) -> Iterator[tuple[int, dict | csv.Error]]:
     """(line number, row) pairs from a CSV byte stream; ``,`` or ``;`` separated,
-    UTF-8 with or without BOM. A line the CSV reader cannot read comes as its
-    ``csv.Error`` instead of a row, and reading goes on. Raises ``ValidationError`` when
-    there is no usable header."""
+    UTF-8 with or without BOM; without the quote our own exports put in front of a cell
+    like ``+31 10 …``. A line the CSV reader cannot read comes as its ``csv.Error``
+    instead of a row, and reading goes on. Raises ``ValidationError`` when there is no
+    usable header."""
     text = codecs.getreader("utf-8-sig")(stream, errors="replace")
     first = text.readline()
     if not first.strip():
@@ -146,7 +147,8 @@ def read_rows(stream) -> Iterator[tuple[int, dict | csv.Error]]:
             continue
         if not any(v.strip() for v in values):
             continue
-        yield line, dict(zip(columns, (v.strip() for v in values), strict=False))
+        cells = (spreadsheet_text(v.strip()) for v in values)
+        yield line, dict(zip(columns, cells, strict=False))
 
 
 # Columns whose values people write as words: the code or its name in English, Dutch or
@@ -425,23 +427,19 @@ CSV_COLUMNS = [
 ]
 
 
-def example_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerow(
-        [
-            "fair-2026-001",
-            "Van Leeuwen Verpakkingen B.V.",
-            "Sanne van Leeuwen",
-            "sanne@vanleeuwen.example",
-            "+31 10 123 4567",
-            "NL",
-            "3011 AB",
-            "Rotterdam",
-            "packaging",
-            "45000",
-            "demo",
-        ]
-    )
-    return out.getvalue()
+def example_sheet() -> Sheet:
+    """The example file on the import page: one lead, in the columns of ``CSV_COLUMNS``."""
+    row = [
+        "fair-2026-001",
+        "Van Leeuwen Verpakkingen B.V.",
+        "Sanne van Leeuwen",
+        "sanne@vanleeuwen.example",
+        "+31 10 123 4567",
+        "NL",
+        "3011 AB",
+        "Rotterdam",
+        "packaging",
+        "45000",
+        "demo",
+    ]
+    return Sheet(headers=CSV_COLUMNS, rows=[row])

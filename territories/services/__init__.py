@@ -4,7 +4,7 @@ export (``csv_files``). Views import from here."""
 from territories.services.csv_files import (
     CSV_COLUMNS,
     ImportReport,
-    territories_export_csv,
+    territories_export,
     territories_import_csv,
 )
 from territories.services.territory import (
@@ -32,7 +32,7 @@ __all__ = [
     "owner_names",
     "parse_ranges",
     "postcode_bounds",
-    "territories_export_csv",
+    "territories_export",
     "territories_import_csv",
     "territory_audit",
     "territory_save",

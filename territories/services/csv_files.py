@@ -1,7 +1,9 @@
 """Territories as CSV: export them, and import a file that creates or replaces the
 territories it names (validated line by line first; a file with any error changes
 nothing). One line per territory with the columns of ``CSV_COLUMNS``; owners as
-``dealer-slug=weight`` or ``user@e-mail=weight`` separated by semicolons."""
+``dealer-slug=weight`` or ``user@e-mail=weight`` separated by semicolons. The export is
+written by ``portal.exports`` (a name like ``=1+1`` gets a quote in front); the import
+takes that quote off again."""
 
 import csv
 import io
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer
 from leads.matching.normalize import is_known_country
 from portal.choices import Sector
+from portal.exports import Sheet, spreadsheet_text
 from portal.users.models import User
 from territories.models import Territory
 from territories.services.territory import (
@@ -31,15 +34,13 @@ _LIST_SPLIT = re.compile(r"[;|\n]+")
 _CODE_SPLIT = re.compile(r"[;,|\s]+")
 
 
-def territories_export_csv(territories) -> str:
+def territories_export(territories) -> Sheet:
     """One line per territory: the columns of ``CSV_COLUMNS``; owners as
     ``dealer-slug=weight`` or ``user@e-mail=weight``. Import reads the same format."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
     rows = territories.prefetch_related("ranges", "owners__dealer", "owners__user").order_by(
         "country", "name"
     )
+    lines = []
     for territory in rows:
         country = territory.country.code
         owners = "; ".join(
@@ -48,7 +49,7 @@ def territories_export_csv(territories) -> str:
                 territory.owners.all(), key=lambda o: (o.dealer_id is None, str(o.dealer or o.user))
             )
         )
-        writer.writerow(
+        lines.append(
             [
                 territory.name,
                 country,
@@ -59,7 +60,7 @@ def territories_export_csv(territories) -> str:
                 territory.notes,
             ]
         )
-    return out.getvalue()
+    return Sheet(headers=CSV_COLUMNS, rows=lines)
 
 
 @dataclass
@@ -154,7 +155,7 @@ def territories_import_csv(
     parsed: list[ImportRow] = []
     names_seen: set[str] = set()
     for line, raw in enumerate(rows, start=2):
-        values = {k: (v or "").strip() for k, v in raw.items() if k}
+        values = {k: spreadsheet_text((v or "").strip()) for k, v in raw.items() if k}
         errors: list[str] = []
         name, country = values.get("name", ""), values.get("country", "").upper()
         if not name:

@@ -29,6 +29,7 @@ from tests.factories import (
     territory_with,
 )
 from tests.leads.pipeline_world import new_lead
+from tests.spreadsheets import downloaded_cells, live_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +176,21 @@ def test_the_scorecards_export_to_csv_and_xlsx(client, people):
     xlsx = client.get(reverse("manage:scorecards"), {"_export": "xlsx"})
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     assert xlsx.content[:2] == b"PK"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_scorecards_export_shows_a_formula_in_a_dealer_name_as_text(client, people, fmt):
+    evil = DealerFactory(name='=HYPERLINK("http://evil.example","x")', countries=["NL"])
+    territory_with(name="NL Evil", ranges=[(3500, 3599)], owners=[(evil, 1)])
+    new_lead(postcode="3511 AB")
+    client.force_login(people["manager"])
+    response = client.get(reverse("manage:scorecards"), {"_export": fmt, "country": "NL"})
+    rows = downloaded_cells(response)
+    row = next(row for row in rows if "evil.example" in str(row[0]))
+    assert row[0] == "'" + evil.name
+    assert not live_cells(rows)
+    if fmt == "xlsx":
+        assert row[rows[0].index("Received")] == 1  # numbers stay numbers
 
 
 def test_the_scorecard_table_costs_the_same_queries_for_many_dealers(client, people):

@@ -11,6 +11,7 @@ from leads.models import ImportJob, Lead, LeadEvent
 from leads.services.imports import import_jobs_run_pending, import_leads
 from portal.users.models import Role
 from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with
+from tests.spreadsheets import downloaded_cells, live_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +159,19 @@ def test_upload_page_runs_in_the_background_with_progress(client, rotterdam, set
     assert b'data-width="100"' in page.content
     partial = client.get(reverse("manage:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert b"<html" not in partial.content
+
+
+def test_the_example_file_is_safe_to_open_and_imports_as_it_reads(client, rotterdam):
+    client.force_login(StaffFactory(role=Role.CHANNEL_MANAGER).user)
+    example = client.get(reverse("manage:import_example"))
+    assert example["Content-Disposition"] == 'attachment; filename="leads-example.csv"'
+    rows = downloaded_cells(example)
+    # a spreadsheet would read "+31 10 123 4567" as a formula; the quote keeps it text
+    assert rows[1][rows[0].index("phone")] == "'+31 10 123 4567"
+    assert not live_cells(rows)
+    report = import_leads(stream=io.BytesIO(example.content))
+    assert (report.created, report.error_rows) == (1, 0)
+    assert Lead.objects.get().contact_phone == "+31 10 123 4567"
 
 
 def test_only_channel_managers_import(client):

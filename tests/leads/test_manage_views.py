@@ -21,6 +21,7 @@ from portal.messages import render_message
 from portal.users.models import Notification, Role
 from tests.factories import DealerFactory, StaffFactory, territory_with
 from tests.leads.pipeline_world import make_world
+from tests.spreadsheets import downloaded_cells, live_cells
 from tests.test_url_walk import walk
 
 pytestmark = pytest.mark.django_db
@@ -273,6 +274,22 @@ def test_the_rejection_report_counts_by_reason_and_source(client, world, manager
     export = client.get(reverse("manage:rejections"), {"format": "csv"})
     rows = list(csv.reader(io.StringIO(export.content.decode())))
     assert rows[1][:3] == ["rejected", "no_budget", "No budget"] and rows[1][-1] == "2"
+
+
+def test_the_rejection_export_shows_a_stored_reason_like_a_formula_as_text(client, world, manager):
+    lost = world.lead(postcode="3111 AB")
+    pipeline.lead_accept(
+        lead=lost, actor=world.outsider, next_step="Call", next_step_on=timezone.localdate()
+    )
+    pipeline.lead_set_status(lead=lost, actor=world.outsider, status="lost", reason="no_contact")
+    # a reason from before the list was enforced, or written into the database by hand
+    formula = '=HYPERLINK("http://evil.example","x")'
+    Lead.objects.filter(pk=lost.pk).update(close_reason=formula)
+    rows = downloaded_cells(client.get(reverse("manage:rejections"), {"format": "csv"}))
+    row = next(row for row in rows if row[0] == "lost")
+    assert row[1:3] == ["'" + formula, "'" + formula]
+    assert row[-1] == "1"
+    assert not live_cells(rows)
 
 
 # --- who may open what -------------------------------------------------------------

@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import ApiKey, Lead
+from leads.models import ApiKey, Integration, Lead
 from leads.services import pipeline
-from leads.services.api_keys import api_key_check
+from leads.services.api_keys import api_key_check, api_key_create
 from portal.messages import message
 from portal.users.models import Notification, Role
 from portal.users.services import notify
@@ -25,6 +25,7 @@ from tests.factories import (
     territory_with,
 )
 from tests.leads.pipeline_world import make_world, new_lead
+from tests.spreadsheets import downloaded_cells, live_cells
 
 pytestmark = pytest.mark.django_db
 S = Lead.Status
@@ -307,6 +308,74 @@ def test_export_of_the_filtered_list(client, world, fmt):
     assert "Hete Aardappel B.V." in rows[1]
     assert "jan" in rows[1]  # the contact e-mail is in the export
     assert "Contact person" in rows[0]
+
+
+# What anyone may type into the inquiry form or send to the API (issue 12).
+FORMULAS = {
+    "company_name": '=HYPERLINK("http://evil.example","x")',
+    "contact_name": "@SUM(1+1)",
+    "city": "+cmd",
+}
+
+
+def assert_shown_as_text(rows) -> None:
+    cells = [cell for row in rows for cell in row]
+    for value in FORMULAS.values():
+        assert "'" + value in cells, value
+    assert not live_cells(rows)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_inbox_export_shows_formulas_a_prospect_typed_as_text(client, world, fmt):
+    form = {
+        "contact_email": "x@evil.example",
+        "country": "NL",
+        "postcode": "3011 AB",
+        "sector": "packaging",
+        "interest": "demo",
+        "timeline": "3m",
+        "decision_maker": "on",
+        "consent": "on",
+        **FORMULAS,
+    }
+    assert client.post(reverse("inbound"), form).status_code == 302
+    response = login(client, world.user).get(reverse("leads:inbox"), {"_export": fmt})
+    rows = downloaded_cells(response)
+    assert len(rows) == 2
+    assert_shown_as_text(rows)
+    if fmt == "xlsx":
+        lead_id = rows[0].index("Lead id")
+        assert rows[1][lead_id] == Lead.objects.get().pk  # numbers stay numbers
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_my_leads_export_shows_formulas_sent_through_the_api_as_text(client, fmt):
+    rep = StaffFactory(role=Role.INTERNAL_SALES).user
+    territory_with(name="NL direct", ranges=[(1000, 1099)], owners=[(rep, 1)])
+    integration = Integration.objects.create(name="Website", kind=Integration.Kind.WEB_FORM)
+    _key, secret = api_key_create(name="site", integration=integration)
+    payload = {"country": "NL", "postcode": "1011 AB", "contact_email": "x@evil.example"}
+    sent = client.post(
+        "/api/v1/leads/",
+        {**payload, **FORMULAS},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {secret}",
+    )
+    assert sent.status_code == 201, sent.content
+    response = login(client, rep).get(reverse("leads:mine"), {"_export": fmt})
+    rows = downloaded_cells(response)
+    assert len(rows) == 2
+    assert_shown_as_text(rows)
+
+
+def test_the_xlsx_export_leaves_out_control_characters_a_sheet_cannot_hold(client, world):
+    # (The intake refuses control characters now; rows from before it may hold them.)
+    lead = world.lead()
+    Lead.objects.filter(pk=lead.pk).update(company_name="Bell\x07 B.V.", city="Rotter\x0bdam")
+    response = login(client, world.user).get(reverse("leads:inbox"), {"_export": "xlsx"})
+    assert response.status_code == 200
+    rows = downloaded_cells(response)
+    assert "Bell B.V." in rows[1] and "Rotterdam" in rows[1]
 
 
 def lead_page_queries(client, url) -> list[str]:

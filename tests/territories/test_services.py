@@ -179,7 +179,7 @@ def test_export_then_import_round_trips_and_check_only_changes_nothing(manager):
         owners=[(alpha, 1.5), (rep, 1)],
         sectors=["food"],
     )
-    text = services.territories_export_csv(Territory.objects.all())
+    text = services.territories_export(Territory.objects.all()).export("csv")
     assert "NL Rijnmond,NL,food,yes,3000-3099; 3200-3299,alpha=1.5; rita@example.com=1," in text
     unchanged = services.territories_import_csv(text=text, actor=manager, apply=True)
     assert (unchanged.unchanged, unchanged.changed, unchanged.errors) == (["NL Rijnmond"], [], [])

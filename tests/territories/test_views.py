@@ -13,6 +13,7 @@ from django.urls import reverse
 from portal.users.models import Role
 from territories.models import Territory
 from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with
+from tests.spreadsheets import downloaded_cells, live_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +199,25 @@ def test_export_and_import_through_the_pages(client, manager, territory):
     response = client.post(reverse("manage:territory_import"), {"file": upload, "apply": "on"})
     assert b"Imported: 0 new, 1 changed, 0 unchanged." in response.content
     assert [(r.start, r.end) for r in territory.ranges.all()] == [(3000, 3199)]
+
+
+def test_the_export_shows_formulas_as_text_and_imports_back_unchanged(client, manager):
+    evil = territory_with(
+        name='=HYPERLINK("http://evil.example","x")',
+        ranges=[(3000, 3099)],
+        owners=[(DealerFactory(name="Alpha"), 1)],
+    )
+    evil.notes = "@SUM(1+1)"
+    evil.save()
+    export = client.get(reverse("manage:territory_export"))
+    rows = downloaded_cells(export)
+    assert rows[1][0] == "'" + evil.name
+    assert rows[1][-1] == "'@SUM(1+1)"
+    assert not live_cells(rows)
+    upload = SimpleUploadedFile("t.csv", export.content, content_type="text/csv")
+    response = client.post(reverse("manage:territory_import"), {"file": upload, "apply": "on"})
+    assert b"Imported: 0 new, 0 changed, 1 unchanged." in response.content
+    assert Territory.objects.get().notes == "@SUM(1+1)"
 
 
 def test_a_broken_upload_is_a_clear_message(client, manager):
