@@ -264,6 +264,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Proxies of our own in front of the portal that append the client's address to
+# X-Forwarded-For (the README's TLS-terminating proxy: 1). The client is the entry that
+# many places from the right; with 0 the header is ignored (anyone can send it) and the
+# client is the connection's address. Rate limits count per client address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# allauth's client address (login and password-reset limits; the inquiry form's limit
+# asks allauth's adapter for it too).
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
