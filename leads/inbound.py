@@ -1,6 +1,7 @@
 """The public inquiry form at /inbound/: no login, CSRF, a honeypot field and a rate
 limit per address; the lead goes through the same intake as the API."""
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -102,7 +103,9 @@ class InquiryForm(forms.Form):
 
 
 def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The visitor's address as the login's rate limit sees it: allauth's, which reads
+    X-Forwarded-For behind ``TRUSTED_PROXY_COUNT`` proxies of our own."""
+    return get_account_adapter(request).get_client_ip(request)
 
 
 def _rate_limited(request) -> bool:

@@ -12,6 +12,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from portal.staff import may_open_admin
+
 
 class ReadOnlyAdmin:
     """For a model (or inline) that the admin only shows: its rows are written by the
@@ -43,10 +45,7 @@ class PortalAdminSite(admin.AdminSite):
     index_title = _("Administration")
 
     def has_permission(self, request):
-        user = request.user
-        return bool(
-            user.is_active and user.is_authenticated and user.is_staff and not user.is_dealer_user
-        )
+        return may_open_admin(request.user)
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

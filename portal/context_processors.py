@@ -3,6 +3,7 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.staff import may_open_admin
 from portal.users.models import Role
 
 MANAGERS = [Role.CHANNEL_MANAGER, Role.SALES_MANAGER]
@@ -95,6 +96,6 @@ def navigation(request):
     return {
         "nav_items": items,
         "nav_dealer": membership.dealer if membership else None,
-        "nav_show_admin": user.is_staff and not user.is_dealer_user,
+        "nav_show_admin": may_open_admin(user),
         "nav_unread": user.notifications.filter(read_at__isnull=True).count(),
     }

@@ -1,8 +1,9 @@
 """Second factor for internal staff.
 
-DESIGN.md: internal staff sign in with TOTP. A staff user who has not set it up yet
-is sent to the set-up page until they have; the settings ``REQUIRE_STAFF_MFA=0``
-switches this off for the local demo.
+DESIGN.md: internal staff sign in with TOTP. Everyone who can reach the admin or any
+staff page (``portal.staff.on_staff_side``: a staff profile, ``is_staff`` ticked in the
+admin, a superuser) and has not set it up yet is sent to the set-up page until they
+have; the settings ``REQUIRE_STAFF_MFA=0`` switches this off for the local demo.
 """
 
 from allauth.mfa.models import Authenticator
@@ -12,6 +13,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from portal.staff import on_staff_side
 
 ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/favicon", "/inbound/")
 SESSION_FLAG = "staff_mfa_ok"
@@ -36,7 +39,7 @@ class RequireStaffMfaMiddleware:
         if not settings.REQUIRE_STAFF_MFA:
             return False
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not user.is_internal:
+        if user is None or not on_staff_side(user):
             return False
         if request.path.startswith(ALLOWED_PREFIXES):
             return False

@@ -200,7 +200,12 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"  # invitations go to addresses staff entered
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_FORMS = {"login": "portal.users.forms.LoginForm"}
+# No "remember me": every session ends a fixed time after signing in
+# (portal/users/sessions.py), staff sooner.
+ACCOUNT_SESSION_REMEMBER = True
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+STAFF_SESSION_AGE = env.int("STAFF_SESSION_AGE", default=12 * 3600)
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Dealer Portal] "
@@ -272,6 +277,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Proxies of our own in front of the portal that append the client's address to
+# X-Forwarded-For (the README's TLS-terminating proxy: 1). The client is the entry that
+# many places from the right; with 0 the header is ignored (anyone can send it) and the
+# client is the connection's address. Rate limits count per client address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# allauth's client address (login and password-reset limits; the inquiry form's limit
+# asks allauth's adapter for it too).
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)

@@ -3,7 +3,10 @@ out-of-office service for internal reps.
 
 Every page under /manage/ is decorated with ``staff_required(*roles)``: an anonymous
 visitor is sent to the login page, a dealer user (or anyone without one of ``roles``)
-gets 403. A superuser who is not a dealer member passes as every staff role.
+gets 403. A superuser who is not a dealer member passes as every staff role. The admin
+opens for ``is_staff`` users who are no dealer member (``may_open_admin``).
+``on_staff_side`` is everyone who reaches one or the other: they sign in with TOTP
+(``REQUIRE_STAFF_MFA``) and get the shorter staff session.
 
 A channel manager whose staff profile lists countries manages the dealers that serve
 one of those countries (and the territories in them); without countries, all of them.
@@ -41,6 +44,24 @@ def has_staff_role(user, roles) -> bool:
     if user.is_superuser:
         return True
     return user.has_role(*roles)
+
+
+def may_open_admin(user) -> bool:
+    """The Django admin: signed in, active, no dealer member (even with ``is_staff``
+    ticked by mistake), and ``is_staff``."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_dealer_user:
+        return False
+    return user.is_staff
+
+
+def on_staff_side(user) -> bool:
+    """Reaches the admin or any staff page, whichever way they became staff (staff
+    profile, ``is_staff`` ticked in the admin, superuser)."""
+    if may_open_admin(user):
+        return True
+    return has_staff_role(user, ALL_STAFF)
 
 
 def staff_required(*roles: Role) -> Callable:

@@ -6,3 +6,10 @@ class UsersConfig(AppConfig):
     name = "portal.users"
     label = "users"
     verbose_name = _("People and notifications")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from portal.users.sessions import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="portal.users.session_age")

@@ -114,3 +114,36 @@ def test_thank_you_page_speaks_the_visitors_language(client, dealer, language, t
     assert Lead.objects.get().language == language
     page = client.get(reverse("inbound-thanks"))
     assert page.headers["Content-Language"] == language
+
+
+PROXY = "10.0.0.1"  # the TLS-terminating proxy every visitor comes through
+
+
+def inquire(client, n, **headers):
+    return client.post(
+        reverse("inbound"),
+        {**FORM, "contact_email": f"p{n}@x{n}.example", "company_name": f"C{n}"},
+        REMOTE_ADDR=PROXY,
+        **headers,
+    ).status_code
+
+
+def test_behind_one_proxy_each_visitor_has_their_own_budget(client, dealer, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    # The proxy appends the address it sees; a visitor's own entries come before it.
+    first = {"HTTP_X_FORWARDED_FOR": "203.0.113.5"}
+    assert [inquire(client, n, **first) for n in range(6)] == [302] * 5 + [429]
+    forged = {"HTTP_X_FORWARDED_FOR": "198.51.100.9, 203.0.113.5"}
+    assert inquire(client, 6, **forged) == 429
+    second = {"HTTP_X_FORWARDED_FOR": "203.0.113.6"}
+    assert inquire(client, 7, **second) == 302
+    assert Lead.objects.count() == 6
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_gives_no_fresh_budget(
+    client, dealer, settings
+):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    statuses = [inquire(client, n, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}") for n in range(7)]
+    assert statuses == [302] * 5 + [429] * 2
+    assert Lead.objects.count() == 5

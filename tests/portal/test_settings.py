@@ -63,6 +63,29 @@ def read_settings(**env):
     return result
 
 
+def setting_values(names: list[str], **env) -> list:
+    """The named settings read by a fresh interpreter from exactly ``env`` on top of the
+    laptop's environment (no production variables)."""
+    code = (
+        "import json, django, os;"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portal.settings');"
+        "django.setup();"
+        "from django.conf import settings as s;"
+        f"print(json.dumps([getattr(s, name) for name in {names!r}]))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in names}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def test_defaults_run_on_a_laptop():
     result = read_settings()
     assert result.returncode == 0, result.stderr
