@@ -3,6 +3,9 @@ input: digits of other scripts in the search, date-times PostgreSQL cannot store
 characters and over-long values are a form error (the page) or a 400 naming the
 parameter (the API), never a 500."""
 
+import base64
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
@@ -100,3 +103,45 @@ def test_the_inbox_shows_an_unusable_search_as_a_form_error(client, world, text)
     assert response.status_code == 200
     assert response.context["filter"].errors["q"]
     assert 'class="invalid-feedback' in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["9" * 30, str(2**63 // 25), "-1", "١٢"])
+def test_a_page_number_beyond_any_offset_shows_the_first_page(client, world, page):
+    lead = world.lead()
+    client.force_login(world.user)
+    response = client.get(reverse("leads:inbox"), {"page": page})
+    assert response.status_code == 200
+    assert inbox_names(response) == {lead.company_name}
+
+
+def cursor(**tokens) -> str:
+    """A cursor as DRF's cursor paginator writes it: base64 of a query string."""
+    return base64.b64encode(urlencode(tokens).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        cursor(p="yesterday"),
+        cursor(p="2026-01-01 00:00:00+16:00"),
+        cursor(p="0001-01-01 00:00:00+01:00"),
+        cursor(p="x\x00"),
+        cursor(o="x"),
+        "not base64 at all",
+    ],
+)
+def test_a_forged_cursor_is_a_400_naming_it(client, world, value):
+    world.lead()
+    response = api_get(client, world.user, {"cursor": value})
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["cursor"]
+
+
+def test_the_cursors_the_api_hands_out_still_work(client, world):
+    leads = [world.lead() for _ in range(3)]
+    first = api_get(client, world.user, {"page_size": 2}).json()
+    assert len(first["results"]) == 2
+    _key, secret = api_key_create(name="crm", user=world.user)
+    rest = client.get(first["next"], HTTP_AUTHORIZATION=f"Api-Key {secret}").json()
+    seen = [item["id"] for item in first["results"] + rest["results"]]
+    assert sorted(seen) == sorted(lead.pk for lead in leads)
