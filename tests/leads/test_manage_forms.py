@@ -31,3 +31,26 @@ def test_an_absence_outside_the_storable_years_is_a_form_error(client, starts, e
     assert response.context["form"].errors[field]
     rep.staffprofile.refresh_from_db()
     assert rep.staffprofile.out_of_office_from is None
+
+
+@pytest.fixture
+def manager(client):
+    user = StaffFactory(role=Role.CHANNEL_MANAGER).user
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize("htmx", [{}, {"HX-Request": "true", "HX-Target": "lookup-results"}])
+@pytest.mark.parametrize("query", ["Bakker\x00", "x" * 201])
+def test_the_lookup_says_why_it_cannot_search(client, manager, query, htmx):
+    response = client.get(reverse("manage:lookup"), {"q": query}, headers=htmx)
+    assert response.status_code == 200
+    assert response.context["form"].errors["q"]
+    assert 'id="lookup-errors"' in response.content.decode()
+
+
+def test_the_reassign_filter_says_why_it_cannot_search(client, manager):
+    response = client.get(reverse("manage:reassign"), {"q": "Bakker\x00", "owner": "nobody"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('class="invalid-feedback d-block"') == 2
