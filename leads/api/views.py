@@ -81,9 +81,7 @@ class LeadCursorPagination(CursorPagination):
             return cursor
         field = Lead._meta.get_field(self.ordering[0].lstrip("-"))
         try:
-            moment = field.to_python(cursor.position)
-            if moment is None:
-                raise DjangoValidationError("empty")
+            moment = field.to_python(cursor.position)  # as the query will read it
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
             validate_storable_datetime(moment)
