@@ -112,6 +112,14 @@ class ClaimCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(error.message_dict) from error
 
 
+class ClaimFilterSerializer(serializers.Serializer):
+    """The list's query parameters: an unknown status is a 400 naming it."""
+
+    status = serializers.ChoiceField(
+        choices=selectors.CLAIM_FILTERS, required=False, allow_blank=True
+    )
+
+
 def _context(request) -> dict:
     return {"request": request, "policy": Policy.current(), "now": timezone.now()}
 
@@ -136,13 +144,18 @@ class ClaimListView(GenericAPIView):
         parameters=[
             OpenApiParameter("status", str, enum=list(selectors.CLAIM_FILTERS), required=False),
         ],
-        responses={200: ClaimSerializer(many=True)},
+        responses={
+            200: ClaimSerializer(many=True),
+            400: OpenApiResponse(description='An unknown filter value: {"status": ["…"]}'),
+        },
         tags=["claims"],
     )
     def get(self, request):
         now = timezone.now()
+        filters = ClaimFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        show = filters.validated_data.get("status", "")
         claims = selectors.claims_visible_to(request.user)
-        show = request.query_params.get("status", "")
         claims = selectors.claims_filtered(claims, show, now=now)
         page = self.paginate_queryset(claims)
         body = ClaimSerializer(page, many=True, context=_context(request)).data

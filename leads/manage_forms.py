@@ -8,6 +8,7 @@ from django_countries import countries as all_countries
 from dealers.models import Dealer
 from leads.models import Lead, Queue
 from portal.choices import ROUTED_COUNTRIES
+from portal.forms import validate_storable_datetime
 from portal.staff import dealers_managed_by
 from portal.users.models import User
 
@@ -145,11 +146,13 @@ class EraseForm(forms.Form):
 
 class OutOfOfficeForm(forms.Form):
     out_of_office_from = forms.DateTimeField(
+        validators=[validate_storable_datetime],
         label=_("Away from"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     out_of_office_until = forms.DateTimeField(
+        validators=[validate_storable_datetime],
         label=_("Back on"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -11,6 +11,7 @@ one; a colleague without the right to act gets 403.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,6 +21,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -39,6 +41,7 @@ from leads.filters import ApiLeadFilter
 from leads.models import Integration, Lead
 from leads.services import pipeline
 from leads.services.intake import lead_intake
+from portal.forms import validate_storable_datetime
 
 SOURCE_OF_INTEGRATION = {
     Integration.Kind.WEB_FORM: Lead.Source.WEB_FORM,
@@ -64,6 +67,27 @@ class LeadCursorPagination(CursorPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
+
+    def decode_cursor(self, request):
+        """DRF's cursor, whose position (a ``created_at``) must be a moment the database
+        can compare: a client may send back anything, and an unusable cursor is a 400
+        naming the parameter, not a 500 (nor DRF's 404)."""
+        invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise invalid from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = Lead._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            moment = field.to_python(cursor.position)  # as the query will read it
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            validate_storable_datetime(moment)
+        except DjangoValidationError:
+            raise invalid from None
+        return cursor
 
 
 class LeadListCreateView(generics.ListAPIView):
