@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from dealers import access, selectors, services
 from dealers.models import Claim
 from leads.models import Policy
+from portal.api import RejectUnknownFieldsMixin
 from portal.users.models import User
 
 
@@ -91,7 +92,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         )
 
 
-class ClaimCreateSerializer(serializers.Serializer):
+class ClaimCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     company_name = serializers.CharField(max_length=200)
     country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. NL")
     postcode = serializers.CharField(max_length=12, required=False, allow_blank=True)

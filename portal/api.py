@@ -2,14 +2,20 @@
 
 - ``ApiBodyLimitMiddleware``: a body over ``API_MAX_BODY_SIZE`` is answered 413 before
   anything parses it.
+- ``RejectUnknownFieldsMixin``: a request body's field the operation does not take is a
+  400 naming it, and the schema says so (``additionalProperties: false``).
 """
 
+from collections.abc import Mapping
 from io import BytesIO
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from rest_framework import serializers
 
 API_PREFIX = "/api/"
 _READ_CHUNK = 64 * 1024
@@ -67,3 +73,44 @@ class ApiBodyLimitMiddleware:
         request.META["CONTENT_LENGTH"] = str(size)
         request._stream = LimitedStream(body, size)
         return False
+
+
+class RejectUnknownFieldsMixin:
+    """Put before ``serializers.Serializer``: a key of the input that is no writable field
+    is an error of its own (``{"colour": ["Unknown field."]}``), reported together with the
+    other fields' errors, so nothing a client sends is silently dropped. Nested serializers
+    with the mixin check their own keys."""
+
+    default_error_messages = {"unknown_field": gettext_lazy("Unknown field.")}
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {
+                str(key): [self.error_messages["unknown_field"]]
+                for key in data
+                if key not in writable
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if unknown and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**error.detail, **unknown}) from error
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+class RejectUnknownFieldsExtension(OpenApiSerializerExtension):
+    """The schema of a request body with the mixin allows no other properties."""
+
+    target_class = RejectUnknownFieldsMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema

@@ -8,11 +8,12 @@ from rest_framework import serializers
 from leads.models import Lead
 from leads.services.intake import INTEREST_TEMPERATURE, clean_lead_fields
 from leads.services.pipeline import CloseReason
+from portal.api import RejectUnknownFieldsMixin
 from portal.choices import Language, Sector
 from portal.messages import render_message
 
 
-class QualificationSerializer(serializers.Serializer):
+class QualificationSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The lead definition (seed 004). Omitted answers are unknown; a lead with any
     answer "false" goes to the marketing nurture queue instead of sales."""
 
@@ -24,7 +25,7 @@ class QualificationSerializer(serializers.Serializer):
     talk_2w = serializers.BooleanField(required=False, help_text="Willing to talk within 2 weeks")
 
 
-class LeadIntakeSerializer(serializers.Serializer):
+class LeadIntakeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     external_id = serializers.CharField(
         max_length=100,
         required=False,
@@ -207,7 +208,7 @@ class DealerLeadSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class LeadStatusUpdateSerializer(serializers.Serializer):
+class LeadStatusUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """One pipeline step. ``accepted`` needs ``next_step`` and ``next_step_on``; ``won``
     needs ``won_value``; ``lost`` and ``rejected`` need a ``reason`` (``other`` also a
     ``note``). A rejected lead is routed to another owner and leaves your list."""

@@ -1,4 +1,4 @@
-"""What every API endpoint shares: the body limit."""
+"""What every API endpoint shares: the body limit, unknown fields refused."""
 
 import io
 import json
@@ -8,10 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
+from dealers.models import Claim
 from leads.models import ImportJob, Integration, Lead
 from leads.services.api_keys import api_key_create
 from portal.users.models import Role
 from tests.factories import StaffFactory
+from tests.leads.pipeline_world import make_world
 
 pytestmark = pytest.mark.django_db
 LEADS = "/api/v1/leads/"
@@ -146,3 +148,83 @@ def test_the_csv_import_page_still_takes_files_over_the_api_limit(client, settin
     response = client.post(reverse("manage:import"), {"file": upload})
     assert response.status_code == 302
     assert ImportJob.objects.get().status == "pending"
+
+
+# --- unknown fields ---------------------------------------------------------------------
+
+INTAKE = {
+    "company_name": "Havenbedrijf B.V.",
+    "country": "NL",
+    "postcode": "3011 AB",
+    "contact_email": "jan@havenbedrijf.example",
+}
+
+
+def body_endpoints(world):
+    """Every API operation that takes a body: (url, key, a valid body)."""
+    integration = Integration.objects.create(name="CRM", kind=Integration.Kind.OTHER)
+    integration_key = api_key_create(name="crm", integration=integration)[1]
+    dealer_token = api_key_create(name="crm", user=world.admin)[1]
+    lead = world.lead()
+    return [
+        (LEADS, integration_key, INTAKE),
+        (
+            f"/api/v1/leads/{lead.pk}/status/",
+            dealer_token,
+            {"status": "lost", "reason": "no_budget"},
+        ),
+        ("/api/v1/claims/", dealer_token, {"company_name": "Zuidas B.V.", "country": "NL"}),
+    ]
+
+
+def post_json(client, url, key, body):
+    return client.post(
+        url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {key}"
+    )
+
+
+def test_every_body_names_each_unknown_field_in_a_400_and_changes_nothing(client):
+    world = make_world()
+    for url, key, body in body_endpoints(world):
+        before = list(Lead.objects.values_list("pk", "status")), Claim.objects.count()
+        response = post_json(client, url, key, {**body, "colour": "red", "Company": "x"})
+        assert response.status_code == 400, (url, response.content)
+        assert response.json() == {"colour": ["Unknown field."], "Company": ["Unknown field."]}
+        assert (list(Lead.objects.values_list("pk", "status")), Claim.objects.count()) == before
+        # the same body without them is taken
+        assert post_json(client, url, key, body).status_code in (200, 201), url
+
+
+def test_a_large_unknown_field_is_refused_not_stored_and_ignored(client, integration_key):
+    response = post_json(client, LEADS, integration_key, {**INTAKE, "notes": "x" * 900_000})
+    assert response.status_code == 400
+    assert response.json() == {"notes": ["Unknown field."]}
+    assert Lead.objects.count() == 0
+
+
+def test_unknown_fields_are_reported_with_the_other_errors_and_inside_nested_objects(
+    client, integration_key
+):
+    body = {**INTAKE, "company_name": "", "qualification": {"need": True, "mood": "good"}, "x": 1}
+    response = post_json(client, LEADS, integration_key, body)
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors["x"] == ["Unknown field."]
+    assert errors["qualification"] == {"mood": ["Unknown field."]}
+    assert "company_name" in errors
+
+
+def test_the_schema_allows_no_other_properties_in_any_request_body(client):
+    schema = client.get("/api/schema/?format=json").json()
+    bodies = [
+        operation["requestBody"]["content"]
+        for path in schema["paths"].values()
+        for operation in path.values()
+        if "requestBody" in operation
+    ]
+    assert len(bodies) == 3
+    for content in bodies:
+        assert list(content) == ["application/json"]
+        name = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert schema["components"]["schemas"][name]["additionalProperties"] is False, name
+    assert schema["components"]["schemas"]["QualificationRequest"]["additionalProperties"] is False
