@@ -259,6 +259,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Dealer Portal <porta
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security -------------------------------------------------------------------------
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -310,7 +311,13 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Bodies are JSON only: a form body cannot carry the nested qualification or null.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_RATES": {"intake": env.str("API_INTAKE_RATE", default="6000/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "intake": env.str("API_INTAKE_RATE", default="6000/min"),
+        "api_key_failures": env.str("API_KEY_FAILURE_RATE", default="10/min"),
+    },
+    # The client address of a throttle: REMOTE_ADDR, or behind trusted proxies the
+    # address they put in X-Forwarded-For (never a value the client chose).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
