@@ -59,6 +59,14 @@ class IsPerson(BasePermission):
         return bool(user and user.is_authenticated and getattr(user, "pk", None) and user.is_active)
 
 
+class IntakeThrottle(ScopedRateThrottle):
+    """``API_INTAKE_RATE`` per integration key (an integration's caller has no user id,
+    so DRF's scoped throttle would put every integration in one bucket)."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": f"key-{request.auth.pk}"}
+
+
 class LeadCursorPagination(CursorPagination):
     page_size = 50
     max_page_size = 200
@@ -82,7 +90,7 @@ class LeadListCreateView(generics.ListAPIView):
 
     def get_throttles(self):
         if self.request.method == "POST":
-            return [ScopedRateThrottle()]
+            return [IntakeThrottle()]
         return []
 
     def get_queryset(self):

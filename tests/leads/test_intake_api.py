@@ -1,8 +1,9 @@
 """POST /api/v1/leads/: routed at once, idempotent, clear 400s."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -285,3 +286,17 @@ def test_rejected_before_dealer_is_excluded_when_routed_again(world, api):
         ).count()
         == 2
     )
+
+
+def test_the_intake_rate_is_counted_per_key(client, world, api, monkeypatch):
+    """Integration callers have no user id: DRF's scoped throttle put every integration
+    in one bucket, so one busy form could use up the rate of all the others."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "intake": "2/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    other = Integration.objects.create(name="Marketing", kind=Integration.Kind.MARKETING)
+    other_key = api_key_create(name="automation", integration=other)[1]
+    with time_machine.travel(datetime(2026, 12, 4, 21, 0, tzinfo=UTC), tick=False):
+        assert [api(PAYLOAD).status_code for _ in range(3)] == [201, 200, 429]
+        assert api(PAYLOAD, key=other_key).status_code == 200
