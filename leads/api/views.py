@@ -39,6 +39,7 @@ from leads.filters import ApiLeadFilter
 from leads.models import Integration, Lead
 from leads.services import pipeline
 from leads.services.intake import lead_intake
+from portal.api import query_int
 
 SOURCE_OF_INTEGRATION = {
     Integration.Kind.WEB_FORM: Lead.Source.WEB_FORM,
@@ -68,10 +69,29 @@ class IntakeThrottle(ScopedRateThrottle):
 
 
 class LeadCursorPagination(CursorPagination):
+    """Newest first, ``page_size`` 1-200 (default 50; no whole number in range is a 400);
+    a ``cursor`` that is not one of ours is a 404 "Invalid cursor"."""
+
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
+
+    def get_page_size(self, request):
+        return query_int(
+            request,
+            self.page_size_query_param,
+            default=self.page_size,
+            minimum=1,
+            cutoff=self.max_page_size,
+        )
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 class LeadListCreateView(generics.ListAPIView):
@@ -107,6 +127,11 @@ class LeadListCreateView(generics.ListAPIView):
             "`done`), `q` (company, contact, e-mail, city, postcode or #id) and "
             "`updated_after` (ISO 8601) to fetch only what changed since your last sync."
         ),
+        responses={
+            200: DealerLeadSerializer(many=True),
+            400: OpenApiResponse(description='A filter\'s value is not allowed: {"sla": ["…"]}'),
+            404: OpenApiResponse(description='{"detail": "Invalid cursor"}'),
+        },
         tags=["dealer"],
     )
     def get(self, request, *args, **kwargs):

@@ -162,7 +162,8 @@ def test_a_repeat_contact_within_the_window_is_attached_not_routed_twice(world, 
 @pytest.mark.parametrize(
     ("change", "field", "text"),
     [
-        ({"country": "XX"}, "country", "Unknown country code XX"),
+        ({"country": "XX"}, "country", "ISO 3166 country code in capitals"),
+        ({"country": "nl"}, "country", "ISO 3166 country code in capitals"),
         ({"postcode": "301"}, "postcode", "not a valid NL postcode"),
         ({"country": "DE", "postcode": "1234"}, "postcode", "DE postcode"),
         ({"vat_number": "NL123"}, "vat_number", "not a valid VAT number"),

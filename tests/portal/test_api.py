@@ -228,3 +228,142 @@ def test_the_schema_allows_no_other_properties_in_any_request_body(client):
         name = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
         assert schema["components"]["schemas"][name]["additionalProperties"] is False, name
     assert schema["components"]["schemas"]["QualificationRequest"]["additionalProperties"] is False
+
+
+# --- JSON types, lengths and amounts as the schema states them ------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"company_name": 5}, {"company_name": ["Not a valid string."]}),
+        ({"city": ["Rotterdam"]}, {"city": ["Not a valid string."]}),
+        (
+            {"qualification": {"need": 1}},
+            {"qualification": {"need": ["Must be a valid boolean."]}},
+        ),
+        (
+            {"qualification": {"need": "yes"}},
+            {"qualification": {"need": ["Must be a valid boolean."]}},
+        ),
+        (
+            {"company_name": " " + "x" * 199 + " "},
+            {"company_name": ["Ensure this field has no more than 200 characters."]},
+        ),
+    ],
+)
+def test_a_field_takes_only_its_json_type_and_length_as_sent(
+    client, integration_key, change, errors
+):
+    """DRF alone reads 5 as "5", 1 or "yes" as true, and counts the length after trimming:
+    the schema says string, boolean and maxLength of what is sent."""
+    response = post_json(client, LEADS, integration_key, {**INTAKE, **change})
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert Lead.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        (45000, "45000.00"),
+        (45000.5, "45000.50"),
+        (0.125, "0.13"),  # a JSON number is rounded to cents
+        ("45000", "45000.00"),
+        ("45000.5", "45000.50"),
+        ("0", "0.00"),
+        (9999999999.99, "9999999999.99"),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_an_amount_is_a_number_or_a_plain_decimal_string(client, integration_key, value, stored):
+    response = post_json(client, LEADS, integration_key, {**INTAKE, "estimated_value": value})
+    assert response.status_code == 201, response.json()
+    amount = Lead.objects.get().estimated_value
+    assert (str(amount) if amount is not None else None) == stored
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["4.5e4", "-1", -1, " 5", "5,00", "45000.123", "€5", " ", True, 1e10, "10000000000"],
+)
+def test_any_other_amount_is_a_400(client, integration_key, value):
+    response = post_json(client, LEADS, integration_key, {**INTAKE, "estimated_value": value})
+    assert response.status_code == 400
+    assert list(response.json()) == ["estimated_value"]
+
+
+def test_a_body_that_is_not_json_is_a_415(client, integration_key):
+    response = client.post(LEADS, INTAKE, HTTP_AUTHORIZATION=f"Api-Key {integration_key}")
+    assert response.status_code == 415
+    assert "Unsupported media type" in response.json()["detail"]
+
+
+# --- query parameters and addresses ----------------------------------------------------
+
+
+def test_paging_parameters_outside_their_range_are_a_400_not_the_default(client):
+    world = make_world()
+    token = api_key_create(name="crm", user=world.admin)[1]
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {token}"}
+    for url, name, bad in [
+        (LEADS, "page_size", ["0", "-3", "abc", "1.5"]),
+        ("/api/v1/claims/", "limit", ["0", "x"]),
+        ("/api/v1/claims/", "offset", ["-1", "y"]),
+        ("/api/v1/claims/", "status", ["open", "ACTIVE"]),
+    ]:
+        for value in bad:
+            response = client.get(url, {name: value}, **auth)
+            assert response.status_code == 400, (url, name, value)
+            assert list(response.json()) == [name]
+        # empty is the same as absent; too many is the most there are
+        assert client.get(url, {name: ""}, **auth).status_code == 200
+    assert client.get(LEADS, {"page_size": "5000"}, **auth).status_code == 200
+    assert client.get("/api/v1/claims/", {"limit": "5000"}, **auth).status_code == 200
+
+
+def test_unknown_addresses_under_api_answer_json_404(client):
+    client.cookies["csrftoken"] = "x" * 32  # a browser's cookie must not turn it into a 403
+    for method, url in [
+        ("GET", "/api/v1/leads/abc/"),
+        ("POST", "/api/v1/leads/null/status/"),
+        ("GET", "/api/v2/"),
+    ]:
+        response = client.generic(method, url)
+        assert response.status_code == 404, url
+        assert response.json() == {"detail": "Not found."}
+
+
+# --- the schema lists every answer -----------------------------------------------------
+
+
+def test_every_operation_documents_every_answer_it_can_give(client):
+    schema = client.get("/api/schema/?format=json").json()
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    field_errors = {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}
+    operations = {
+        f"{method.upper()} {path}": operation
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+    assert len(operations) == 7
+    for name, operation in operations.items():
+        responses = operation["responses"]
+        places = {parameter["in"] for parameter in operation.get("parameters", [])}
+        for code in ("401", "403", "413", "429"):
+            assert responses[code]["content"] == error, (name, code)
+        assert "414" in responses, name
+        assert "Retry-After" in responses["429"]["headers"], name
+        if "requestBody" in operation:
+            assert responses["415"]["content"] == error, name
+        if "requestBody" in operation or "query" in places:
+            assert responses["400"]["content"] == field_errors, name
+        if "path" in places:
+            assert responses["404"]["content"] == error, name
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query":
+                assert parameter["allowEmptyValue"] is True, (name, parameter["name"])
+    assert "404" in operations["GET /api/v1/leads/"]["responses"]  # "Invalid cursor"
+    assert "409" in operations["POST /api/v1/claims/"]["responses"]
+    assert "409" in operations["POST /api/v1/leads/{id}/status/"]["responses"]
