@@ -1,6 +1,7 @@
 """Filters for lead lists (the dealer inbox, "My leads" and the dealer API). They only
 narrow the queryset a selector gave them; they run no queries of their own."""
 
+import re
 from datetime import timedelta
 
 import django_filters
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from leads.models import Lead
 from leads.selectors import DUE_SOON
 from portal.choices import Sector
+from portal.forms import validate_storable_datetime
 
 S = Lead.Status
 OPEN = "open"
@@ -43,6 +45,10 @@ SLA_CHOICES = [
     ("running", _("Clock running, not urgent")),
     ("done", _("No clock running")),
 ]
+# "#123" or "123" is a lead's id: ASCII digits only ("²".isdigit() is true, int() refuses it).
+LEAD_ID = re.compile(r"#?([0-9]{1,11})")
+SEARCH_MAX_LENGTH = 200
+
 TEMPERATURE_CHOICES = [
     (Lead.Temperature.HOT, _("Hot")),
     (Lead.Temperature.WARM, _("Warm")),
@@ -56,6 +62,7 @@ class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text",
         label=_("Search"),
+        max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(
             attrs={"placeholder": _("Company, contact, e-mail, city, postcode or #id")}
         ),
@@ -91,8 +98,8 @@ class LeadFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if value.lstrip("#").isdigit() and len(value) < 12:
-            return queryset.filter(pk=int(value.lstrip("#")))
+        if lead_id := LEAD_ID.fullmatch(value):
+            return queryset.filter(pk=int(lead_id[1]))
         return queryset.filter(
             Q(company_name__icontains=value)
             | Q(contact_name__icontains=value)
@@ -133,7 +140,10 @@ class ApiLeadFilter(LeadFilter):
     """The same filters for the dealer API, plus a change cursor for syncing."""
 
     updated_after = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gt", label=_("Changed after (ISO 8601)")
+        field_name="updated_at",
+        lookup_expr="gt",
+        label=_("Changed after (ISO 8601)"),
+        validators=[validate_storable_datetime],
     )
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label=_("Status")

@@ -9,6 +9,7 @@ from html import escape
 from urllib.parse import urlencode
 
 import django_tables2 as tables
+from django.core.paginator import EmptyPage
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_tables2 import LazyPaginator
 from django_tables2.utils import AttributeDict
 
 from leads.models import Lead
@@ -29,6 +31,21 @@ NUMBER = {
     "th": {"class": "d-none d-lg-table-cell text-end"},
     "td": {"class": "d-none d-lg-table-cell text-end text-nowrap"},
 }
+# The largest row offset PostgreSQL and SQLite take (a signed 64-bit integer).
+MAX_OFFSET = 2**63 - 1
+
+
+class LeadPaginator(LazyPaginator):
+    """tables2's paginator without a COUNT; a page number whose rows would start beyond
+    any offset a database takes (``?page=999…``) is an empty page, like one past the end."""
+
+    def validate_number(self, number):
+        number = super().validate_number(number)
+        if (number + self.look_ahead) * self.per_page > MAX_OFFSET:
+            raise EmptyPage(_("That page contains no results"))
+        return number
+
+
 STATUS_COLORS = {
     "new": "primary",
     "accepted": "info",

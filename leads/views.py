@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_tables2 import LazyPaginator, RequestConfig
+from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from leads import access, selectors
@@ -28,7 +28,7 @@ from leads.forms import (
 from leads.models import Lead, LeadEvent
 from leads.services import pipeline
 from leads.services.intake import lead_intake
-from leads.tables import STATUS_COLORS, LeadExportTable, LeadTable
+from leads.tables import STATUS_COLORS, LeadExportTable, LeadPaginator, LeadTable
 from portal.forms import error_text
 from portal.messages import render_message
 
@@ -104,13 +104,13 @@ def _paginate(request, table) -> None:
         per_page = min(max(int(request.GET.get("per_page", PER_PAGE)), 10), MAX_PER_PAGE)
     except ValueError:
         per_page = PER_PAGE
-    table.paginator_class = LazyPaginator
+    table.paginator_class = LeadPaginator
     try:
         table.paginate(
-            paginator_class=LazyPaginator, page=request.GET.get("page", 1), per_page=per_page
+            paginator_class=LeadPaginator, page=request.GET.get("page", 1), per_page=per_page
         )
     except (EmptyPage, PageNotAnInteger):
-        table.paginate(paginator_class=LazyPaginator, page=1, per_page=per_page)
+        table.paginate(paginator_class=LeadPaginator, page=1, per_page=per_page)
 
 
 def _query_without(request, *names) -> str:

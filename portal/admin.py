@@ -5,12 +5,17 @@ mistake. Signing in goes through the portal's own login (allauth, with TOTP), ne
 through the admin's password-only form.
 """
 
+from datetime import datetime
 from functools import update_wrapper
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from portal.forms import validate_storable_datetime
 
 
 class ReadOnlyAdmin:
@@ -37,6 +42,39 @@ class EventReason:
         return render_message(event.reason)
 
 
+class PortalChangeList(ChangeList):
+    """Django's change list, with what it lets through to a 500 made "incorrect
+    parameters" (the admin starts the list over, ``?e=1``) like its other bad lookups: a
+    filter value with a NUL character (PostgreSQL refuses it in text), and a date
+    hierarchy year, month or day that no stored moment has (Django overflows on
+    ``?at__year=99999999999``, adds a year to 9999, and the year 1 before UTC is year 0)."""
+
+    def get_filters(self, request):
+        for values in self.get_filters_params().values():
+            if any("\x00" in value for value in values):
+                raise IncorrectLookupParameters("NUL character in a filter value")
+        try:
+            filters = super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+        _specs, _has_filters, lookup_params, *_rest = filters
+        for values in lookup_params.values():
+            for value in values:
+                if isinstance(value, datetime):
+                    try:
+                        validate_storable_datetime(value)
+                    except ValidationError as error:
+                        raise IncorrectLookupParameters(error) from error
+        return filters
+
+
+class PortalChangeListAdmin:
+    """Mixed into every model admin the portal's site registers."""
+
+    def get_changelist(self, request, **kwargs):
+        return PortalChangeList
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = _("Dealer Portal administration")
     site_title = _("Dealer Portal admin")
@@ -47,6 +85,18 @@ class PortalAdminSite(admin.AdminSite):
         return bool(
             user.is_active and user.is_authenticated and user.is_staff and not user.is_dealer_user
         )
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every model admin (ours and the libraries') lists through ``PortalChangeList``,
+        unless it brings a change list of its own."""
+        admin_class = admin_class or admin.ModelAdmin
+        if admin_class.get_changelist is admin.ModelAdmin.get_changelist:
+            admin_class = type(
+                admin_class.__name__,
+                (PortalChangeListAdmin, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

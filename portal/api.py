@@ -363,6 +363,14 @@ def _text_rules(field, schema: dict) -> None:
     schema["pattern"] = NOT_BLANK if trimmed else NO_NUL
 
 
+def trimmed_text_pattern(max_length: int) -> str:
+    """Text of at most ``max_length`` characters once the spaces around it are trimmed
+    (as Django's form fields trim), without NUL: JSON Schema's ``maxLength`` counts the
+    spaces too."""
+    core = rf"[^\s\x00](?:[^\x00]{{0,{max_length - 2}}}[^\s\x00])?"
+    return rf"^\s*(?:{core})?\s*$"
+
+
 def query_int(request, name: str, *, default: int, minimum: int, cutoff: int | None = None) -> int:
     """An integer query parameter: ``default`` when absent or empty, at most ``cutoff``;
     anything else than a whole number from ``minimum`` is a 400 naming the parameter."""

@@ -1,6 +1,10 @@
-"""What the apps' views and forms share about service errors."""
+"""What the apps' views and forms share: service errors on forms, and the validators
+of typed input that the database could not take."""
+
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 def add_service_error(form, error: ValidationError, *, fields: dict | None = None) -> None:
@@ -19,3 +23,26 @@ def add_service_error(form, error: ValidationError, *, fields: dict | None = Non
 def error_text(error: ValidationError) -> str:
     """A service's ``ValidationError`` as one line, for a message."""
     return " ".join(error.messages)
+
+
+# PostgreSQL refuses a UTC offset of 16 hours or more ("time zone displacement out of
+# range"); Python's datetime holds the years 1 to 9999 only, in UTC as much as locally.
+MAX_UTC_OFFSET = timedelta(hours=16)
+DATETIME_OUT_OF_RANGE = _(
+    "Enter a date and time between the years 1 and 9999 with a time zone offset between "
+    "-15:59 and +15:59."
+)
+
+
+def validate_storable_datetime(value: datetime) -> None:
+    """A date-time that PostgreSQL and SQLite can compare with a column: a UTC offset
+    within ±15:59 and, in UTC, a moment between the years 1 and 9999. Date-time fields
+    that take typed input (filters, query parameters) use it as a validator, so an
+    unusable moment is a form error or a 400 instead of a database error."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) >= MAX_UTC_OFFSET:
+        raise ValidationError(DATETIME_OUT_OF_RANGE, code="out_of_range")
+    try:
+        value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValidationError(DATETIME_OUT_OF_RANGE, code="out_of_range") from error

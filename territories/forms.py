@@ -158,6 +158,16 @@ def owner_initial(territory) -> list[dict]:
     ]
 
 
+class TerritoryFilterForm(forms.Form):
+    """The territory list's name search and country (a code, in any case)."""
+
+    q = forms.CharField(label=_("Name"), max_length=120, required=False)
+    country = forms.CharField(label=_("Country"), max_length=2, required=False)
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].upper()
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),

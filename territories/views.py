@@ -26,7 +26,13 @@ from portal.staff import (
 )
 from territories import services
 from territories.coverage import NO_SECTOR, coverage_report
-from territories.forms import ImportForm, OwnerFormSet, TerritoryForm, owner_initial
+from territories.forms import (
+    ImportForm,
+    OwnerFormSet,
+    TerritoryFilterForm,
+    TerritoryForm,
+    owner_initial,
+)
 from territories.models import Territory, TerritoryOwner
 
 
@@ -39,8 +45,10 @@ def _with_rows(territories):
 @staff_required(*CHANNEL)
 @require_GET
 def territory_list(request):
-    country = request.GET.get("country", "").upper()
-    query = request.GET.get("q", "").strip()
+    form = TerritoryFilterForm(request.GET)
+    form.is_valid()  # a field with an error (NUL, too long) filters nothing and says why
+    country = form.cleaned_data.get("country", "")
+    query = form.cleaned_data.get("q", "")
     territories = territories_managed_by(request.user)
     countries = sorted(set(territories.values_list("country", flat=True)))
     if country:
@@ -53,6 +61,7 @@ def territory_list(request):
         "countries": countries,
         "country": country,
         "query": query,
+        "form": form,
     }
     return render(request, "territories/list.html", context)
 
