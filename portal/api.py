@@ -80,6 +80,7 @@ class ApiBodyLimitMiddleware:
             return True
         size = body.tell()
         body.seek(0)
+        # what WSGIRequest would have built had the length been known
         request.META["CONTENT_LENGTH"] = str(size)
         request._stream = LimitedStream(body, size)
         return False
@@ -100,7 +101,7 @@ class StrictInputMixin:
     - A text field takes a JSON string and a yes/no field ``true`` or ``false`` (DRF alone
       turns ``5`` into ``"5"`` and ``1`` or ``"yes"`` into ``true``).
     - A text field's length is that of the text as sent, before spaces around it are
-      trimmed.
+      trimmed, and it holds no control characters (tab and line breaks aside).
     - ``request_schema_rules()`` may add JSON Schema keywords for rules between fields
       (``allOf``/``anyOf``); the serializer's validation enforces the same rules.
 
@@ -132,8 +133,14 @@ class StrictInputMixin:
         return value
 
 
+# C0 control characters other than tab, line feed and carriage return, and DEL: no text
+# sent to the API holds them (PostgreSQL cannot store a NUL; the others are noise).
+CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+
+
 def _input_error(field, value) -> str | None:
-    """The message for a value of the wrong JSON type or too long for ``field``."""
+    """The message for a value of the wrong JSON type, too long or with control
+    characters for ``field``."""
     if value is None:
         return None  # the field says whether null is allowed
     if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
@@ -143,6 +150,8 @@ def _input_error(field, value) -> str | None:
             return field.error_messages["invalid"]
         if field.max_length is not None and len(value) > field.max_length:
             return field.error_messages["max_length"].format(max_length=field.max_length)
+        if re.search(f"[{CONTROL}]", value):
+            return _("Remove the control characters (such as a NUL byte) from the text.")
     return None
 
 
@@ -248,9 +257,12 @@ FIELD_ERRORS_SCHEMA = {
 }
 
 
+# Query parameters go through Django's form fields, which refuse NUL; body text refuses
+# every control character (``_input_error``) and is trimmed of spaces around it.
 NO_NUL = r"^[^\x00]*$"
-NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
-BLANK = r"^\s*$"
+TEXT = rf"^[^{CONTROL}]*$"
+NOT_BLANK = rf"^[^{CONTROL}]*[^\s{CONTROL}][^{CONTROL}]*$"
+BLANK = rf"^[^\S{CONTROL}]*$"
 
 
 class ApiAutoSchema(AutoSchema):
@@ -258,9 +270,9 @@ class ApiAutoSchema(AutoSchema):
 
     - every operation lists the answers views do not list themselves (added where
       missing, given their body where a view only described them);
-    - a text field in a request takes no NUL character, a required one needs a character
-      that is not a space (spaces around text are trimmed), and an e-mail address may be
-      left blank with spaces;
+    - a text field in a request takes no control character, a required one needs a
+      character that is not a space (spaces around text are trimmed), and an e-mail
+      address may be left blank with spaces;
     - an empty query parameter is the same as leaving it out (``allowEmptyValue``), and
       a text parameter takes no NUL character either.
     """
@@ -359,8 +371,8 @@ def _text_rules(field, schema: dict) -> None:
         return
     if schema.get("type") != "string" or "format" in schema or "pattern" in schema:
         return
-    trimmed = field.trim_whitespace and not field.allow_blank
-    schema["pattern"] = NOT_BLANK if trimmed else NO_NUL
+    needs_text = field.trim_whitespace and not field.allow_blank
+    schema["pattern"] = NOT_BLANK if needs_text else TEXT
 
 
 def trimmed_text_pattern(max_length: int) -> str:

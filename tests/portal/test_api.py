@@ -247,6 +247,14 @@ def test_the_schema_allows_no_other_properties_in_any_request_body(client):
             {"qualification": {"need": ["Must be a valid boolean."]}},
         ),
         (
+            {"company_name": "\x1fHaven B.V."},  # DRF would trim it away as a space
+            {"company_name": ["Remove the control characters (such as a NUL byte) from the text."]},
+        ),
+        (
+            {"city": "Rotter\x00dam"},
+            {"city": ["Remove the control characters (such as a NUL byte) from the text."]},
+        ),
+        (
             {"company_name": " " + "x" * 199 + " "},
             {"company_name": ["Ensure this field has no more than 200 characters."]},
         ),
