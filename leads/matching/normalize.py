@@ -633,7 +633,24 @@ def _generic_coc(raw: str) -> str:
     return _COC_SEPARATORS.sub("", _fold(raw)).upper()
 
 
+# What Lead.coc_number holds; a longer compact number is refused, not cut.
+COC_MAX_LENGTH = 30
+
+
 def normalize_coc(number: str | None, country: str) -> str:
+    """Compact chamber-of-commerce / company register number for `country`, at most
+    `COC_MAX_LENGTH` characters (see `_normalize_coc`)."""
+    compact = _normalize_coc(number, country)
+    if len(compact) > COC_MAX_LENGTH:
+        raise InvalidCoc(
+            _nfkc(number),
+            gettext_noop("longer than %(max)s characters"),
+            max=COC_MAX_LENGTH,
+        )
+    return compact
+
+
+def _normalize_coc(number: str | None, country: str) -> str:
     """Compact chamber-of-commerce / company register number for `country`.
 
     * NL: KvK number, exactly 8 digits ("KvK 1234 5678" -> "12345678"); anything else

@@ -301,3 +301,12 @@ def test_the_intake_rate_is_counted_per_key(client, world, api, monkeypatch):
     with time_machine.travel(datetime(2026, 12, 4, 21, 0, tzinfo=UTC), tick=False):
         assert [api(PAYLOAD).status_code for _ in range(3)] == [201, 200, 429]
         assert api(PAYLOAD, key=other_key).status_code == 200
+
+
+def test_a_register_number_too_long_to_store_is_a_400_not_a_500(world, api):
+    """The API takes 40 characters (labels and separators are compacted away); what is
+    left of 'A' * 40 in France did not fit the 30-character column."""
+    response = api({**PAYLOAD, "country": "FR", "postcode": "75001", "coc_number": "A" * 40})
+    assert response.status_code == 400
+    assert "longer than 30 characters" in response.json()["coc_number"][0]
+    assert Lead.objects.count() == 0
