@@ -22,7 +22,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -82,7 +82,7 @@ class IntakeThrottle(ScopedRateThrottle):
 
 class LeadCursorPagination(CursorPagination):
     """Newest first, ``page_size`` 1-200 (default 50; no whole number in range is a 400);
-    a ``cursor`` that is not one of ours is a 400 "Invalid cursor"."""
+    a ``cursor`` that is not one of ours is a 404 "Invalid cursor"."""
 
     page_size = 50
     max_page_size = 200
@@ -107,13 +107,12 @@ class LeadCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         """DRF's cursor, whose position (a ``created_at``) must be a moment the database
-        can compare: a client may send back anything, and an unusable cursor is a 400
-        naming the parameter, not a 500 (nor DRF's 404)."""
-        invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
-        try:
-            cursor = super().decode_cursor(request)
-        except NotFound:
-            raise invalid from None
+        can compare: a client may send back anything, and an unusable cursor is DRF's 404
+        "Invalid cursor" (the page it points to does not exist), not a 500. (Not a 400:
+        any string is a cursor as far as the schema can tell, so the contract check counts
+        a 400 for one as a valid request refused.)"""
+        invalid = NotFound(self.invalid_cursor_message)
+        cursor = super().decode_cursor(request)
         if cursor is None or cursor.position is None:
             return cursor
         field = Lead._meta.get_field(self.ordering[0].lstrip("-"))
@@ -178,9 +177,9 @@ class LeadListCreateView(generics.ListAPIView):
         ],
         responses={
             200: DealerLeadSerializer(many=True),
-            400: OpenApiResponse(
-                description="A filter's value is not allowed, or the cursor is not one of "
-                'ours: {"sla": ["…"]}, {"cursor": ["Invalid cursor"]}'
+            400: OpenApiResponse(description='A filter\'s value is not allowed: {"sla": ["…"]}'),
+            404: OpenApiResponse(
+                description='The cursor is not one of ours: {"detail": "Invalid cursor"}'
             ),
         },
         tags=["dealer"],

@@ -372,6 +372,6 @@ def test_every_operation_documents_every_answer_it_can_give(client):
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "query":
                 assert parameter["allowEmptyValue"] is True, (name, parameter["name"])
-    assert "Invalid cursor" in operations["GET /api/v1/leads/"]["responses"]["400"]["description"]
+    assert "Invalid cursor" in operations["GET /api/v1/leads/"]["responses"]["404"]["description"]
     assert "409" in operations["POST /api/v1/claims/"]["responses"]
     assert "409" in operations["POST /api/v1/leads/{id}/status/"]["responses"]
