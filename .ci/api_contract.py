@@ -86,6 +86,7 @@ def main() -> int:
         "SECURE_SSL_REDIRECT": "0",
         "REQUIRE_STAFF_MFA": "0",
         "EMAIL_URL": "consolemail://",
+        "STATIC_ROOT": f"{scratch}/static",
         # schemathesis sends wrong keys on purpose (its auth checks); the throttle of
         # failed keys has its own tests and would otherwise answer 429 to the rest
         "API_KEY_FAILURE_RATE": "100000/min",
@@ -93,6 +94,7 @@ def main() -> int:
     }
     print("== API contract: database and demo data", flush=True)
     manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")  # error pages need the manifest
     manage(
         env, "seed_demo", "--accounts", "200", "--claims", "20", "--leads", "300", "--quiet-logins"
     )
@@ -130,7 +132,7 @@ def main() -> int:
             run_env = {
                 **env,
                 "SCHEMATHESIS_HOOKS": "api_contract_hooks",
-                "PYTHONPATH": str(ROOT / ".ci"),
+                "PYTHONPATH": f"{ROOT / '.ci'}:{ROOT}",
             }
             if subprocess.run(command, cwd=scratch, env=run_env).returncode != 0:
                 failed.append(who)

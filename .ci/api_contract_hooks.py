@@ -2,17 +2,21 @@
 
 The schema states everything about a request that JSON Schema can: types, lengths,
 enums, the postcode's syntax per country, what each status needs. A few rules it cannot
-state: check digits (VAT and chamber-of-commerce numbers) and "not in the past" (the
-date of an accepted lead's next step). For cases meant to be valid, this hook puts a
-value that keeps those rules where the generated one would break them, so "a valid
-request is accepted" is checked on the whole request instead of failing on a checksum.
-Cases meant to be invalid are left as they are.
+state: check digits and the compacted length of VAT and chamber-of-commerce numbers
+(the project's normalisers decide) and "not in the past" (the date of an accepted
+lead's next step). For cases meant to be valid, this hook puts a value that keeps those
+rules where the generated one would break them, so "a valid request is accepted" is
+checked on the whole request instead of failing on a checksum. Cases meant to be
+invalid are left as they are.
 """
 
 import zlib
 from datetime import date, timedelta
 
 import schemathesis
+
+# Django-free: the project's own rules decide what to replace
+from leads.matching.normalize import InvalidCoc, InvalidVat, normalize_coc, normalize_vat
 
 # Real, valid numbers (from python-stdnum's documentation and public registers).
 VAT_NUMBERS = (
@@ -25,7 +29,7 @@ VAT_NUMBERS = (
     "GB980780684",
     "CHE-107.787.577 MWST",
 )
-# Company register numbers for the countries that check them; others take any text.
+# Register numbers for the countries whose numbers have a syntax or check digits.
 COC_NUMBERS = {"NL": "12345678", "BE": "0403019261", "CH": "CHE-107.787.577"}
 
 
@@ -35,12 +39,19 @@ def _pick(options, value: str) -> str:
 
 def _keep_rules(body: dict) -> dict:
     body = dict(body)
+    country = body.get("country") if isinstance(body.get("country"), str) else ""
     vat = body.get("vat_number")
     if isinstance(vat, str) and vat.strip():
-        body["vat_number"] = _pick(VAT_NUMBERS, vat)
-    coc, country = body.get("coc_number"), body.get("country")
-    if isinstance(coc, str) and coc.strip() and country in COC_NUMBERS:
-        body["coc_number"] = COC_NUMBERS[country]
+        try:
+            normalize_vat(vat, country or None)
+        except InvalidVat:
+            body["vat_number"] = _pick(VAT_NUMBERS, vat)
+    coc = body.get("coc_number")
+    if isinstance(coc, str) and coc.strip() and country:
+        try:
+            normalize_coc(coc, country)
+        except InvalidCoc:
+            body["coc_number"] = COC_NUMBERS.get(country, "12345678")
     day = body.get("next_step_on")
     if body.get("status") == "accepted" and isinstance(day, str):
         # two days ahead: "today" is the portal's (Europe/Amsterdam), not this machine's
