@@ -14,6 +14,7 @@ then only have been fuzzed on its rejection path).
 import argparse
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -50,13 +51,10 @@ print(Lead.objects.filter(integration_id={pk}, created_at__gte="{since}").count(
 
 def manage(env: dict, *args: str) -> str:
     result = subprocess.run(
-        [str(BIN / "python"), "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+        [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
+    if result.returncode:
+        sys.exit(f"manage.py {' '.join(args[:2])} failed:\n{result.stderr}")
     return result.stdout
 
 
@@ -147,6 +145,7 @@ def main() -> int:
     if failed:
         print(f"API contract check failed: {', '.join(failed)}; gunicorn log in {scratch}")
         return 1
+    shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
