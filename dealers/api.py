@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -27,8 +26,10 @@ from rest_framework.views import APIView
 
 from dealers import access, selectors, services
 from dealers.models import Claim
+from leads.api.fields import CountryField, PostcodeField, postcode_errors, postcode_schema
 from leads.models import Policy
 from leads.services.cleaning import clean_claim_fields
+from portal.api import MoneyField, StrictInputMixin, query_int
 from portal.users.models import User
 
 
@@ -49,6 +50,7 @@ class ConflictSerializer(serializers.Serializer):
 
 class ClaimSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code")
+    contact_email = serializers.EmailField(read_only=True, allow_blank=True)
     conflicts = serializers.SerializerMethodField()
     can_renew = serializers.SerializerMethodField()
 
@@ -92,32 +94,29 @@ class ClaimSerializer(serializers.ModelSerializer):
         )
 
 
-class ClaimCreateSerializer(serializers.Serializer):
+class ClaimCreateSerializer(StrictInputMixin, serializers.Serializer):
     company_name = serializers.CharField(max_length=200)
-    country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. NL")
-    postcode = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    country = CountryField()
+    postcode = PostcodeField(help_text="As written in the country; NL 3011 AB, DE 01067, BE 1000")
     website = serializers.CharField(max_length=200, required=False, allow_blank=True)
     vat_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
-    expected_value = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True, min_value=0
-    )
+    expected_value = MoneyField(required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
+    def request_schema_rules(self) -> dict:
+        return {"allOf": [postcode_schema()]}
+
     def validate(self, attrs):
+        errors = postcode_errors(attrs)
         try:
-            return clean_claim_fields(attrs)
+            cleaned = clean_claim_fields({**attrs, "postcode": ""} if errors else attrs)
         except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from error
-
-
-class ClaimFilterSerializer(serializers.Serializer):
-    """The list's query parameters: an unknown status is a 400 naming it."""
-
-    status = serializers.ChoiceField(
-        choices=selectors.CLAIM_FILTERS, required=False, allow_blank=True
-    )
+            errors = {**error.message_dict, **errors}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return cleaned
 
 
 def _context(request) -> dict:
@@ -125,8 +124,35 @@ def _context(request) -> dict:
 
 
 class ClaimPagination(LimitOffsetPagination):
+    """``limit`` (1-200, default 50) and ``offset``; a value that is no whole number in
+    range is a 400 instead of the default."""
+
     default_limit = 50
     max_limit = 200
+
+    def get_limit(self, request):
+        return query_int(
+            request,
+            self.limit_query_param,
+            default=self.default_limit,
+            minimum=1,
+            cutoff=self.max_limit,
+        )
+
+    def get_offset(self, request):
+        return query_int(request, self.offset_query_param, default=0, minimum=0)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1 if parameter["name"] == "limit" else 0
+        return parameters
+
+
+class ClaimListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=selectors.CLAIM_FILTERS, required=False, allow_blank=True
+    )
 
 
 class ClaimListView(GenericAPIView):
@@ -141,21 +167,16 @@ class ClaimListView(GenericAPIView):
             "The claims of your dealer (staff with claim access: all claims), newest first. "
             "Filter with `status` = active (approved and unexpired), pending or ended."
         ),
-        parameters=[
-            OpenApiParameter("status", str, enum=list(selectors.CLAIM_FILTERS), required=False),
-        ],
-        responses={
-            200: ClaimSerializer(many=True),
-            400: OpenApiResponse(description='An unknown filter value: {"status": ["…"]}'),
-        },
+        parameters=[ClaimListQuerySerializer],
+        responses={200: ClaimSerializer(many=True)},
         tags=["claims"],
     )
     def get(self, request):
         now = timezone.now()
-        filters = ClaimFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        show = filters.validated_data.get("status", "")
         claims = selectors.claims_visible_to(request.user)
+        query = ClaimListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        show = query.validated_data.get("status", "")
         claims = selectors.claims_filtered(claims, show, now=now)
         page = self.paginate_queryset(claims)
         body = ClaimSerializer(page, many=True, context=_context(request)).data
@@ -174,11 +195,13 @@ class ClaimListView(GenericAPIView):
         request=ClaimCreateSerializer,
         responses={
             201: ClaimSerializer,
-            400: OpenApiResponse(
-                description='Field errors, e.g. {"vat_number": ["…"]}, or '
-                '{"non_field_errors": ["You already have a claim on this company …"]}'
-            ),
+            400: OpenApiResponse(description='Field errors, e.g. {"vat_number": ["…"]}'),
             403: OpenApiResponse(description="Only dealer users register claims."),
+            409: OpenApiResponse(
+                description="Your dealer already has a claim on this company, has as many "
+                "claims as allowed, or its agreement has ended: "
+                '{"non_field_errors": ["…"]}'
+            ),
         },
         tags=["claims"],
     )
@@ -195,12 +218,10 @@ class ClaimListView(GenericAPIView):
                 data=serializer.validated_data,
             )
         except DjangoValidationError as error:
-            detail = (
-                error.message_dict
-                if hasattr(error, "error_dict")
-                else {"non_field_errors": error.messages}
-            )
-            return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+            if hasattr(error, "error_dict"):
+                return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+            # not the request but the dealer's claims or agreement stand in the way
+            return Response({"non_field_errors": error.messages}, status=status.HTTP_409_CONFLICT)
         body = ClaimSerializer(claim, context=_context(request)).data
         return Response(body, status=status.HTTP_201_CREATED)
 

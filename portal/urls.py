@@ -1,11 +1,11 @@
 """URL configuration: pages per app, the REST API, accounts and the staff admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from leads import inbound
-from portal import views
+from portal import api, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,5 +20,6 @@ urlpatterns = [
     path("api/v1/", include("leads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", api.api_not_found),
     path("admin/", admin.site.urls),
 ]

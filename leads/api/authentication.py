@@ -3,12 +3,18 @@
 An integration's key authenticates as an anonymous-like principal that may only post
 leads (``request.auth`` is the ``ApiKey``, ``request.user`` an ``IntegrationUser``);
 a personal key authenticates as its person.
+
+Failed key checks are counted per client address (``ApiKeyFailureThrottle``): once an
+address has used up ``API_KEY_FAILURE_RATE``, every key it presents is answered 429 with
+``Retry-After``, the right one too (were the right key let through, the 429 would tell a
+guesser which guess was right); other addresses are not affected.
 """
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.throttling import SimpleRateThrottle
 
 from leads.services.api_keys import api_key_check, api_key_touch
 
@@ -27,6 +33,29 @@ class IntegrationUser(AnonymousUser):
         return f"integration:{self.integration}"
 
 
+class ApiKeyFailureThrottle(SimpleRateThrottle):
+    """Failed API-key checks per client address: DRF's ident, the connection's address or,
+    behind ``TRUSTED_PROXY_COUNT`` proxies (``NUM_PROXIES``), the one they forwarded."""
+
+    scope = "api_key_failures"
+
+    def get_cache_key(self, request, view=None):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def blocked(self, request) -> bool:
+        """Whether this address has used up its failures (records nothing)."""
+        self.key = self.get_cache_key(request)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        return len(self.history) >= self.num_requests
+
+    def record_failure(self) -> None:
+        """Count one failed check (after ``blocked``)."""
+        self.throttle_success()
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
@@ -40,8 +69,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             key = value.strip()
         if not key:
             return None
+        throttle = ApiKeyFailureThrottle()
+        if throttle.blocked(request):
+            raise exceptions.Throttled(wait=throttle.wait())
         api_key = api_key_check(key)
         if api_key is None:
+            throttle.record_failure()
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         api_key_touch(api_key)
         user = api_key.user or IntegrationUser(api_key.integration)

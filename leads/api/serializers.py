@@ -1,18 +1,23 @@
 """API shapes. Validation rules live in the one field cleaner
-(``leads.services.cleaning``), shared with the inquiry form, the CSV import and claims."""
+(``leads.services.cleaning``), shared with the inquiry form, the CSV import and claims;
+the serializers read the JSON as strictly as the schema states it
+(``portal.api.StrictInputMixin``) and state in the schema the rules between fields that
+the services apply (``request_schema_rules``)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from leads.api.fields import CountryField, PostcodeField, postcode_errors, postcode_schema
 from leads.models import Lead
 from leads.services.cleaning import INTEREST_TEMPERATURE, clean_lead_fields
 from leads.services.pipeline import CloseReason
+from portal.api import NOT_BLANK, MoneyField, StrictInputMixin
 from portal.choices import Language, Sector
 from portal.messages import render_message
 
 
-class QualificationSerializer(serializers.Serializer):
+class QualificationSerializer(StrictInputMixin, serializers.Serializer):
     """The lead definition (seed 004). Omitted answers are unknown; a lead with any
     answer "false" goes to the marketing nurture queue instead of sales."""
 
@@ -24,7 +29,7 @@ class QualificationSerializer(serializers.Serializer):
     talk_2w = serializers.BooleanField(required=False, help_text="Willing to talk within 2 weeks")
 
 
-class LeadIntakeSerializer(serializers.Serializer):
+class LeadIntakeSerializer(StrictInputMixin, serializers.Serializer):
     external_id = serializers.CharField(
         max_length=100,
         required=False,
@@ -35,8 +40,8 @@ class LeadIntakeSerializer(serializers.Serializer):
     website = serializers.CharField(max_length=200, required=False, allow_blank=True)
     vat_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
     coc_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. NL")
-    postcode = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    country = CountryField()
+    postcode = PostcodeField(help_text="As written in the country; NL 3011 AB, DE 01067, BE 1000")
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     sector = serializers.ChoiceField(choices=Sector.choices, required=False, allow_blank=True)
     contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -45,9 +50,7 @@ class LeadIntakeSerializer(serializers.Serializer):
     contact_role = serializers.CharField(max_length=100, required=False, allow_blank=True)
     message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     language = serializers.ChoiceField(choices=Language.choices, required=False)
-    estimated_value = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True, min_value=0
-    )
+    estimated_value = MoneyField(required=False, allow_null=True)
     temperature = serializers.ChoiceField(choices=Lead.Temperature.choices, required=False)
     interest = serializers.ChoiceField(
         choices=sorted(INTEREST_TEMPERATURE),
@@ -56,11 +59,22 @@ class LeadIntakeSerializer(serializers.Serializer):
     )
     qualification = QualificationSerializer(required=False)
 
+    def request_schema_rules(self) -> dict:
+        contact = [
+            {"required": [name], "properties": {name: {"pattern": NOT_BLANK}}}
+            for name in ("contact_email", "contact_phone")
+        ]
+        return {"allOf": [postcode_schema(), {"anyOf": contact}]}
+
     def validate(self, attrs):
+        errors = postcode_errors(attrs)
         try:
-            return clean_lead_fields(attrs)
+            cleaned = clean_lead_fields({**attrs, "postcode": ""} if errors else attrs)
         except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from error
+            errors = {**error.message_dict, **errors}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return cleaned
 
 
 class OwnerSerializer(serializers.Serializer):
@@ -147,6 +161,9 @@ class DealerLeadSerializer(serializers.ModelSerializer):
     """A lead as its owner sees it (personal token or session)."""
 
     country = serializers.CharField(source="country.code")
+    # blank when not known (the model's choices and e-mail format leave room for it)
+    sector = serializers.ChoiceField(choices=Sector.choices, read_only=True, allow_blank=True)
+    contact_email = serializers.EmailField(read_only=True, allow_blank=True)
     routing_reason = serializers.SerializerMethodField(
         help_text="Why the lead came to you, in your language."
     )
@@ -207,7 +224,7 @@ class DealerLeadSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class LeadStatusUpdateSerializer(serializers.Serializer):
+class LeadStatusUpdateSerializer(StrictInputMixin, serializers.Serializer):
     """One pipeline step. ``accepted`` needs ``next_step`` and ``next_step_on``; ``won``
     needs ``won_value``; ``lost`` and ``rejected`` need a ``reason`` (``other`` also a
     ``note``). A rejected lead is routed to another owner and leaves your list."""
@@ -217,11 +234,47 @@ class LeadStatusUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUSES)
     next_step = serializers.CharField(max_length=200, required=False, allow_blank=True)
     next_step_on = serializers.DateField(required=False, allow_null=True)
-    won_value = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True
-    )
+    won_value = MoneyField(required=False, allow_null=True)
     reason = serializers.ChoiceField(choices=CloseReason.choices, required=False, allow_blank=True)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    def request_schema_rules(self) -> dict:
+        """What each status needs (``leads.services.pipeline`` checks it); a date of the
+        next step must also not be in the past, which a schema cannot say."""
+        closing = ["lost", "rejected"]
+        reasons = [value for value in CloseReason.values if value != CloseReason.OTHER]
+        a_cent = {
+            "anyOf": [
+                {"type": "number", "minimum": 0.005},  # rounds to 0.01
+                {"type": "string", "pattern": "[1-9]"},
+            ]
+        }
+
+        def needs(statuses: list[str], required=(), **properties) -> dict:
+            return {
+                "properties": {"status": {"enum": statuses}, **properties},
+                "required": ["status", *required],
+            }
+
+        return {
+            "anyOf": [
+                needs(
+                    ["accepted"],
+                    ["next_step", "next_step_on"],
+                    next_step={"pattern": NOT_BLANK},
+                    next_step_on={"type": "string"},
+                ),
+                needs(["won"], ["won_value"], won_value=a_cent),
+                needs(closing, ["reason"], reason={"enum": reasons}),
+                needs(
+                    closing,
+                    ["reason", "note"],
+                    reason={"enum": ["other"]},
+                    note={"pattern": NOT_BLANK},
+                ),
+                needs(["contacted", "meeting", "proposal"]),
+            ]
+        }
 
 
 class LeadRejectedSerializer(serializers.Serializer):

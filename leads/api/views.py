@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -37,11 +38,20 @@ from leads.api.serializers import (
     LeadRejectedSerializer,
     LeadStatusUpdateSerializer,
 )
-from leads.filters import ApiLeadFilter
+from leads.filters import SEARCH_MAX_LENGTH, ApiLeadFilter
 from leads.models import Integration, Lead
 from leads.services import pipeline
 from leads.services.intake import lead_intake
+from portal.api import query_int, trimmed_text_pattern
 from portal.forms import validate_storable_datetime
+
+# An RFC 3339 moment ``validate_storable_datetime`` takes: a UTC offset within ±15:59,
+# and not so close to the years 1 and 9999 that UTC falls outside them.
+STORABLE_DATE_TIME = (
+    r"^(?!0001-01-01T[^Z]*\+)(?!9999-12-31T[^Z]*-)"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"(?:Z|[+-](?:0[0-9]|1[0-5]):[0-5][0-9])$"
+)
 
 SOURCE_OF_INTEGRATION = {
     Integration.Kind.WEB_FORM: Lead.Source.WEB_FORM,
@@ -62,21 +72,47 @@ class IsPerson(BasePermission):
         return bool(user and user.is_authenticated and getattr(user, "pk", None) and user.is_active)
 
 
+class IntakeThrottle(ScopedRateThrottle):
+    """``API_INTAKE_RATE`` per integration key (an integration's caller has no user id,
+    so DRF's scoped throttle would put every integration in one bucket)."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": f"key-{request.auth.pk}"}
+
+
 class LeadCursorPagination(CursorPagination):
+    """Newest first, ``page_size`` 1-200 (default 50; no whole number in range is a 400);
+    a ``cursor`` that is not one of ours is a 404 "Invalid cursor"."""
+
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
 
+    def get_page_size(self, request):
+        return query_int(
+            request,
+            self.page_size_query_param,
+            default=self.page_size,
+            minimum=1,
+            cutoff=self.max_page_size,
+        )
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
     def decode_cursor(self, request):
         """DRF's cursor, whose position (a ``created_at``) must be a moment the database
-        can compare: a client may send back anything, and an unusable cursor is a 400
-        naming the parameter, not a 500 (nor DRF's 404)."""
-        invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
-        try:
-            cursor = super().decode_cursor(request)
-        except NotFound:
-            raise invalid from None
+        can compare: a client may send back anything, and an unusable cursor is DRF's 404
+        "Invalid cursor" (the page it points to does not exist), not a 500. (Not a 400:
+        any string is a cursor as far as the schema can tell, so the contract check counts
+        a 400 for one as a valid request refused.)"""
+        invalid = NotFound(self.invalid_cursor_message)
+        cursor = super().decode_cursor(request)
         if cursor is None or cursor.position is None:
             return cursor
         field = Lead._meta.get_field(self.ordering[0].lstrip("-"))
@@ -106,7 +142,7 @@ class LeadListCreateView(generics.ListAPIView):
 
     def get_throttles(self):
         if self.request.method == "POST":
-            return [ScopedRateThrottle()]
+            return [IntakeThrottle()]
         return []
 
     def get_queryset(self):
@@ -123,6 +159,27 @@ class LeadListCreateView(generics.ListAPIView):
             "`done`), `q` (company, contact, e-mail, city, postcode or #id) and "
             "`updated_after` (ISO 8601) to fetch only what changed since your last sync."
         ),
+        parameters=[
+            OpenApiParameter(
+                "q",
+                {"type": "string", "pattern": trimmed_text_pattern(SEARCH_MAX_LENGTH)},
+                description=f"Search text, at most {SEARCH_MAX_LENGTH} characters once "
+                "the spaces around it are trimmed.",
+            ),
+            OpenApiParameter(
+                "updated_after",
+                {"type": "string", "format": "date-time", "pattern": STORABLE_DATE_TIME},
+                description="Changed after this moment (RFC 3339), with a UTC offset "
+                "within ±15:59.",
+            ),
+        ],
+        responses={
+            200: DealerLeadSerializer(many=True),
+            400: OpenApiResponse(description='A filter\'s value is not allowed: {"sla": ["…"]}'),
+            404: OpenApiResponse(
+                description='The cursor is not one of ours: {"detail": "Invalid cursor"}'
+            ),
+        },
         tags=["dealer"],
     )
     def get(self, request, *args, **kwargs):

@@ -64,10 +64,12 @@ __all__ = [
     "domain_from_url",
     "is_free_mail_domain",
     "is_known_country",
+    "iso_country_codes",
     "normalize_coc",
     "normalize_company_name",
     "normalize_postcode",
     "normalize_vat",
+    "postcode_pattern",
 ]
 
 
@@ -631,7 +633,24 @@ def _generic_coc(raw: str) -> str:
     return _COC_SEPARATORS.sub("", _fold(raw)).upper()
 
 
+# What Lead.coc_number holds; a longer compact number is refused, not cut.
+COC_MAX_LENGTH = 30
+
+
 def normalize_coc(number: str | None, country: str) -> str:
+    """Compact chamber-of-commerce / company register number for `country`, at most
+    `COC_MAX_LENGTH` characters (see `_normalize_coc`)."""
+    compact = _normalize_coc(number, country)
+    if len(compact) > COC_MAX_LENGTH:
+        raise InvalidCoc(
+            _nfkc(number),
+            gettext_noop("longer than %(max)s characters"),
+            max=COC_MAX_LENGTH,
+        )
+    return compact
+
+
+def _normalize_coc(number: str | None, country: str) -> str:
     """Compact chamber-of-commerce / company register number for `country`.
 
     * NL: KvK number, exactly 8 digits ("KvK 1234 5678" -> "12345678"); anything else
@@ -800,6 +819,31 @@ def normalize_postcode(country: str, postcode: str | None) -> tuple[str, int | N
     return text, int(text)
 
 
+def _any_case(text: str) -> str:
+    return "".join(f"[{char}{char.lower()}]" if char.isalpha() else char for char in text)
+
+
+def postcode_pattern(country: str) -> str:
+    """The postcode syntax for ``country`` as a regular expression that reads the same in
+    Python and in JSON Schema (JavaScript): every string it matches is accepted by
+    `normalize_postcode`, which also takes more (other spacing, Unicode digits). The API
+    holds clients to this syntax and publishes it in its schema: letters in either
+    case, the country prefix ("D-") and the space of a Dutch postcode optional, spaces
+    around it allowed.
+    """
+    cc = (country or "").strip().upper()
+    if cc not in POSTCODE_DIGITS:
+        return r"^ *[A-Za-z0-9][A-Za-z0-9 -]{0,11} *$"
+    prefixes = "|".join(_any_case(prefix) for prefix in _POSTCODE_PREFIXES[cc])
+    prefix = rf"(?:(?:{prefixes})[ -]?)?"
+    if cc == "NL":
+        letters = r"(?: ?(?:[A-RT-Za-rt-z][A-Za-z]|[Ss][BCE-RT-Zbce-rt-z]))?"
+        return rf"^ *{prefix}[1-9][0-9]{{3}}{letters} *$"
+    if cc == "DE":
+        return rf"^ *{prefix}(?:0[1-9]|[1-9][0-9])[0-9]{{3}} *$"
+    return rf"^ *{prefix}[1-9][0-9]{{3}} *$"
+
+
 # ---------------------------------------------------------------------------
 # Countries
 # ---------------------------------------------------------------------------
@@ -820,3 +864,8 @@ def is_known_country(code: str | None) -> bool:
     Uses django-countries' ISO list, not the project's COUNTRIES_* settings.
     """
     return (code or "").strip().upper() in _iso_country_codes()
+
+
+def iso_country_codes() -> list[str]:
+    """The ISO 3166-1 alpha-2 codes `is_known_country` accepts, in upper case, sorted."""
+    return sorted(_iso_country_codes())

@@ -43,6 +43,7 @@ from leads.matching.normalize import (
     normalize_vat,
 )
 from leads.models import Lead
+from portal.api import CONTROL as CONTROL_CHARACTERS
 from portal.choices import Language, Sector
 
 # Interest → temperature (DESIGN.md: hot = demo or price requested; warm = content
@@ -66,8 +67,9 @@ LONG_TEXT = 5000
 # The largest amount we keep: the columns hold 12 digits, two of them cents.
 MAX_AMOUNT = Decimal("1e10")
 CENT = Decimal("0.01")
-# C0 control characters other than tab, line feed and carriage return, and DEL.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters other than tab, line feed and carriage return, and DEL (the API
+# refuses them with the same message before it trims the text).
+CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 # The text fields each model takes from a submission; identifiers and choices have
 # rules of their own below.

@@ -120,9 +120,13 @@ def test_bad_input_is_a_400_with_field_errors(world):
     assert response.status_code == 400
     assert set(response.json()) == {"vat_number", "postcode"}
 
+
+def test_a_second_claim_on_the_same_company_is_a_409(world):
+    """The request is fine; the dealer's existing claim stands in the way."""
+    client = token_client(world.mine.user)
     claim_of(world.mine)
     duplicate = client.post(reverse("api-claims"), company(), format="json")
-    assert duplicate.status_code == 400
+    assert duplicate.status_code == 409
     assert "already have a claim" in duplicate.json()["non_field_errors"][0]
     assert Claim.objects.count() == 1
 

@@ -1,16 +1,22 @@
 """The dealer API: personal tokens read their own dealer's leads and move them
 through the pipeline; the owner / colleague / other-dealer matrix for each endpoint."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from leads.api.views import STORABLE_DATE_TIME
+from leads.filters import SEARCH_MAX_LENGTH, ApiLeadFilter
 from leads.models import Integration, Lead, LeadEvent
 from leads.services import pipeline
 from leads.services.api_keys import api_key_create, api_key_revoke
+from portal.api import trimmed_text_pattern
 from portal.users.models import Role
 from tests.factories import StaffFactory
 from tests.leads.pipeline_world import make_world
@@ -230,3 +236,40 @@ def test_the_dealer_endpoints_are_in_the_schema(client):
     schema = response.content.decode()
     for operation in ("leads_list", "leads_create", "leads_retrieve", "leads_status"):
         assert f"operationId: {operation}" in schema
+
+
+# --- what the schema says about the filters is what they take ------------------------
+
+rfc3339 = st.builds(
+    "{}T{:02d}:{:02d}:{:02d}{}{}".format,
+    st.dates().map(str),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(0, 59),
+    st.sampled_from(["", ".5", ".123456"]),
+    st.one_of(
+        st.just("Z"),
+        st.builds(
+            "{}{:02d}:{:02d}".format, st.sampled_from("+-"), st.integers(0, 23), st.integers(0, 59)
+        ),
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(moment=rfc3339)
+def test_every_updated_after_of_the_published_pattern_is_taken(moment):
+    """The schema's pattern for ``updated_after`` (RFC 3339, offsets within ±15:59) only
+    admits moments the filter takes; offsets beyond are refused by both."""
+    taken = ApiLeadFilter({"updated_after": moment}, queryset=Lead.objects.none()).is_valid()
+    if re.search(STORABLE_DATE_TIME, moment):
+        assert taken, moment
+    if int(moment[-5:-3] if moment[-1] != "Z" else 0) >= 16:
+        assert not taken and not re.search(STORABLE_DATE_TIME, moment), moment
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=210) | st.text(alphabet=" \t\nx\x00", max_size=210))
+def test_the_search_takes_exactly_what_its_pattern_allows(text):
+    taken = ApiLeadFilter({"q": text}, queryset=Lead.objects.none()).is_valid()
+    assert bool(re.search(trimmed_text_pattern(SEARCH_MAX_LENGTH), text)) == taken, repr(text)

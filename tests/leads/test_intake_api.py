@@ -1,8 +1,9 @@
 """POST /api/v1/leads/: routed at once, idempotent, clear 400s."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -161,7 +162,8 @@ def test_a_repeat_contact_within_the_window_is_attached_not_routed_twice(world, 
 @pytest.mark.parametrize(
     ("change", "field", "text"),
     [
-        ({"country": "XX"}, "country", "Unknown country code XX"),
+        ({"country": "XX"}, "country", "ISO 3166 country code in capitals"),
+        ({"country": "nl"}, "country", "ISO 3166 country code in capitals"),
         ({"postcode": "301"}, "postcode", "not a valid NL postcode"),
         ({"country": "DE", "postcode": "1234"}, "postcode", "DE postcode"),
         ({"vat_number": "NL123"}, "vat_number", "not a valid VAT number"),
@@ -285,3 +287,26 @@ def test_rejected_before_dealer_is_excluded_when_routed_again(world, api):
         ).count()
         == 2
     )
+
+
+def test_the_intake_rate_is_counted_per_key(client, world, api, monkeypatch):
+    """Integration callers have no user id: DRF's scoped throttle put every integration
+    in one bucket, so one busy form could use up the rate of all the others."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "intake": "2/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    other = Integration.objects.create(name="Marketing", kind=Integration.Kind.MARKETING)
+    other_key = api_key_create(name="automation", integration=other)[1]
+    with time_machine.travel(datetime(2026, 12, 4, 21, 0, tzinfo=UTC), tick=False):
+        assert [api(PAYLOAD).status_code for _ in range(3)] == [201, 200, 429]
+        assert api(PAYLOAD, key=other_key).status_code == 200
+
+
+def test_a_register_number_too_long_to_store_is_a_400_not_a_500(world, api):
+    """The API takes 40 characters (labels and separators are compacted away); what is
+    left of 'A' * 40 in France did not fit the 30-character column."""
+    response = api({**PAYLOAD, "country": "FR", "postcode": "75001", "coc_number": "A" * 40})
+    assert response.status_code == 400
+    assert "longer than 30 characters" in response.json()["coc_number"][0]
+    assert Lead.objects.count() == 0

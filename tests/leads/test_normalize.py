@@ -672,3 +672,15 @@ def test_module_imports_without_django():
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+@pytest.mark.parametrize(
+    ("number", "country"),
+    [("A" * 31, "FR"), ("HRB " + "1" * 40, "DE"), ("FN " + "1" * 29 + "a", "AT"), ("ß" * 16, "US")],
+)
+def test_a_register_number_longer_than_its_column_is_refused(number, country):
+    """Lead.coc_number holds 30 characters; a longer compact number was a database error
+    (PostgreSQL) once the lead was stored."""
+    with pytest.raises(InvalidCoc, match="longer than 30 characters"):
+        normalize_coc(number, country)
+    assert normalize_coc("A" * 30, "FR") == "A" * 30
