@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from portal.celery import app as celery_app
 
@@ -25,7 +26,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings):
     """Fast password hashing, a clean cache (rate limits), staff MFA off unless a test
-    turns it on, e-mail in memory, tasks run in-process."""
+    turns it on, e-mail in memory, tasks run in-process; afterwards the default language
+    again (a request as a Dutch user leaves Dutch active in this thread)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.REQUIRE_STAFF_MFA = False
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -39,3 +41,4 @@ def _fast_and_isolated(settings):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = eager
+    translation.deactivate()
