@@ -75,6 +75,7 @@ def test_terminating_the_dealer_ends_its_claims_in_their_history(world):
         status=Dealer.Status.TERMINATED,
         actor=world.channel_manager,
         reason="Contract ended",
+        now=T0 + timedelta(days=10),  # after the claim, whatever the day the test runs
     )
     assert history(claim)[-1] == (
         "ended",
