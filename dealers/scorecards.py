@@ -339,12 +339,16 @@ def _decimal(value: float | None) -> Decimal:
     return ZERO if value is None else Decimal(str(round(value, 6)))
 
 
-def performance_weight(scorecard: Scorecard) -> Decimal:
+def performance_weight(scorecard: Scorecard, *, current: Decimal = NEUTRAL_WEIGHT) -> Decimal:
     """``clamp(0.25, 2.0, (0.5 + follow_up) × (0.5 + conversion / 20 %))`` over the
     scorecard's window (the trailing 90 days), two decimals; 1.00 until the dealer has
-    at least ``MIN_SETTLED_STINTS`` won, lost, rejected or recycled stints."""
+    at least ``MIN_SETTLED_STINTS`` won, lost, rejected or recycled stints. While none of
+    its stints has reached its first-update deadline, follow-up has no data yet (not
+    0 %) and the weight stays ``current``."""
     if scorecard.settled < MIN_SETTLED_STINTS:
         return NEUTRAL_WEIGHT
+    if scorecard.follow_up_rate is None:
+        return current
     follow_up = _decimal(scorecard.follow_up_rate)
     conversion = _decimal(scorecard.conversion)
     weight = (Decimal("0.5") + follow_up) * (Decimal("0.5") + conversion / TARGET_CONVERSION)

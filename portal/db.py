@@ -4,13 +4,18 @@
 PostgreSQL's COPY, several times faster than ``bulk_create`` for thousands of rows
 (events, stints, permission rows, imported leads), and a few rows with one plain INSERT
 without the ORM's query compilation; on other databases they are ``bulk_create``.
+``claim_due`` claims the rows whose timer ran out, each by one transaction only (the
+SLA sweep's clocks, claim expiry).
 """
 
 import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from django.db import connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_countries.fields import CountryField
 from psycopg.types.json import Jsonb
 
@@ -236,3 +241,47 @@ class Instances:
         for name, value in values.items():
             setattr(obj, name, value)
         return obj
+
+
+def claim_due(
+    model: type[models.Model],
+    due: str,
+    *,
+    set_sql: str,
+    returning: list[str],
+    as_of: datetime,
+    limit: int,
+    condition: str = "",
+    params: Sequence = (),
+) -> list[dict]:
+    """Clear the due column of up to ``limit`` due rows that no other transaction holds
+    and return them: one statement, so two sweeps never get the same row. ``condition``
+    (SQL, with ``params``) narrows the rows further."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    where = f"{due} <= %s" + (f" AND {condition}" if condition else "")
+    skip_locked = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    sql = (
+        f"UPDATE {table} SET {set_sql} WHERE id IN ("
+        f"SELECT id FROM {table} WHERE {where} ORDER BY {due} LIMIT %s{skip_locked}"
+        f") RETURNING {', '.join(returning)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(as_of), *params, limit])
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    for row in rows:
+        for name in names:
+            if name.endswith("_at"):
+                row[name] = aware(row[name])
+    return rows
+
+
+def aware(value):
+    """A datetime from a raw row (SQLite returns text, PostgreSQL an aware value)."""
+    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

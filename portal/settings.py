@@ -174,7 +174,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.users.tasks.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Routing ignores an override after its end date already; this records its end
+    # (audited) and restarts the split of the dealer's shared territories.
+    "end-expired-weight-overrides": {
+        "task": "dealers.tasks.end_expired_weight_overrides",
+        "schedule": crontab(hour=0, minute=5),
+    },
 }
+# Every periodic task is in CELERY_BEAT_SCHEDULE, which beat and the demo's timer loop
+# (manage.py run_timers) both run; tests/portal/test_periodic_tasks.py holds every other
+# task to being queued by the code on purpose.
 
 # --- Authentication -------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"

@@ -1,12 +1,77 @@
 """Shared fixtures. Tests run on SQLite by default and on PostgreSQL + Redis in CI
-(``DATABASE_URL`` / ``REDIS_URL``); tests marked ``postgres`` are skipped on SQLite."""
+(``DATABASE_URL`` / ``REDIS_URL``); tests marked ``postgres`` are skipped on SQLite.
 
+``PORTAL_TEST_NOW`` (an ISO 8601 moment with its offset, e.g.
+``2026-12-04T20:20:00+01:00``) runs the suite as if it were that moment: the clock is
+there when the session starts and travels back there at the start of every test, then
+moves on (time-machine with ``tick``). CI runs the suite at awkward moments this way
+(``.ci/run``), so no test depends on the day or the hour it runs at. Only Python's
+clock travels: PostgreSQL's ``now()`` stays real, so the product never asks the
+database for the time."""
+
+import os
 import shutil
+from datetime import datetime
 
 import pytest
+import time_machine
 from django.db import connection
+from django.utils import translation
 
 from portal.celery import app as celery_app
+
+
+def _test_now() -> datetime | None:
+    text = os.environ.get("PORTAL_TEST_NOW", "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise pytest.UsageError(
+            f"PORTAL_TEST_NOW={text!r} is not an ISO 8601 moment, e.g. 2026-12-04T20:20:00+01:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise pytest.UsageError(
+            f"PORTAL_TEST_NOW={text!r} needs its UTC offset, e.g. 2026-12-04T20:20:00+01:00"
+        )
+    return moment
+
+
+TEST_NOW: datetime | None = None
+_session_clock: list[time_machine.travel] = []
+
+
+def pytest_configure(config):
+    """With ``PORTAL_TEST_NOW`` the clock is at that moment from the start, before test
+    modules are imported (their constants, factories' defaults)."""
+    global TEST_NOW
+    TEST_NOW = _test_now()
+    if TEST_NOW is not None:
+        _session_clock.append(time_machine.travel(TEST_NOW, tick=True))
+        _session_clock[0].start()
+
+
+def pytest_unconfigure(config):
+    while _session_clock:
+        _session_clock.pop().stop()
+
+
+def pytest_report_header(config):
+    if TEST_NOW:
+        return f"clock: every test starts at {TEST_NOW.isoformat()} (PORTAL_TEST_NOW)"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _test_clock():
+    """Every test starts at ``PORTAL_TEST_NOW`` when it is set; a test that travels
+    elsewhere itself (``time_machine.travel``) goes from there."""
+    if TEST_NOW is None:
+        yield
+        return
+    with time_machine.travel(TEST_NOW, tick=True):
+        yield
 
 
 def pytest_collection_modifyitems(config, items):
@@ -25,7 +90,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings):
     """Fast password hashing, a clean cache (rate limits), staff MFA off unless a test
-    turns it on, e-mail in memory, tasks run in-process."""
+    turns it on, e-mail in memory, tasks run in-process; afterwards the default language
+    again (a request as a Dutch user leaves Dutch active in this thread)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.REQUIRE_STAFF_MFA = False
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -39,3 +105,4 @@ def _fast_and_isolated(settings):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = eager
+    translation.deactivate()

@@ -22,7 +22,10 @@ rounded to two decimals. A dealer with fewer than 10 settled stints (won, lost, 
 or recycled, unweighted) over the 90 days keeps 1.00: too few to judge. With the same
 figures in every period this is exactly DESIGN.md's formula over 90 days
 (``dealers.scorecards.performance_weight``); a dealer that improved lately gains sooner,
-one that slipped loses sooner. A missing rate counts as 0, as in that function.
+one that slipped loses sooner. A missing conversion (nothing won or lost) counts as 0,
+as in that function. Follow-up is missing only while none of the dealer's stints has
+reached its first-update deadline (none measured): that is "no data yet", not 0 %, and
+the weight stays as it is (the allocation page says so).
 
 Import from here: ``from dealers.allocation import weights_apply``.
 """

@@ -45,7 +45,9 @@ CENT = Decimal("0.01")
 @dataclass(frozen=True)
 class WeightInputs:
     """What the weight was computed from: recency-weighted rates, the sample size, the
-    result, and whether the sample was large enough to count."""
+    result, and whether the formula counted: not with too few settled stints, nor while
+    no stint has reached its first-update deadline (``awaiting_follow_up``: follow-up
+    has no data yet, which is not 0 %)."""
 
     follow_up: float | None
     conversion: float | None
@@ -54,6 +56,7 @@ class WeightInputs:
     closed: int
     weight: Decimal
     counted: bool
+    awaiting_follow_up: bool = False
 
     def as_json(self) -> dict:
         return {
@@ -64,6 +67,7 @@ class WeightInputs:
             "measured": self.measured,
             "closed": self.closed,
             "counted": self.counted,
+            "awaiting_follow_up": self.awaiting_follow_up,
             "weight": str(self.weight),
         }
 
@@ -77,7 +81,10 @@ def _weighted_rate(parts: Iterable[tuple[float, int, int]]) -> float | None:
 
 
 def recency_weight(
-    buckets: Sequence[Scorecard], *, factors: Sequence[int] = RECENCY
+    buckets: Sequence[Scorecard],
+    *,
+    factors: Sequence[int] = RECENCY,
+    current: Decimal = scorecards.NEUTRAL_WEIGHT,
 ) -> WeightInputs:
     """The performance weight from consecutive scorecard periods, newest first (the
     last 30 days, 30-60 and 60-90 days ago), each period's stints counting
@@ -87,9 +94,11 @@ def recency_weight(
         conversion = Σ f·won    / Σ f·(won + lost)
         weight     = clamp(0.25, 2.00, (0.5 + follow_up) × (0.5 + conversion / 20 %))
 
-    two decimals, half up; a missing rate counts as 0. Below 10 settled stints (won,
-    lost, rejected, recycled; unweighted, all periods) the weight is 1.00. Equal
-    periods give DESIGN.md's 90-day formula (``scorecards.performance_weight``)."""
+    two decimals, half up; a missing conversion counts as 0. Below 10 settled stints
+    (won, lost, rejected, recycled; unweighted, all periods) the weight is 1.00. While
+    no stint has reached its first-update deadline (none measured), follow-up has no
+    data yet and the weight stays ``current`` (the stored one). Equal periods give
+    DESIGN.md's 90-day formula (``scorecards.performance_weight``)."""
     if len(buckets) != len(factors):
         raise ValueError("one recency factor per period")
     settled = sum(card.settled for card in buckets)
@@ -102,8 +111,11 @@ def recency_weight(
     conversion = _weighted_rate(
         (f, card.won, card.closed) for f, card in zip(factors, buckets, strict=True)
     )
-    counted = settled >= scorecards.MIN_SETTLED_STINTS
-    if not counted:
+    awaiting_follow_up = settled >= scorecards.MIN_SETTLED_STINTS and follow_up is None
+    counted = settled >= scorecards.MIN_SETTLED_STINTS and not awaiting_follow_up
+    if awaiting_follow_up:
+        weight = current
+    elif not counted:
         weight = scorecards.NEUTRAL_WEIGHT
     else:
         raw = (Decimal("0.5") + _decimal(follow_up)) * (
@@ -118,6 +130,7 @@ def recency_weight(
         closed=closed,
         weight=weight.quantize(CENT, rounding=ROUND_HALF_UP),
         counted=counted,
+        awaiting_follow_up=awaiting_follow_up,
     )
 
 
@@ -229,7 +242,7 @@ def weights_compute(
             DealerWeight(
                 dealer=dealer,
                 card=combined(cards, start=start, end=end),
-                inputs=recency_weight(cards),
+                inputs=recency_weight(cards, current=dealer.performance_weight),
                 today=today,
             )
         )

@@ -4,7 +4,8 @@
   ``conflict_messages`` (what a dealer may read); a claim's fields are checked by the
   one field cleaner (``leads.services.cleaning.clean_claim_fields``);
 - ``claims``: ``claim_submit``, ``claim_approve``, ``claim_reject`` (the channel
-  manager's review), ``claim_renew``, ``claim_withdraw``;
+  manager's review), ``claim_renew``, ``claim_withdraw``, ``claims_expire`` (the one
+  door by which a claim's period ends, from the SLA sweep and from an approval);
 - ``team``: ``member_invite``, ``member_deactivate``, ``member_reactivate``.
 
 Import from here: ``from dealers.services import claim_submit``.
@@ -29,8 +30,10 @@ from dealers.services.claims import (
     claim_submit,
     claim_url,
     claim_withdraw,
+    claims_expire,
 )
 from dealers.services.team import (
+    dealer_people,
     dealer_recipients,
     member_deactivate,
     member_invite,
@@ -51,9 +54,11 @@ __all__ = [
     "claim_submit",
     "claim_url",
     "claim_withdraw",
+    "claims_expire",
     "company_keys",
     "conflict_kinds",
     "conflict_messages",
+    "dealer_people",
     "dealer_recipients",
     "member_deactivate",
     "member_invite",

@@ -14,12 +14,19 @@ and the claim stays pending with the holder recorded as a conflict, never a 500.
 company that is no account yet is checked and created under advisory locks on its
 identifiers, so two dealers claiming it at once share one account.
 
+An approved claim whose period ended is expired by one service, ``claims_expire``: the
+SLA sweep calls it every minute, and an approval calls it for the company's stale claims
+the sweep has not reached yet. It claims the rows with one conditional ``UPDATE …
+RETURNING`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so each claim expires once, with
+its "expired" event and its dealer told, however often or concurrently it runs.
+
 Every change is also a ``ClaimEvent`` (who, when, why) in the claim's immutable history;
-the SLA sweep adds the reminders and expiries, ``claims_end_for_dealer`` the claims a
-terminated dealer leaves behind.
+the SLA sweep adds the reminders, ``claims_end_for_dealer`` the claims a terminated
+dealer leaves behind.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,14 +41,14 @@ from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, ClaimEvent, ClaimGroupObjectPermission, Dealer
 from dealers.services.checks import CLAIM, claim_check, company_keys
-from dealers.services.team import dealer_recipients
+from dealers.services.team import dealer_people, dealer_recipients
 from leads.matching.normalize import domain_from_url
 from leads.models import Account, Policy
 from leads.services.cleaning import clean_claim_fields
-from portal.db import lock_names
-from portal.messages import message, moment, text
+from portal.db import claim_due, insert_rows, lock_names
+from portal.messages import message, moment, parts, text
 from portal.users.models import Notification, Role, User
-from portal.users.services import notify
+from portal.users.services import notify, notify_in_bulk
 
 # --- submitting ---------------------------------------------------------------------
 
@@ -202,21 +209,9 @@ def _try_approve(
     """Approve ``claim`` unless another approved claim holds the account. Runs inside
     the caller's transaction; returns False (and changes nothing) when refused.
     ``reason`` is a msgid to translate, unless the manager ``said`` something."""
-    stale = list(
-        Claim.objects.filter(
-            account_id=claim.account_id, status=Claim.Status.APPROVED, expires_at__lte=now
-        )
-        .exclude(pk=claim.pk)
-        .values_list("pk", "expires_at")
-    )
-    if stale:  # their period ended; the sweep had not got to them yet
-        Claim.objects.filter(pk__in=[pk for pk, _at in stale]).update(
-            status=Claim.Status.EXPIRED, reminder_due_at=None
-        )
-        ClaimEvent.objects.bulk_create(
-            ClaimEvent(claim_id=pk, kind=ClaimEvent.Kind.EXPIRED, at=at, reason=EXPIRED_REASON)
-            for pk, at in stale
-        )
+    # Approved claims on the company whose period ended, which the sweep has not
+    # reached yet, would hold the unique index: they expire now, as in the sweep.
+    claims_expire(now=now, account_id=claim.account_id)
     expires_at = now + timedelta(days=policy.claim_days)
     values = {
         "status": Claim.Status.APPROVED,
@@ -272,8 +267,12 @@ def _record_holder(claim: Claim, *, now: datetime) -> None:
     Claim.objects.filter(pk=claim.pk).update(conflicts=claim.conflicts)
 
 
-def claim_url(claim: Claim) -> str:
-    return reverse("dealers:claim", args=[claim.pk])
+def claim_url(claim: Claim | int) -> str:
+    """A claim's page, by claim or id ("" where the claim pages are not installed)."""
+    try:
+        return reverse("dealers:claim", args=[getattr(claim, "pk", claim)])
+    except NoReverseMatch:
+        return ""
 
 
 def _review_url() -> str:
@@ -534,6 +533,88 @@ def claim_withdraw(
             reason=text(reason) if reason else message(gettext_noop("Withdrawn by the dealer.")),
         )
     return claim
+
+
+# --- expiry ---------------------------------------------------------------------------
+
+
+EXPIRE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Expired:
+    """What one ``claims_expire`` call did."""
+
+    claim_ids: list[int]
+    notifications: int
+
+
+def claims_expire(
+    *, now: datetime, account_id: int | None = None, limit: int = EXPIRE_BATCH
+) -> Expired:
+    """Expire up to ``limit`` approved claims whose period ended by ``now`` (of one
+    account, or of all): status expired, no reminder left, an "expired" event each, and
+    every active person at the claim's dealer is told (e-mailed after commit). The
+    claims are taken with one conditional ``UPDATE … RETURNING`` that skips rows another
+    transaction holds, so a claim expires, and its dealer hears of it, exactly once
+    however often or concurrently this runs. Runs in the caller's transaction (its own
+    when there is none). Fewer than ``limit`` returned means none is left."""
+    condition = "status = 'approved'"
+    params: list = []
+    if account_id is not None:
+        condition += " AND account_id = %s"
+        params.append(account_id)
+    with transaction.atomic():
+        rows = claim_due(
+            Claim,
+            "expires_at",
+            set_sql="status = 'expired', reminder_due_at = NULL",
+            condition=condition,
+            params=params,
+            returning=["id", "dealer_id", "company_name", "expires_at"],
+            as_of=now,
+            limit=limit,
+        )
+        if not rows:
+            return Expired(claim_ids=[], notifications=0)
+        insert_rows(
+            ClaimEvent,
+            [
+                {
+                    "claim_id": row["id"],
+                    "kind": ClaimEvent.Kind.EXPIRED,
+                    "at": now,
+                    "reason": EXPIRED_REASON,
+                }
+                for row in rows
+            ],
+        )
+        people = dealer_people({row["dealer_id"] for row in rows})
+        notifications = notify_in_bulk(
+            [
+                {
+                    "recipients": people.get(row["dealer_id"], {}).get("users", []),
+                    "kind": Notification.Kind.CLAIM,
+                    "subject": message(
+                        gettext_noop("Claim expired: %(company)s"), company=row["company_name"]
+                    ),
+                    "body": parts(
+                        message(
+                            gettext_noop(
+                                "Your claim on %(company)s ended on %(date)s; the company is "
+                                "no longer protected for you."
+                            ),
+                            company=row["company_name"],
+                            date=moment(row["expires_at"]),
+                        ),
+                        message(gettext_noop("Register it again if you are still working on it.")),
+                    ),
+                    "url": claim_url(row["id"]),
+                }
+                for row in rows
+            ]
+        )
+    return Expired(claim_ids=[row["id"] for row in rows], notifications=notifications)
 
 
 def claims_end_for_dealer(*, dealer: Dealer, actor: User, reason: str, now: datetime) -> int:

@@ -37,6 +37,23 @@ def dealer_recipients(dealer_id: int, *also: User | None) -> list[User]:
     return list(recipients.values())
 
 
+def dealer_people(dealer_ids: set) -> dict:
+    """dealer id → {"snapshot": owner snapshot, "users": its active people} (everyone
+    at the dealer is told of reminders and expiries)."""
+    if not dealer_ids:
+        return {}
+    found = {
+        pk: {"snapshot": {"kind": "dealer", "id": pk, "name": name}, "users": []}
+        for pk, name in Dealer.objects.filter(pk__in=dealer_ids).values_list("pk", "name")
+    }
+    memberships = DealerMembership.objects.filter(
+        dealer_id__in=dealer_ids, user__is_active=True
+    ).select_related("user")
+    for membership in memberships:
+        found[membership.dealer_id]["users"].append(membership.user)
+    return found
+
+
 # --- the team -----------------------------------------------------------------------
 
 

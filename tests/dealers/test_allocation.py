@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -104,6 +105,25 @@ def test_the_weight_formula(periods, weight, counted):
     assert result.counted is counted
 
 
+@pytest.mark.parametrize("current", [Decimal("1.00"), Decimal("1.40"), Decimal("0.25")])
+def test_without_a_measured_stint_follow_up_is_no_data_yet_and_the_weight_stays(current):
+    # Ten rejections, none past its first-update deadline yet: nothing to measure
+    # follow-up by, which is not 0 %.
+    waiting = card(rejected=10)
+    result = recency_weight([waiting, EMPTY, EMPTY], current=current)
+    assert result.follow_up is None and result.awaiting_follow_up
+    assert (result.weight, result.counted) == (current, False)
+    assert result.as_json()["awaiting_follow_up"] is True
+    # Without a stored weight: the neutral 1.00.
+    assert recency_weight([waiting, EMPTY, EMPTY]).weight == Decimal("1.00")
+    # DESIGN.md's 90-day function says the same.
+    assert performance_weight(waiting, current=current) == current
+    # One measured stint in any period is data: the formula counts.
+    measured = recency_weight([waiting, EMPTY, card(measured=1)], current=current)
+    assert measured.counted and not measured.awaiting_follow_up
+    assert measured.weight == Decimal("0.25")  # (0.5 + 0) × (0.5 + 0)
+
+
 def test_equal_months_give_designs_ninety_day_formula():
     month = card(measured=20, in_sla=13, won=1, lost=9, rejected=2, recycled=4)
     combined = allocation.weights.combined([month, month, month], start=START, end=START)
@@ -129,6 +149,7 @@ def test_the_inputs_say_what_the_weight_came_from():
         "measured": 20,
         "closed": 10,
         "counted": True,
+        "awaiting_follow_up": False,
         "weight": "1.95",
     }
 
@@ -282,25 +303,56 @@ def test_weights_are_computed_with_a_constant_number_of_queries(shared):
     assert [w.dealer.name for w in result] == ["Alpha B.V.", "Beta B.V.", "Gamma B.V."]
 
 
+def reject_ten_leads(dealer) -> None:
+    """Ten new leads for ``dealer`` (Utrecht), each rejected at once by its person."""
+    person = dealer.memberships.first().user
+    for _ in range(10):
+        lead = new_lead(postcode="3511 AB")
+        assert lead.owner_dealer_id == dealer.pk
+        pipeline.lead_reject(lead=lead, actor=person, reason="not_a_lead")
+
+
 @pytest.mark.django_db
 def test_a_dealer_that_rejects_quickly_gets_a_computed_weight(shared, manager):
     gamma = shared[2]
-    person = gamma.memberships.first().user
-    for _ in range(10):
-        lead = new_lead(postcode="3511 AB")
-        assert lead.owner_dealer_id == gamma.pk
-        pipeline.lead_reject(lead=lead, actor=person, reason="not_a_lead")
-    # Three days on, the stints' 48-hour windows have passed and they are measured.
-    (weight,) = allocation.weights_compute(
-        now=timezone.now() + timedelta(days=3), dealers=Dealer.objects.filter(pk=gamma.pk)
-    )
+    with time_machine.travel(datetime(2026, 3, 3, 10, 0, tzinfo=AMS), tick=False):  # Tuesday
+        reject_ten_leads(gamma)
+        # Three days on (Friday), the stints' 48-hour windows have passed: measured.
+        (weight,) = allocation.weights_compute(
+            now=timezone.now() + timedelta(days=3), dealers=Dealer.objects.filter(pk=gamma.pk)
+        )
     # Follow-up 100 % (a rejection is an update), nothing closed: 1.5 × 0.5.
-    assert (weight.inputs.settled, weight.computed, weight.current) == (
-        10,
-        Decimal("0.75"),
-        Decimal("1"),
-    )
+    assert (weight.inputs.settled, weight.inputs.measured) == (10, 10)
+    assert (weight.computed, weight.current) == (Decimal("0.75"), Decimal("1"))
     assert weight.card.rejected == 10 and weight.changes
+    assert weight.inputs.counted and not weight.inputs.awaiting_follow_up
+
+
+@pytest.mark.django_db
+def test_before_any_first_update_deadline_passed_follow_up_is_no_data_yet(shared, manager):
+    """Regression: leads rejected on a Friday evening have their 48-hour deadline on
+    Wednesday morning; on Monday none is measured, and follow-up counted as 0 % dropped
+    the weight to the floor (0.25). It is "no data yet": the weight stays as it is."""
+    gamma = shared[2]
+    Dealer.objects.filter(pk=gamma.pk).update(performance_weight=Decimal("1.40"))
+    friday_evening = datetime(2026, 12, 4, 20, 20, tzinfo=AMS)
+    with time_machine.travel(friday_evening, tick=False):
+        reject_ten_leads(gamma)
+    monday_evening = friday_evening + timedelta(days=3)
+    (weight,) = allocation.weights_compute(
+        now=monday_evening, dealers=Dealer.objects.filter(pk=gamma.pk)
+    )
+    assert (weight.inputs.settled, weight.inputs.measured) == (10, 0)
+    assert weight.inputs.follow_up is None and weight.inputs.awaiting_follow_up
+    assert not weight.inputs.counted
+    assert (weight.computed, weight.current) == (Decimal("1.40"), Decimal("1.40"))
+    assert not weight.changes
+    assert allocation.weights_apply(actor=manager, now=monday_evening) == []
+    # Once Wednesday's deadline has passed, follow-up is measured: 100 %.
+    (weight,) = allocation.weights_compute(
+        now=friday_evening + timedelta(days=5), dealers=Dealer.objects.filter(pk=gamma.pk)
+    )
+    assert (weight.inputs.measured, weight.computed) == (10, Decimal("0.75"))
 
 
 @pytest.mark.django_db

@@ -4,14 +4,16 @@ Every page gets the role matrix (anonymous, dealer, internal sales, sales manage
 channel manager, a channel manager of other countries), the wrong method, and a constant
 number of queries however many rows it lists."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dealers import services
 from dealers.models import Claim, Dealer, WeightChange
@@ -246,6 +248,43 @@ def test_the_allocation_page_shows_stored_and_computed_weights(client, people):
     assert response.context["preview"] is None
     assert b"apply-form" not in response.content  # applying comes after a preview
     assert b"How a weight is computed" in response.content
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "no data yet"), ("nl", "nog geen gegevens"), ("de", "noch keine Daten")],
+)
+def test_the_allocation_page_says_follow_up_has_no_data_yet(client, people, language, text):
+    """Leads rejected on a Friday evening are measured only after their first-update
+    deadline (Wednesday morning): until then the weight stays and the page says why."""
+    alpha, beta = people["alpha"], people["beta"]
+    Dealer.objects.filter(pk=alpha.pk).update(performance_weight=Decimal("1.40"))
+    by_dealer = {alpha.pk: people["alpha_user"], beta.pk: people["beta_admin"]}
+    friday_evening = datetime(2026, 12, 4, 20, 20, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    with time_machine.travel(friday_evening, tick=False):
+        for _ in range(10):  # each lead is rejected by both dealers in turn
+            lead = new_lead(postcode="3011 AB")
+            while lead.owner_dealer_id in by_dealer:
+                pipeline.lead_reject(
+                    lead=lead, actor=by_dealer[lead.owner_dealer_id], reason="not_a_lead"
+                )
+                lead.refresh_from_db()
+    manager = people["manager"]
+    manager.language = language
+    manager.save(update_fields=["language"])
+    with (
+        time_machine.travel(friday_evening + timedelta(days=3), tick=False),
+        translation.override("en"),  # the page switches to the user's language
+    ):
+        response = get(client, manager, reverse("manage:allocation"))
+        detail = client.get(reverse("manage:allocation_dealer", args=[alpha.pk]))
+    weights = {w.dealer.name: w for w in response.context["weights"]}
+    alpha_weight = weights["Alpha Techniek B.V."]
+    assert alpha_weight.inputs.awaiting_follow_up and alpha_weight.inputs.settled == 10
+    assert (alpha_weight.computed, alpha_weight.changes) == (Decimal("1.40"), False)
+    row = response.content.decode().split(f'data-dealer="{alpha.pk}"')[1].split("</tr>")[0]
+    assert text in row and "0.25" not in row
+    assert text in detail.content.decode()
 
 
 def test_a_manager_previews_then_applies_the_computed_weights(client, people):

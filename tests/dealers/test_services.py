@@ -10,15 +10,22 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from dealers import services
-from dealers.models import Claim
+from dealers.models import Claim, ClaimEvent
 from leads.models import Account, Lead, LeadEvent, Policy
 from leads.services import pipeline
 from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import lead_intake
+from leads.services.sla import sla_sweep
 from portal.messages import render_message
 from portal.users.models import Notification, User
 from tests.dealers.conftest import company
-from tests.factories import AccountFactory, DealerFactory, InstalledProductFactory, territory_with
+from tests.factories import (
+    AccountFactory,
+    DealerFactory,
+    DealerMemberFactory,
+    InstalledProductFactory,
+    territory_with,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -211,17 +218,66 @@ def test_bad_input_gets_a_message_per_field_and_writes_nothing(world):
     assert (Claim.objects.count(), Account.objects.count()) == (claims, accounts)
 
 
-def test_a_stale_approved_claim_is_expired_when_the_company_is_claimed_again(world):
+def expiry_notes(*claims: Claim) -> list[tuple[int, str]]:
+    """(recipient, company) of every "claim expired" notification."""
+    return sorted(
+        (n.recipient_id, n.subject["params"]["company"])
+        for n in Notification.objects.filter(kind=Notification.Kind.CLAIM)
+        if n.subject["msgid"] == "Claim expired: %(company)s"
+    )
+
+
+def expired_events(claim: Claim) -> int:
+    return claim.events.filter(kind=ClaimEvent.Kind.EXPIRED).count()
+
+
+def test_a_stale_approved_claim_is_expired_when_the_company_is_claimed_again(
+    world, django_capture_on_commit_callbacks
+):
     theirs = submit(world.theirs)
     later = T0 + timedelta(days=91)  # the sweep has not expired it yet
 
-    mine = submit(world.mine, now=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        mine = submit(world.mine, now=later)
 
     assert mine.status == Claim.Status.APPROVED
     assert mine.account == theirs.account
     theirs.refresh_from_db()
     assert theirs.status == Claim.Status.EXPIRED
     assert theirs.reminder_due_at is None
+    # Expired as the sweep expires claims: in the history once, and its dealer is told
+    # (regression: this path wrote the event but told nobody, and the sweep then skipped
+    # the claim, so the dealer never heard its protection had ended).
+    assert expired_events(theirs) == 1
+    told = [(u.pk, "Havenbedrijf Techniek B.V.") for u in (world.theirs.admin, world.theirs.user)]
+    assert expiry_notes() == sorted(told)
+    assert any("Claim expired" in m.subject for m in mail.outbox)
+    # The sweep that comes by afterwards has nothing left to do.
+    run = sla_sweep(now=later + timedelta(minutes=1))
+    assert run.claim_expiries == 0
+    assert expired_events(theirs) == 1 and expiry_notes() == sorted(told)
+
+
+def test_a_claim_expires_once_however_often_the_service_runs(
+    world, django_capture_on_commit_callbacks
+):
+    mine = submit(world.mine)
+    submit(world.mine, name="Nog Geldig B.V.", now=T0 + timedelta(days=30))
+    at_end = mine.expires_at
+
+    assert services.claims_expire(now=at_end - timedelta(seconds=1)).claim_ids == []
+    with django_capture_on_commit_callbacks(execute=True):
+        expired = services.claims_expire(now=at_end)
+    assert (expired.claim_ids, expired.notifications) == ([mine.pk], 2)
+    assert services.claims_expire(now=at_end + timedelta(days=1)).claim_ids == []
+    assert sla_sweep(now=at_end + timedelta(days=1)).claim_expiries == 0
+    mine.refresh_from_db()
+    assert (mine.status, mine.reminder_due_at, expired_events(mine)) == ("expired", None, 1)
+    assert expiry_notes() == sorted(
+        (u.pk, "Havenbedrijf Techniek B.V.") for u in (world.mine.admin, world.mine.user)
+    )
+    notes = [render_message(n.body) for n in Notification.objects.filter(recipient=world.mine.user)]
+    assert any("no longer protected for you" in body for body in notes)
 
 
 # --- the review ---------------------------------------------------------------------
@@ -460,3 +516,58 @@ def test_two_dealers_claiming_a_new_company_at_once_make_one_account_and_one_app
     assert statuses == [Claim.Status.APPROVED, Claim.Status.PENDING]
     pending = Claim.objects.get(status=Claim.Status.PENDING)
     assert pending.conflicts and pending.conflicts[0]["kind"] == "claim"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_and_new_claims_expiring_the_same_claims_at_once_tell_the_dealer_once():
+    """Another dealer claims ten companies whose claims ran out while the sweep expires
+    them: each stale claim expires once, its dealer is told once, every new claim is
+    approved."""
+    old_dealer, new_dealer = DealerFactory(), DealerFactory()
+    people = [DealerMemberFactory(dealer=old_dealer).user for _ in range(2)]
+    names = [f"Verlopen Prospect {n} B.V." for n in range(10)]
+    stale = [
+        services.claim_submit(dealer=old_dealer, submitted_by=None, data=company(name), now=T0)
+        for name in names
+    ]
+    later = T0 + timedelta(days=91)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            sla_sweep(now=later, batch_size=3)
+        except Exception as error:  # the assertion below shows it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def claim_them():
+        try:
+            barrier.wait()
+            for name in names:
+                services.claim_submit(
+                    dealer=new_dealer, submitted_by=None, data=company(name), now=later
+                )
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep), threading.Thread(target=claim_them)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert set(Claim.objects.filter(dealer=old_dealer).values_list("status", flat=True)) == {
+        Claim.Status.EXPIRED
+    }
+    assert set(Claim.objects.filter(dealer=new_dealer).values_list("status", flat=True)) == {
+        Claim.Status.APPROVED
+    }
+    assert [expired_events(c) for c in stale] == [1] * 10
+    assert expiry_notes() == sorted((u.pk, name) for u in people for name in names)

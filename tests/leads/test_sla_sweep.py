@@ -354,9 +354,9 @@ def test_the_timers_page_shows_the_last_sweep_and_what_is_due_next(
     new_lead()
     sweep(at(2), django_capture_on_commit_callbacks)
     admin = StaffFactory(role=Role.CHANNEL_MANAGER, user__is_superuser=True).user
-    client.force_login(admin)
 
     with time_machine.travel(at(3), tick=False):
+        client.force_login(admin)  # a session of that day, not of the day the test runs
         response = client.get("/admin/leads/sweeprun/")
 
     assert response.status_code == 200

@@ -45,6 +45,8 @@ class Command(BaseCommand):
         )
         for w in weights:
             follow_up = "—" if w.inputs.follow_up is None else f"{w.inputs.follow_up:.0%}"
+            if w.inputs.awaiting_follow_up:
+                follow_up = "no data"
             conversion = "—" if w.inputs.conversion is None else f"{w.inputs.conversion:.0%}"
             override = ""
             if w.override_active:

@@ -25,7 +25,8 @@ What each clock does (DESIGN.md "Time: SLAs"):
   again (``lead_route`` with end reason "recycled"), which excludes the dealer, takes
   its access away and tells it why. One lead per transaction: recycles are few;
 - claim reminder: 7 days before an approved claim expires; claim expiry: the claim is
-  set to expired and the dealer is told.
+  set to expired and the dealer is told (``dealers.services.claims_expire``, the one
+  service that expires claims, also used when a stale claim is in an approval's way).
 
 A status update, contact, acceptance or rejection clears the lead's columns in the
 same transaction (``leads.services.pipeline``), which is what stops a clock.

@@ -1,58 +1,12 @@
-"""Rows in and out of the database for the sweep: claiming due rows with one conditional
-``UPDATE … RETURNING``, and the people to notify. (The rows it writes go in with
-``portal.db.insert_rows`` and ``portal.users.services.notify_in_bulk``.)"""
+"""Rows in and out of the database for the sweep: the people to notify and small
+helpers. (Due rows are claimed with ``portal.db.claim_due``, one conditional
+``UPDATE … RETURNING``; the rows it writes go in with ``portal.db.insert_rows`` and
+``portal.users.services.notify_in_bulk``; a dealer's people are
+``dealers.services.team.dealer_people``.)"""
 
 from collections import defaultdict
-from datetime import UTC, datetime
 
-from django.db import connection
-from django.urls import NoReverseMatch, reverse
-from django.utils.dateparse import parse_datetime
-
-from dealers.models import Dealer, DealerMembership
 from portal.users.models import Role, StaffProfile, User
-
-
-def claim_due(
-    model,
-    due: str,
-    *,
-    set_sql: str,
-    returning: list[str],
-    as_of: datetime,
-    limit: int,
-    condition: str = "",
-) -> list[dict]:
-    """Clear the due column of up to ``limit`` due rows that no other transaction holds
-    and return them: one statement, so two sweeps never get the same row."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    where = f"{due} <= %s" + (f" AND {condition}" if condition else "")
-    skip_locked = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
-    sql = (
-        f"UPDATE {table} SET {set_sql} WHERE id IN ("
-        f"SELECT id FROM {table} WHERE {where} ORDER BY {due} LIMIT %s{skip_locked}"
-        f") RETURNING {', '.join(returning)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(as_of), limit])
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    for row in rows:
-        for name in names:
-            if name.endswith("_at"):
-                row[name] = aware(row[name])
-    return rows
-
-
-def aware(value):
-    """A datetime from a raw row (SQLite returns text, PostgreSQL an aware value)."""
-    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
-        return value
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def iso(value) -> str | None:
@@ -66,30 +20,7 @@ def group_by_value(mapping: dict) -> dict:
     return grouped
 
 
-def claim_url(claim_id: int) -> str:
-    try:
-        return reverse("dealers:claim", args=[claim_id])
-    except NoReverseMatch:  # the claim pages are not installed
-        return ""
-
-
 # --- recipients -------------------------------------------------------------------
-
-
-def dealer_people(dealer_ids: set) -> dict:
-    """dealer id → {"snapshot": owner snapshot, "users": its active people}."""
-    if not dealer_ids:
-        return {}
-    found = {
-        pk: {"snapshot": {"kind": "dealer", "id": pk, "name": name}, "users": []}
-        for pk, name in Dealer.objects.filter(pk__in=dealer_ids).values_list("pk", "name")
-    }
-    memberships = DealerMembership.objects.filter(
-        dealer_id__in=dealer_ids, user__is_active=True
-    ).select_related("user")
-    for membership in memberships:
-        found[membership.dealer_id]["users"].append(membership.user)
-    return found
 
 
 def users_by_id(user_ids: set) -> dict:

@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, ClaimEvent
-from dealers.services.claims import EXPIRED_REASON
+from dealers.services.claims import claim_url, claims_expire
+from dealers.services.team import dealer_people
 from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
 from leads.services import deadlines, routing
 from leads.services.sla import store
-from portal.db import insert_rows
+from portal.db import claim_due, insert_rows
 from portal.messages import message, moment, parts
 from portal.users.models import Notification
 from portal.users.services import notify_in_bulk
@@ -134,7 +135,7 @@ class _Sweep:
 
     def reminders(self) -> int:
         rows = self._claim_open_leads("reminder_due_at")
-        members = store.dealer_people({r["owner_dealer_id"] for r in rows if r["owner_dealer_id"]})
+        members = dealer_people({r["owner_dealer_id"] for r in rows if r["owner_dealer_id"]})
         users = store.users_by_id({r["owner_user_id"] for r in rows if r["owner_user_id"]})
         events, notes = [], []
         for row in rows:
@@ -256,7 +257,7 @@ class _Sweep:
     def _claim_open_leads(self, due: str) -> list[dict]:
         """Claim a batch of leads whose ``due`` clock ran out (clearing it) and keep the
         open ones (a closed lead's clock has nothing left to do)."""
-        rows = store.claim_due(
+        rows = claim_due(
             Lead,
             due,
             set_sql=f"{due} = NULL",
@@ -270,7 +271,7 @@ class _Sweep:
         """Claim one lead whose recycle clock ran out and route it again, in its own
         transaction (the door locks share counters; recycles are few)."""
         with transaction.atomic():
-            rows = store.claim_due(
+            rows = claim_due(
                 Lead,
                 "recycle_due_at",
                 set_sql="recycle_due_at = NULL, reminder_due_at = NULL",
@@ -315,47 +316,14 @@ class _Sweep:
     # --- claims --------------------------------------------------------------------
 
     def claim_expiries(self) -> int:
-        rows = store.claim_due(
-            Claim,
-            "expires_at",
-            set_sql="status = 'expired', reminder_due_at = NULL",
-            condition="status = 'approved'",
-            returning=["id", "dealer_id", "company_name", "expires_at"],
-            as_of=self.as_of,
-            limit=self.batch_size,
-        )
-        members = store.dealer_people({row["dealer_id"] for row in rows})
-        notes = []
-        for row in rows:
-            recipients = members.get(row["dealer_id"], {}).get("users", [])
-            notes.append(
-                {
-                    "recipients": recipients,
-                    "kind": Notification.Kind.CLAIM,
-                    "subject": message(
-                        gettext_noop("Claim expired: %(company)s"), company=row["company_name"]
-                    ),
-                    "body": parts(
-                        message(
-                            gettext_noop(
-                                "Your claim on %(company)s ended on %(date)s; the company is "
-                                "no longer protected for you."
-                            ),
-                            company=row["company_name"],
-                            date=moment(row["expires_at"]),
-                        ),
-                        message(gettext_noop("Register it again if you are still working on it.")),
-                    ),
-                    "url": store.claim_url(row["id"]),
-                }
-            )
-        self._claim_events(rows, ClaimEvent.Kind.EXPIRED, EXPIRED_REASON)
-        self._write([], notes)
-        self.counts["claim_expiries"] += len(rows)
-        return len(rows)
+        """Claims whose period ended: the one service that expires claims."""
+        expired = claims_expire(now=self.as_of, limit=self.batch_size)
+        self.counts["claim_expiries"] += len(expired.claim_ids)
+        self.counts["notifications"] += expired.notifications
+        return len(expired.claim_ids)
 
     def claim_reminders(self) -> int:
-        rows = store.claim_due(
+        rows = claim_due(
             Claim,
             "reminder_due_at",
             set_sql="reminder_due_at = NULL",
@@ -368,7 +336,7 @@ class _Sweep:
             for row in rows
             if row["status"] == Claim.Status.APPROVED and row["expires_at"] > self.as_of
         ]
-        members = store.dealer_people({row["dealer_id"] for row in rows})
+        members = dealer_people({row["dealer_id"] for row in rows})
         notes = []
         for row in rows:
             left = max(0, self.policy.claim_renewals - (row["renewals"] or 0))
@@ -403,7 +371,7 @@ class _Sweep:
                         ),
                         action,
                     ),
-                    "url": store.claim_url(row["id"]),
+                    "url": claim_url(row["id"]),
                 }
             )
         self._claim_events(
