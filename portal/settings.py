@@ -180,6 +180,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dealers.tasks.end_expired_weight_overrides",
         "schedule": crontab(hour=0, minute=5),
     },
+    # Sessions end (SESSION_COOKIE_AGE, STAFF_SESSION_AGE); their rows go at night.
+    "clear-expired-sessions": {
+        "task": "portal.users.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 # Every periodic task is in CELERY_BEAT_SCHEDULE, which beat and the demo's timer loop
 # (manage.py run_timers) both run; tests/portal/test_periodic_tasks.py holds every other

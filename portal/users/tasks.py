@@ -19,3 +19,13 @@ def deliver_pending_notifications() -> int:
 @shared_task
 def send_daily_digests() -> int:
     return services.notifications_send_digests()
+
+
+@shared_task
+def clear_expired_sessions() -> int:
+    """Every night: delete the sessions that ended (what ``manage.py clearsessions`` does)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    deleted, _rows = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

@@ -103,3 +103,23 @@ def test_the_demo_timer_loop_runs_the_beat_schedule():
     assert first_line == f"Timer loop: {', '.join(settings.CELERY_BEAT_SCHEDULE)}"
     assert err.getvalue() == ""  # every task was found and none failed
     assert timedelta(minutes=1) in [e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
+
+
+@pytest.mark.django_db
+def test_the_nightly_task_deletes_the_sessions_that_ended():
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from portal.users.tasks import clear_expired_sessions
+
+    ended, live = SessionStore(), SessionStore()
+    for session, expiry in ((ended, -60), (live, 3600)):
+        session["x"] = 1
+        session.set_expiry(timezone.now() + timedelta(seconds=expiry))
+        session.save()
+
+    assert clear_expired_sessions.apply().get() == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
