@@ -106,3 +106,29 @@ def _fast_and_isolated(settings):
     yield
     celery_app.conf.task_always_eager = eager
     translation.deactivate()
+    outages_forgotten()
+
+
+def outages_forgotten() -> None:
+    """No test inherits a broker or cache outage another test simulated."""
+    from portal import cache, queue
+
+    queue.reset()
+    cache.reset()
+
+
+@pytest.fixture
+def broker_at():
+    """``broker_at(url)`` points Celery at a broker address and publishes for real (not
+    in-process), e.g. a port where nothing listens; restores the app afterwards."""
+    conf = celery_app.conf
+    saved = conf.broker_url
+
+    def point(url: str) -> None:
+        conf.broker_url, conf.task_always_eager = url, False
+        celery_app._pool = None  # connect to the new address on the next publish
+        outages_forgotten()
+
+    yield point
+    conf.broker_url = saved
+    celery_app._pool = None

@@ -80,23 +80,6 @@ def silent():
 
 
 @pytest.fixture
-def broker_at():
-    """Point Celery at a broker address, publishing for real (not in-process)."""
-    conf = celery_app.conf
-    saved = (conf.broker_url, conf.task_always_eager)
-
-    def point(url: str) -> None:
-        conf.broker_url, conf.task_always_eager = url, False
-        celery_app._pool = None
-        queue.reset()
-
-    yield point
-    conf.broker_url, conf.task_always_eager = saved
-    celery_app._pool = None
-    queue.reset()
-
-
-@pytest.fixture
 def cache_at(settings):
     """Point the shared cache at an address (the resilient Redis backend)."""
 
