@@ -79,7 +79,7 @@ def test_notifications_wait_for_the_broker_and_go_out_once(
     assert Notification.objects.filter(kind=Notification.Kind.REMINDER, lead=other).count() == 2
 
     # Nothing was e-mailed to anyone in the portal: every notification is in the outbox.
-    # (Monday 10:00 is in working hours: no confirmation to the prospect either.)
+    # (A prospect's after-hours confirmation would wait in the outbox too.)
     users = {n.recipient.email for n in Notification.objects.select_related("recipient")}
     assert not [m for m in mail.outbox if m.to[0] in users]
     mail.outbox.clear()
