@@ -497,7 +497,7 @@ class LeadSimulation:
             account_id=account.pk if account else None,
             contact_name=contact,
             contact_email=f"{contact.split()[0].lower()}.{index}@{web.split('.')[0] if '.' in web else 'example'}.example",
-            contact_phone=f"+{rng.randint(30, 49)} {rng.randint(10, 99)} {rng.randint(1000000, 9999999)}",
+            contact_phone=companies.phone_number(rng, country, city),
             contact_role=role,
             message=rng.choice(
                 [

@@ -1,17 +1,31 @@
-"""The demo data set: realistic, consistent with the routing rules, and idempotent."""
+"""The demo data set: realistic, consistent with the routing rules, and idempotent.
+
+The demo is seeded once for the module (it is slow), at a fixed awkward moment: the
+Tuesday after Easter Monday (a public holiday in every dealer country), two days after
+the clocks went forward, before anyone is at work.
+"""
+
+import re
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count
+from django.utils import translation
 
-from dealers.models import Claim, Dealer
+from dealers.models import Claim, Dealer, DealerMembership
 from leads.models import Account, Assignment, Lead, LeadEvent, LeadGroupObjectPermission
+from leads.sla import businesstime
 from portal.users.models import User
 from territories.models import Territory
 
 pytestmark = pytest.mark.django_db
 
-SMALL = {"accounts": 150, "claims": 20, "leads": 400, "quiet_logins": True}
+SEEDED_AT = datetime(2027, 3, 30, 7, 45, tzinfo=ZoneInfo("Europe/Amsterdam"))
+SIZE = {"accounts": 300, "claims": 60, "leads": 1200, "quiet_logins": True}
 MODELS = [
     User,
     Dealer,
@@ -24,23 +38,50 @@ MODELS = [
     LeadGroupObjectPermission,
 ]
 
+# Calling code and the number of digits after it, by country.
+PHONE_PLANS = {
+    "NL": ("+31", range(9, 10)),
+    "BE": ("+32", range(8, 10)),
+    "DE": ("+49", range(10, 12)),
+    "AT": ("+43", range(8, 14)),
+    "CH": ("+41", range(9, 10)),
+    "LU": ("+352", range(8, 10)),
+}
+# When people act: 08:00-18:00 local time, Monday to Friday, not on public holidays.
+OFFICE = {
+    code: businesstime.WorkingCalendar.for_country(code, day_start=time(8), day_end=time(18))
+    for code in PHONE_PLANS
+}
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo seeded once, rolled back after the module."""
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(SEEDED_AT, tick=False),
+        transaction.atomic(),
+    ):
+        call_command("seed_demo", **SIZE)
+        yield
+        transaction.set_rollback(True)
+
 
 def counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-def test_seed_demo_twice_leaves_the_same_counts(capsys):
-    call_command("seed_demo", **SMALL)
+def test_seed_demo_twice_leaves_the_same_counts(demo, capsys):
     first = counts()
-    call_command("seed_demo", **SMALL)
+    call_command("seed_demo", **SIZE)
     assert counts() == first
     assert "nothing added" in capsys.readouterr().out
     assert first["Dealer"] == 40
-    assert first["Lead"] == 400
-    assert first["Claim"] == 20
+    assert first["Lead"] == SIZE["leads"]
+    assert first["Claim"] == SIZE["claims"]
 
 
-def test_seed_demo_prints_the_logins(capsys):
+def test_seed_demo_prints_the_logins(demo, capsys):
     call_command("seed_demo", accounts=50, claims=5, leads=50)
     out = capsys.readouterr().out
     assert "demo-portal-2026" in out
@@ -48,8 +89,19 @@ def test_seed_demo_prints_the_logins(capsys):
     assert "admin.rijnmond-industrie@demo.dealerportal.eu" in out
 
 
-def test_demo_history_is_consistent():
-    call_command("seed_demo", **SMALL)
+def test_the_printed_logins_sign_in(demo, client, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]  # the demo's
+    for email in (
+        "claudia.jansen@demo.dealerportal.eu",
+        "user1.rijnmond-industrie@demo.dealerportal.eu",  # reads Dutch
+    ):
+        assert client.login(username=email, password="demo-portal-2026"), email
+        with translation.override("en"):  # the portal switches to the user's language
+            assert client.get("/", follow=True).status_code == 200
+        client.logout()
+
+
+def test_demo_history_is_consistent(demo):
     # Every lead has exactly one open or closed stint per owner change, and its current
     # owner's stint is the last one.
     for lead in Lead.objects.prefetch_related("assignments")[:100]:
@@ -69,12 +121,60 @@ def test_demo_history_is_consistent():
     # Dealers see their leads through object permissions on their group.
     dealer_leads = Lead.objects.filter(owner_dealer__isnull=False).count()
     assert LeadGroupObjectPermission.objects.count() == 2 * dealer_leads
-    # Some open dealer leads wait with running clocks (the timers of the demo).
+    # Some open dealer leads wait with running clocks, and a few are due at once so the
+    # timer loop acts in the demo's first minute.
     assert Lead.objects.filter(status="new", recycle_due_at__isnull=False).exists()
+    due = Lead.objects.filter(status="new", owner_dealer__isnull=False)
+    assert due.filter(reminder_due_at__lte=SEEDED_AT).exists()
+    assert due.filter(recycle_due_at__lte=SEEDED_AT).exists()
+    # Nothing happened after the moment the demo was made.
+    assert not LeadEvent.objects.filter(at__gt=SEEDED_AT).exists()
+    assert not Claim.objects.filter(submitted_at__gt=SEEDED_AT).exists()
 
 
-def test_out_of_office_rep_has_a_backup():
-    call_command("seed_demo", **SMALL)
+def test_out_of_office_rep_has_a_backup(demo):
     anna = User.objects.get(email="anna.schmidt@demo.dealerportal.eu").staffprofile
     assert anna.backup.name == "Thomas Becker"
     assert anna.is_out_of_office()
+
+
+# --- looks real: phones, office hours, dealers that differ, no accidental conflict ----
+
+
+def assert_phone_of(country: str, phone: str) -> None:
+    calling_code, lengths = PHONE_PLANS[country]
+    assert phone.startswith(calling_code + " "), (country, phone)
+    assert re.fullmatch(r"\+[\d ]+", phone), phone
+    digits = phone.removeprefix(calling_code).replace(" ", "")
+    assert len(digits) in lengths, (country, phone)
+    assert digits[0] != "0", phone  # no national trunk prefix after the calling code
+
+
+def test_every_phone_number_belongs_to_its_country(demo):
+    leads = list(Lead.objects.values_list("country", "contact_phone"))
+    assert leads
+    for country, phone in leads:
+        assert_phone_of(country, phone)
+    # Landlines carry the city's area code: Rotterdam +31 10, München +49 89.
+    assert Lead.objects.filter(city="Rotterdam", contact_phone__startswith="+31 10 ").exists()
+    assert Lead.objects.filter(city="München", contact_phone__startswith="+49 89 ").exists()
+    for dealer in Dealer.objects.all():
+        assert_phone_of(dealer.countries[0].code, dealer.phone)
+    members = DealerMembership.objects.select_related("user", "dealer")
+    assert members
+    for membership in members:
+        assert_phone_of(membership.dealer.countries[0].code, membership.user.phone)
+    for user in User.objects.filter(staffprofile__isnull=False):
+        assert user.phone.startswith(("+31 ", "+49 ")), user.phone
+
+
+def test_every_phone_number_is_valid_in_its_numbering_plan(demo):
+    phonenumbers = pytest.importorskip("phonenumbers")
+    phones = [
+        *Lead.objects.values_list("country", "contact_phone"),
+        *((d.countries[0].code, d.phone) for d in Dealer.objects.all()),
+    ]
+    for country, phone in phones:
+        number = phonenumbers.parse(phone, None)
+        assert phonenumbers.is_valid_number(number), phone
+        assert phonenumbers.region_code_for_number(number) == country, phone
