@@ -11,11 +11,14 @@ take minutes and flat memory.
 """
 
 import dataclasses
+import functools
+import math
 import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission
@@ -39,6 +42,7 @@ from leads.models import (
 )
 from leads.routing import engine
 from leads.services import deadlines, facts
+from leads.sla import businesstime
 from portal.messages import message, text
 from portal.users.models import Role, User
 
@@ -64,34 +68,93 @@ SOURCES = [
     (Lead.Source.DEALER, 5),
     (Lead.Source.PHONE, 4),
 ]
+ENTERED_BY_PEOPLE = {Lead.Source.DEALER, Lead.Source.PHONE}
 
 
 @dataclass(frozen=True)
 class Behaviour:
     """How an owner acts in the simulation."""
 
-    follow_up: float  # first update within the SLA
-    late: float  # of the rest: a late update (else nothing: recycled)
+    median_hours: float  # typical office hours from receiving a lead to its first update
+    spread: float  # how much that varies from lead to lead (sigma of a log-normal)
+    ignore: float  # share of leads never touched (recycled after 5 working days)
     conversion: float  # won / (won + lost)
     reject: float
 
 
+FASTEST_MEDIAN, SLOWEST_MEDIAN = 0.8, 40.0  # office hours to a first update
+
+
 def behaviours(dealers: list[Dealer]) -> dict[int, Behaviour]:
-    """Stable per-dealer performance: some excellent, most fair, a few poor."""
-    tiers = [
-        Behaviour(0.92, 0.6, 0.27, 0.06),
-        Behaviour(0.78, 0.5, 0.18, 0.08),
-        Behaviour(0.66, 0.45, 0.14, 0.10),
-        Behaviour(0.42, 0.3, 0.08, 0.12),
-    ]
+    """Stable per-dealer performance, spread as in a real channel.
+
+    The dealers' typical time to a first update runs from within the hour to about
+    four working days (evenly on a log scale, in a shuffled order, so no two dealers
+    share it); the slower a dealer, the more leads it ignores and the fewer it wins,
+    with some luck either way (seed 002: "Dealer A: 90% picked up within 48 h,
+    conversion 25%; Dealer B: 40%, 8%").
+    """
+    ordered = sorted(dealers, key=lambda d: random.Random(f"rank-{d.slug}").random())
     result = {}
-    for dealer in dealers:
+    for rank, dealer in enumerate(ordered):
         rng = random.Random(f"behaviour-{dealer.slug}")
-        result[dealer.pk] = rng.choices(tiers, [3, 5, 3, 2])[0]
+        slowness = (rank + rng.uniform(0.2, 0.8)) / len(ordered)  # 0 fastest, 1 slowest
+        result[dealer.pk] = Behaviour(
+            median_hours=FASTEST_MEDIAN * (SLOWEST_MEDIAN / FASTEST_MEDIAN) ** slowness,
+            spread=rng.uniform(0.5, 0.9),
+            ignore=0.02 + 0.22 * slowness * rng.uniform(0.6, 1.4),
+            conversion=max(0.05, 0.30 - 0.2 * slowness + rng.uniform(-0.04, 0.04)),
+            reject=rng.uniform(0.03, 0.14),
+        )
     return result
 
 
-REP_BEHAVIOUR = Behaviour(0.9, 0.8, 0.3, 0.04)
+REP_BEHAVIOUR = Behaviour(median_hours=3.0, spread=0.8, ignore=0.0, conversion=0.3, reject=0.04)
+
+# People act in office hours: 08:00-18:00 local time on their country's working days
+# (the SLA clocks run 08:30-17:30 by default, ``Policy.workday_start/end``), more in the
+# morning and mid-afternoon than at lunch or just before closing. Leads themselves
+# arrive at any time: web forms at night are real.
+OFFICE_START, OFFICE_END = dt_time(8), dt_time(18)
+OFFICE_HOURS = list(range(OFFICE_START.hour, OFFICE_END.hour))
+OFFICE_HOUR_WEIGHTS = [4, 9, 10, 10, 6, 8, 10, 9, 7, 3]
+
+
+@functools.cache
+def office(country: str) -> businesstime.WorkingCalendar:
+    """When a person in ``country`` acts: its working days (no weekends, no public
+    holidays), 08:00-18:00 local time."""
+    return businesstime.WorkingCalendar.for_country(
+        country, day_start=OFFICE_START, day_end=OFFICE_END
+    )
+
+
+def office_moment(
+    day: date, cal: businesstime.WorkingCalendar, rng: random.Random, *, forward: bool = True
+) -> datetime:
+    """A time people work on ``day``, or on the nearest working day after it (before it
+    when not ``forward``)."""
+    step = timedelta(days=1 if forward else -1)
+    while not businesstime.is_working_day(day, cal):
+        day += step
+    hour = rng.choices(OFFICE_HOURS, OFFICE_HOUR_WEIGHTS)[0]
+    wall = dt_time(hour, rng.randrange(60), rng.randrange(60))
+    return datetime.combine(day, wall, tzinfo=cal.tz)
+
+
+def office_day_after(moment: datetime, days: float, cal, rng: random.Random) -> datetime:
+    """An office moment on the working day ``days`` (at least 1) after ``moment``, or the
+    first working day after that: always later than ``moment``."""
+    return office_moment((moment + timedelta(days=days)).astimezone(cal.tz).date(), cal, rng)
+
+
+def office_hours_after(start: datetime, hours: float, cal) -> datetime:
+    """``hours`` of office time after ``start`` (a lead that arrives at night waits for
+    the morning): always inside office hours."""
+    moment = businesstime.add_working_hours(start, hours, cal)
+    if moment.time() == cal.day_end:  # used up a day exactly: the window is [start, end)
+        moment -= timedelta(minutes=1)
+    return moment
 
 
 # --- accounts and claims ----------------------------------------------------------
@@ -346,6 +409,7 @@ class World:
     channel_manager: User | None = None
     perms: dict = field(default_factory=dict)
     dealer_groups: dict = field(default_factory=dict)
+    dealer_countries: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
 
 
@@ -382,6 +446,9 @@ def load_world(*, now, staff: dict) -> World:
         )
     }
     world.dealer_groups = dict(Dealer.objects.values_list("pk", "group_id"))
+    world.dealer_countries = {
+        dealer.pk: dealer.countries[0].code for dealer in Dealer.objects.all() if dealer.countries
+    }
     world.users = {u.pk: u for u in User.objects.filter(staffprofile__isnull=False)}
     return world
 
@@ -451,6 +518,16 @@ class LeadSimulation:
             moment -= timedelta(days=moment.weekday() - 4)
         return min(moment, now - timedelta(minutes=rng.randint(5, 600)))
 
+    def entered_by_hand(self, created: datetime, country: str) -> datetime:
+        """A lead someone typed in (a dealer's registration, a phone call) arrives in
+        that person's office hours, on or before the day drawn."""
+        cal, now = office(country), self.world.now
+        moment = office_moment(created.astimezone(cal.tz).date(), cal, self.rng, forward=False)
+        while moment >= now:
+            day = moment.date() - timedelta(days=1)
+            moment = office_moment(day, cal, self.rng, forward=False)
+        return moment
+
     def company(self):
         rng = self.rng
         if self.world.accounts and rng.random() < 0.55:
@@ -483,6 +560,8 @@ class LeadSimulation:
         if rng.random() < 0.04:
             code, number = "", None  # no postcode given
         source = rng.choices([s for s, _w in SOURCES], [w for _s, w in SOURCES])[0]
+        if source in ENTERED_BY_PEOPLE:
+            created = self.entered_by_hand(created, country)
         lead = Lead(
             company_name=name,
             company_normalized=normalize_company_name(name),
@@ -568,6 +647,7 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
     lead, facts_, account, company_key = sim.build(index)
     lead_events, lead_stints = [], []
     country = lead.country
+    country_code = getattr(country, "code", country)
     at = lead.created_at
     decision = sim.route(facts_, account, company_key, at)
     excluded: set = set()
@@ -615,21 +695,18 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             terms=terms,
         )
         stint.sla_due_at = stint_deadlines.first_update_due_at
-        behaviour = (
-            world.behaviour.get(owner.id, REP_BEHAVIOUR)
-            if owner.kind == "dealer"
-            else REP_BEHAVIOUR
-        )
-        due = stint_deadlines.first_update_due_at
-        roll = rng.random()
-        if roll < behaviour.follow_up:
-            first = at + (due - at) * rng.uniform(0.02, 0.95)
-        elif rng.random() < behaviour.late and owner.kind == "dealer":
-            first = due + (stint_deadlines.recycle_due_at - due) * rng.uniform(0.05, 0.9)
-        elif owner.kind == "user":
-            first = due + timedelta(hours=rng.uniform(2, 60))  # reps act, if late
+        if owner.kind == "dealer":
+            behaviour = world.behaviour.get(owner.id, REP_BEHAVIOUR)
+            cal = office(world.dealer_countries.get(owner.id, country_code))
         else:
-            first = None
+            behaviour, cal = REP_BEHAVIOUR, office(country_code)
+        due = stint_deadlines.first_update_due_at
+        first = None
+        if rng.random() >= behaviour.ignore:
+            hours = rng.lognormvariate(math.log(behaviour.median_hours), behaviour.spread)
+            first = office_hours_after(at, min(hours, 80.0), cal)
+            if owner.kind == "dealer" and first >= stint_deadlines.recycle_due_at:
+                first = None  # too late: the lead was recycled before
         if first is None or first > now:
             # Still waiting for a first update, or it never came.
             if owner.kind == "dealer" and stint_deadlines.reminder_due_at <= now:
@@ -717,7 +794,7 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             else:
                 decision = sim.route(facts_, account, company_key, at, excluded)
             continue
-        status = _pipeline(lead, stint, first, behaviour, actor, lead_events, rng, now)
+        status = _pipeline(lead, stint, first, behaviour, actor, lead_events, rng, now, cal)
         break
     lead.status = status
     lead.status_changed_at = max(e.at for e in lead_events)
@@ -762,8 +839,9 @@ def _dealer_members(dealer_id: int) -> list[int]:
     return _members_cache[dealer_id]
 
 
-def _pipeline(lead, stint, first, behaviour, actor, events, rng, now) -> str:
-    """Accept, then move through the pipeline as far as time allows."""
+def _pipeline(lead, stint, first, behaviour, actor, events, rng, now, cal) -> str:
+    """Accept, then move through the pipeline as far as time allows, each step in the
+    actor's office hours (``cal``)."""
     events.append(
         LeadEvent(
             kind="accepted",
@@ -777,7 +855,7 @@ def _pipeline(lead, stint, first, behaviour, actor, events, rng, now) -> str:
     steps = [("contacted", (1, 6)), ("meeting", (3, 15)), ("proposal", (5, 20))]
     reach = 0.8
     for step, (lo, hi) in steps:
-        nxt = moment + timedelta(days=rng.uniform(lo, hi))
+        nxt = office_day_after(moment, rng.uniform(lo, hi), cal, rng)
         if nxt > now:
             return status
         if rng.random() > reach:
@@ -789,7 +867,7 @@ def _pipeline(lead, stint, first, behaviour, actor, events, rng, now) -> str:
         )
         status, moment = step, nxt
     else:
-        closing = moment + timedelta(days=rng.uniform(5, 30))
+        closing = office_day_after(moment, rng.uniform(5, 30), cal, rng)
         if closing > now:
             return status
         if rng.random() < behaviour.conversion / reach**3:

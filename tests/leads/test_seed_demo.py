@@ -6,7 +6,9 @@ the clocks went forward, before anyone is at work.
 """
 
 import re
-from datetime import datetime, time
+import statistics
+from collections import Counter
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +19,7 @@ from django.db.models import Count
 from django.utils import translation
 
 from dealers.models import Claim, Dealer, DealerMembership
+from dealers.scorecards import dealer_scorecards
 from leads.models import Account, Assignment, Lead, LeadEvent, LeadGroupObjectPermission
 from leads.sla import businesstime
 from portal.users.models import User
@@ -178,3 +181,59 @@ def test_every_phone_number_is_valid_in_its_numbering_plan(demo):
         number = phonenumbers.parse(phone, None)
         assert phonenumbers.is_valid_number(number), phone
         assert phonenumbers.region_code_for_number(number) == country, phone
+
+
+def assert_in_office_hours(moment: datetime, country: str, what) -> None:
+    assert businesstime.is_working_time(moment, OFFICE[country]), (
+        what,
+        country,
+        moment.astimezone(OFFICE[country].tz).strftime("%a %Y-%m-%d %H:%M"),
+    )
+
+
+def test_people_act_in_their_office_hours(demo):
+    """Dealers and reps accept, reject, call and move leads on working days between
+    08:00 and 18:00 their time, never at 03:16 or on a public holiday."""
+    dealer_country = {d.pk: d.countries[0].code for d in Dealer.objects.all()}
+    member_of = dict(DealerMembership.objects.values_list("user_id", "dealer_id"))
+    events = LeadEvent.objects.filter(actor__isnull=False).values_list(
+        "kind", "at", "actor_id", "lead__country"
+    )
+    kinds = Counter()
+    for kind, at, actor, lead_country in events:
+        dealer = member_of.get(actor)
+        country = dealer_country[dealer] if dealer else lead_country
+        assert_in_office_hours(at, country, kind)
+        kinds[kind, "dealer" if dealer else "rep"] += 1
+    for kind in ("accepted", "rejected", "contact", "status"):
+        assert kinds[kind, "dealer"] > 0, kinds
+    assert kinds["accepted", "rep"] > 0, kinds
+    first_updates = Assignment.objects.filter(
+        owner_dealer__isnull=False, first_update_at__isnull=False
+    ).values_list("first_update_at", "owner_dealer_id")
+    assert first_updates
+    for at, dealer in first_updates:
+        assert_in_office_hours(at, dealer_country[dealer], "first update")
+    # Leads themselves arrive at any time: web forms at night are real.
+    arrivals = Lead.objects.values_list("created_at", "country")
+    assert any(not businesstime.is_working_time(at, OFFICE[c]) for at, c in arrivals)
+
+
+def test_dealers_differ_in_how_fast_they_follow_up(demo):
+    """The dealer scorecards show spread medians and follow-up rates, not the same
+    figure for many dealers."""
+    cards = [
+        card
+        for card in dealer_scorecards(
+            start=SEEDED_AT - timedelta(days=200), end=SEEDED_AT, now=SEEDED_AT
+        )
+        if card.measured >= 5 and card.median_first_update_hours is not None
+    ]
+    assert len(cards) >= 25
+    medians = [round(card.median_first_update_hours, 1) for card in cards]
+    assert len(set(medians)) >= 0.8 * len(medians), sorted(medians)
+    assert max(Counter(medians).values()) <= 3, sorted(medians)  # was 17 dealers at 9.0 h
+    assert min(medians) <= 2.0 and max(medians) >= 15.0, sorted(medians)
+    assert statistics.quantiles(medians, n=4)[2] >= 2 * statistics.quantiles(medians, n=4)[0]
+    follow_up = [card.follow_up_rate for card in cards]
+    assert max(follow_up) - min(follow_up) >= 0.4, sorted(follow_up)
