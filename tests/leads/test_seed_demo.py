@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import translation
 
-from dealers.models import Claim, Dealer, DealerMembership
+from dealers.models import Claim, ClaimEvent, Dealer, DealerMembership
 from dealers.scorecards import dealer_scorecards
+from dealers.services.checks import CUSTOMER, claim_check
 from leads.models import Account, Assignment, Lead, LeadEvent, LeadGroupObjectPermission
 from leads.sla import businesstime
 from portal.users.models import User
@@ -214,6 +215,13 @@ def test_people_act_in_their_office_hours(demo):
     assert first_updates
     for at, dealer in first_updates:
         assert_in_office_hours(at, dealer_country[dealer], "first update")
+    # Claims are registered, withdrawn and rejected by people too.
+    claim_events = ClaimEvent.objects.filter(actor__isnull=False).select_related("claim")
+    assert claim_events.filter(kind="submitted").exists()
+    assert claim_events.filter(kind="withdrawn").exists()
+    for event in claim_events:
+        country = dealer_country[event.claim.dealer_id] if event.kind != "rejected" else "NL"
+        assert_in_office_hours(event.at, country, event.kind)
     # Leads themselves arrive at any time: web forms at night are real.
     arrivals = Lead.objects.values_list("created_at", "country")
     assert any(not businesstime.is_working_time(at, OFFICE[c]) for at, c in arrivals)
@@ -237,3 +245,29 @@ def test_dealers_differ_in_how_fast_they_follow_up(demo):
     assert statistics.quantiles(medians, n=4)[2] >= 2 * statistics.quantiles(medians, n=4)[0]
     follow_up = [card.follow_up_rate for card in cards]
     assert max(follow_up) - min(follow_up) >= 0.4, sorted(follow_up)
+
+
+def test_no_claim_on_a_customer_but_the_one_shown_on_purpose(demo):
+    """A claim is clean when registered (approved automatically), so no approved claim
+    is on an existing customer or a subsidiary of one, except the documented one: a
+    pending claim in the review queue that the claim check flags."""
+    customer_claims = []
+    claims = Claim.objects.select_related("dealer").order_by("pk")
+    for claim in claims:
+        fields = {
+            "company_name": claim.company_name,
+            "country": claim.country.code,
+            "vat_number": claim.vat_number,
+            "website": claim.website,
+        }
+        check = claim_check(dealer=claim.dealer, data=fields, now=SEEDED_AT)
+        if any(conflict["kind"] == CUSTOMER for conflict in check.conflicts):
+            customer_claims.append(claim)
+    assert [(c.status, c.dealer.name) for c in customer_claims] == [
+        (Claim.Status.PENDING, "Rijnmond Industrie Service B.V.")
+    ]
+    (shown,) = customer_claims
+    assert shown.conflicts == [{"kind": CUSTOMER, "account_id": shown.account_id}]
+    assert shown.account.serving_dealer_id != shown.dealer_id
+    assert shown.notes.startswith("[demo]")
+    assert Claim.objects.filter(status=Claim.Status.APPROVED).count() >= 20
