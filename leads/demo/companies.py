@@ -453,6 +453,30 @@ ROLES = [
     "Maintenance Lead",
 ]
 LANGUAGE = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "en"}
+# What a prospect writes in the inquiry form, in the language of the country.
+MESSAGES = {
+    "nl": [
+        "",
+        "We willen volgend jaar onze productielijn uitbreiden.",
+        "Graag een offerte.",
+        "Interesse in een demonstratie bij ons in de fabriek.",
+        "Kunt u mij bellen over de prijzen?",
+    ],
+    "de": [
+        "",
+        "Wir möchten nächstes Jahr unsere Produktionslinie erweitern.",
+        "Bitte senden Sie uns ein Angebot.",
+        "Interesse an einer Vorführung in unserem Werk.",
+        "Können Sie mich wegen der Preise anrufen?",
+    ],
+    "en": [
+        "",
+        "We are looking to expand our production line next year.",
+        "Please send a quote.",
+        "Interested in a demo at our plant.",
+        "Can you call me about pricing?",
+    ],
+}
 
 # Telephone numbers in each country's national numbering plan, written in international
 # format: "+31 10 …" for a company in Rotterdam, "+49 89 …" in München. A "#" is any

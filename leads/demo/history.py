@@ -42,6 +42,7 @@ from leads.models import (
 )
 from leads.routing import engine
 from leads.services import deadlines, facts
+from leads.services.pipeline import REASON_SENTENCES, CloseReason
 from leads.sla import businesstime
 from portal.messages import message, text
 from portal.users.models import Role, User
@@ -51,13 +52,19 @@ HISTORY_DAYS = 182
 CHUNK = 5000
 
 REJECT_REASONS = [
-    ("not_our_product", "Not our product line"),
-    ("no_budget", "No budget"),
-    ("no_contact", "No contact possible"),
-    ("competitor_customer", "Already a customer of a competitor"),
-    ("duplicate", "Duplicate"),
-    ("not_a_lead", "Not a real lead"),
+    CloseReason.NOT_OUR_PRODUCT_LINE,
+    CloseReason.NO_BUDGET,
+    CloseReason.NO_CONTACT,
+    CloseReason.COMPETITOR_CUSTOMER,
+    CloseReason.DUPLICATE,
+    CloseReason.NOT_A_LEAD,
 ]
+# The next step a dealer types when accepting a lead, in the dealer's language.
+NEXT_STEPS = {
+    "nl": ["Deze week bellen", "Demo op locatie plannen", "Offerte sturen"],
+    "de": ["Diese Woche anrufen", "Vorführung vor Ort planen", "Angebot schicken"],
+    "en": ["Call this week", "Plan a demo on site", "Send a quote"],
+}
 LOST_REASONS = ["no_budget", "competitor_customer", "no_contact", "not_our_product", "other"]
 SOURCES = [
     (Lead.Source.WEB_FORM, 45),
@@ -499,6 +506,7 @@ class World:
     perms: dict = field(default_factory=dict)
     dealer_groups: dict = field(default_factory=dict)
     dealer_countries: dict = field(default_factory=dict)
+    dealer_languages: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
 
 
@@ -538,6 +546,7 @@ def load_world(*, now, staff: dict) -> World:
     world.dealer_countries = {
         dealer.pk: dealer.countries[0].code for dealer in Dealer.objects.all() if dealer.countries
     }
+    world.dealer_languages = dict(Dealer.objects.values_list("pk", "language"))
     world.users = {u.pk: u for u in User.objects.filter(staffprofile__isnull=False)}
     return world
 
@@ -667,15 +676,7 @@ class LeadSimulation:
             contact_email=f"{contact.split()[0].lower()}.{index}@{web.split('.')[0] if '.' in web else 'example'}.example",
             contact_phone=companies.phone_number(rng, country, city),
             contact_role=role,
-            message=rng.choice(
-                [
-                    "",
-                    "We are looking to expand our production line next year.",
-                    "Please send a quote.",
-                    "Interested in a demo at our plant.",
-                    "Can you call me about pricing?",
-                ]
-            ),
+            message=rng.choice(companies.MESSAGES[companies.LANGUAGE[country]]),
             language=companies.LANGUAGE[country],
             estimated_value=value,
             temperature=temperature,
@@ -858,15 +859,15 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
         stint.first_update_in_sla = first <= due
         actor = _actor(world, owner, rng)
         if owner.kind == "dealer" and rng.random() < behaviour.reject:
-            code, label = rng.choice(REJECT_REASONS)
+            code = rng.choice(REJECT_REASONS)
             lead_events.append(
                 LeadEvent(
                     kind="rejected",
                     at=first,
                     actor_id=actor,
                     from_owner=owner_json(owner),
-                    reason={"text": label},
-                    data={"reason": code},
+                    reason=message(REASON_SENTENCES[code]),  # as lead_reject writes it
+                    data={"reason": str(code), "note": ""},
                 )
             )
             stint.ended_at, stint.end_reason = first, Assignment.EndReason.REJECTED
@@ -883,7 +884,13 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             else:
                 decision = sim.route(facts_, account, company_key, at, excluded)
             continue
-        status = _pipeline(lead, stint, first, behaviour, actor, lead_events, rng, now, cal)
+        language = (
+            world.dealer_languages.get(owner.id, lead.language)
+            if owner.kind == "dealer"
+            else lead.language
+        )
+        step = rng.choice(NEXT_STEPS.get(language, NEXT_STEPS["en"]))
+        status = _pipeline(lead, stint, first, behaviour, actor, lead_events, rng, now, cal, step)
         break
     lead.status = status
     lead.status_changed_at = max(e.at for e in lead_events)
@@ -928,16 +935,16 @@ def _dealer_members(dealer_id: int) -> list[int]:
     return _members_cache[dealer_id]
 
 
-def _pipeline(lead, stint, first, behaviour, actor, events, rng, now, cal) -> str:
-    """Accept, then move through the pipeline as far as time allows, each step in the
-    actor's office hours (``cal``)."""
+def _pipeline(lead, stint, first, behaviour, actor, events, rng, now, cal, step) -> str:
+    """Accept with the next ``step``, then move through the pipeline as far as time
+    allows, each step in the actor's office hours (``cal``)."""
     events.append(
         LeadEvent(
             kind="accepted",
             at=first,
             actor_id=actor,
-            reason={"text": "Will call this week"},
-            data={"next_step": "Call"},
+            reason=text(step),
+            data={"next_step": step},
         )
     )
     status, moment = "accepted", first

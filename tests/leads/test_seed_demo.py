@@ -21,7 +21,9 @@ from django.utils import translation
 from dealers.models import Claim, ClaimEvent, Dealer, DealerMembership
 from dealers.scorecards import dealer_scorecards
 from dealers.services.checks import CUSTOMER, claim_check
+from leads.demo import companies, history
 from leads.models import Account, Assignment, Lead, LeadEvent, LeadGroupObjectPermission
+from leads.services.pipeline import REASON_SENTENCES
 from leads.sla import businesstime
 from portal.users.models import User
 from territories.models import Territory
@@ -182,6 +184,24 @@ def test_every_phone_number_is_valid_in_its_numbering_plan(demo):
         number = phonenumbers.parse(phone, None)
         assert phonenumbers.is_valid_number(number), phone
         assert phonenumbers.region_code_for_number(number) == country, phone
+
+
+def test_what_people_write_is_in_their_language(demo):
+    """A Dutch dealer's next step is Dutch, a German prospect writes German, and a
+    rejection is the translatable sentence ``lead_reject`` stores (each reader sees it
+    in their own language)."""
+    rejected = LeadEvent.objects.filter(kind="rejected")
+    assert rejected.exists()
+    assert {event.reason["msgid"] for event in rejected} <= set(REASON_SENTENCES.values())
+    for language in ("nl", "de"):
+        steps = set(
+            LeadEvent.objects.filter(
+                kind="accepted", actor__dealermembership__dealer__language=language
+            ).values_list("data__next_step", flat=True)
+        )
+        assert steps and steps <= set(history.NEXT_STEPS[language]), (language, steps)
+    german = set(Lead.objects.filter(country="DE").values_list("message", flat=True))
+    assert german - {""} and german <= set(companies.MESSAGES["de"]), german
 
 
 def assert_in_office_hours(moment: datetime, country: str, what) -> None:
