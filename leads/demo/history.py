@@ -12,6 +12,7 @@ take minutes and flat memory.
 
 import dataclasses
 import functools
+import itertools
 import math
 import random
 import time
@@ -124,7 +125,7 @@ REP_BEHAVIOUR = Behaviour(median_hours=3.0, spread=0.8, ignore=0.0, conversion=0
 # arrive at any time: web forms at night are real.
 OFFICE_START, OFFICE_END = dt_time(8), dt_time(18)
 OFFICE_HOURS = list(range(OFFICE_START.hour, OFFICE_END.hour))
-OFFICE_HOUR_WEIGHTS = [4, 9, 10, 10, 6, 8, 10, 9, 7, 3]
+OFFICE_HOUR_WEIGHTS = list(itertools.accumulate([4, 9, 10, 10, 6, 8, 10, 9, 7, 3]))
 
 
 @functools.cache
@@ -144,8 +145,9 @@ def office_moment(
     step = timedelta(days=1 if forward else -1)
     while not businesstime.is_working_day(day, cal):
         day += step
-    hour = rng.choices(OFFICE_HOURS, OFFICE_HOUR_WEIGHTS)[0]
-    wall = dt_time(hour, rng.randrange(60), rng.randrange(60))
+    hour = rng.choices(OFFICE_HOURS, cum_weights=OFFICE_HOUR_WEIGHTS)[0]
+    seconds = rng.randrange(3600)
+    wall = dt_time(hour, seconds // 60, seconds % 60)
     return datetime.combine(day, wall, tzinfo=cal.tz)
 
 
