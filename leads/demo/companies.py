@@ -453,6 +453,153 @@ ROLES = [
     "Maintenance Lead",
 ]
 LANGUAGE = {"NL": "nl", "BE": "nl", "DE": "de", "AT": "de", "CH": "de", "LU": "en"}
+# What a prospect writes in the inquiry form, in the language of the country.
+MESSAGES = {
+    "nl": [
+        "",
+        "We willen volgend jaar onze productielijn uitbreiden.",
+        "Graag een offerte.",
+        "Interesse in een demonstratie bij ons in de fabriek.",
+        "Kunt u mij bellen over de prijzen?",
+    ],
+    "de": [
+        "",
+        "Wir möchten nächstes Jahr unsere Produktionslinie erweitern.",
+        "Bitte senden Sie uns ein Angebot.",
+        "Interesse an einer Vorführung in unserem Werk.",
+        "Können Sie mich wegen der Preise anrufen?",
+    ],
+    "en": [
+        "",
+        "We are looking to expand our production line next year.",
+        "Please send a quote.",
+        "Interested in a demo at our plant.",
+        "Can you call me about pricing?",
+    ],
+}
+
+# Telephone numbers in each country's national numbering plan, written in international
+# format: "+31 10 …" for a company in Rotterdam, "+49 89 …" in München. A "#" is any
+# digit, an "X" a digit 2-9 (no subscriber number starts with 0 or 1), a "Y" 2 or 3 (as
+# after Belgium's one-digit area codes: +32 4 4… would be a mobile number).
+DIGITS = {"#": "0123456789", "X": "23456789", "Y": "23"}
+CALLING_CODES = {"NL": "31", "BE": "32", "DE": "49", "AT": "43", "CH": "41", "LU": "352"}
+AREA_CODES = {
+    # Netherlands: nine digits after +31
+    "Amsterdam": "20",
+    "Haarlem": "23",
+    "Alkmaar": "72",
+    "Den Haag": "70",
+    "Leiden": "71",
+    "Rotterdam": "10",
+    "Dordrecht": "78",
+    "Utrecht": "30",
+    "Amersfoort": "33",
+    "Breda": "76",
+    "Middelburg": "118",
+    "Tilburg": "13",
+    "'s-Hertogenbosch": "73",
+    "Eindhoven": "40",
+    "Helmond": "492",
+    "Venlo": "77",
+    "Maastricht": "43",
+    "Heerlen": "45",
+    "Nijmegen": "24",
+    "Arnhem": "26",
+    "Apeldoorn": "55",
+    "Enschede": "53",
+    "Zwolle": "38",
+    "Almere": "36",
+    "Leeuwarden": "58",
+    "Groningen": "50",
+    "Emmen": "591",
+    # Belgium: eight digits after +32
+    "Bruxelles": "2",
+    "Antwerpen": "3",
+    "Mechelen": "15",
+    "Leuven": "16",
+    "Hasselt": "11",
+    "Genk": "89",
+    "Liège": "4",
+    "Namur": "81",
+    "Charleroi": "71",
+    "Mons": "65",
+    "Brugge": "50",
+    "Kortrijk": "56",
+    "Gent": "9",
+    "Aalst": "53",
+    "Wavre": "10",
+    # Germany
+    "Dresden": "351",
+    "Leipzig": "341",
+    "Berlin": "30",
+    "Hamburg": "40",
+    "Kiel": "431",
+    "Bremen": "421",
+    "Hannover": "511",
+    "Bielefeld": "521",
+    "Düsseldorf": "211",
+    "Essen": "201",
+    "Dortmund": "231",
+    "Münster": "251",
+    "Köln": "221",
+    "Bonn": "228",
+    "Frankfurt am Main": "69",
+    "Wiesbaden": "611",
+    "Saarbrücken": "681",
+    "Mannheim": "621",
+    "Stuttgart": "711",
+    "Karlsruhe": "721",
+    "Freiburg im Breisgau": "761",
+    "Ulm": "731",
+    "München": "89",
+    "Augsburg": "821",
+    "Ingolstadt": "841",
+    "Nürnberg": "911",
+    "Würzburg": "931",
+    "Erfurt": "361",
+    # Austria
+    "Wien": "1",
+    "St. Pölten": "2742",
+    "Linz": "732",
+    "Salzburg": "662",
+    "Innsbruck": "512",
+    "Bregenz": "5574",
+    "Graz": "316",
+    "Klagenfurt": "463",
+    # Switzerland: nine digits after +41
+    "Genève": "22",
+    "Lausanne": "21",
+    "Bern": "31",
+    "Basel": "61",
+    "Aarau": "62",
+    "Luzern": "41",
+    "Lugano": "91",
+    "Zürich": "44",
+    "Winterthur": "52",
+    "St. Gallen": "71",
+    # Luxembourg has no area codes: eight-digit company numbers start with 2
+    "Luxembourg": "2X",
+    "Esch-sur-Alzette": "2X",
+    "Differdange": "2X",
+}
+# The subscriber part after an area code, by country and length of the area code.
+SUBSCRIBER = {
+    "NL": {2: "X## ####", 3: "X## ###"},
+    "BE": {1: "Y## ## ##", 2: "X# ## ##"},
+    "DE": {2: "X#######", 3: "X######"},
+    "AT": {1: "X######", 3: "X#####", 4: "X####"},
+    "CH": {2: "X## ## ##"},
+    "LU": {2: "## ## ##"},
+}
+MOBILES = {
+    "NL": ["6 1#######", "6 2#######", "6 3#######", "6 4#######", "6 5#######"],
+    "BE": ["47# ## ## ##", "48# ## ## ##", "49# ## ## ##"],
+    "DE": ["151 ########", "160 #######", "170 #######", "172 #######", "176 ########"],
+    "AT": ["664 #######", "676 #######", "650 #######", "699 ########"],
+    "CH": ["76 ### ## ##", "78 ### ## ##", "79 ### ## ##"],
+    "LU": ["621 ### ###", "661 ### ###", "691 ### ###"],
+}
 
 
 def pick_country(rng: random.Random) -> str:
@@ -552,3 +699,25 @@ def person(rng: random.Random, country: str) -> tuple[str, str]:
     return f"{rng.choice(FIRST_NAMES[country])} {rng.choice(LAST_NAMES[country])}", rng.choice(
         ROLES
     )
+
+
+def phone_number(rng: random.Random, country: str, city: str = "", mobile: float = 0.4) -> str:
+    """A telephone number of ``country`` in international format: the city's landline
+    (its area code) or, with probability ``mobile`` or for an unknown city, a mobile."""
+    area = AREA_CODES.get(city)
+    if area is None or rng.random() < mobile:
+        national = rng.choice(MOBILES[country])
+    else:
+        national = f"{area} {SUBSCRIBER[country][len(area)]}"
+    return f"+{CALLING_CODES[country]} {_digits(rng, national)}"
+
+
+def _digits(rng: random.Random, template: str) -> str:
+    """``template`` with each "#", "X" and "Y" replaced by one of its digits."""
+    slots = sum(template.count(char) for char in DIGITS)
+    drawn = iter(f"{rng.randrange(10**slots):0{slots}d}")
+    out = []
+    for char in template:
+        choices = DIGITS.get(char)
+        out.append(choices[int(next(drawn)) % len(choices)] if choices else char)
+    return "".join(out)

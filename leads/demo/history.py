@@ -11,11 +11,15 @@ take minutes and flat memory.
 """
 
 import dataclasses
+import functools
+import itertools
+import math
 import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission
@@ -39,6 +43,8 @@ from leads.models import (
 )
 from leads.routing import engine
 from leads.services import deadlines, facts
+from leads.services.pipeline import REASON_SENTENCES, CloseReason
+from leads.sla import businesstime
 from portal.messages import message, text
 from portal.users.models import Role, User
 
@@ -47,13 +53,19 @@ HISTORY_DAYS = 182
 CHUNK = 5000
 
 REJECT_REASONS = [
-    ("not_our_product", "Not our product line"),
-    ("no_budget", "No budget"),
-    ("no_contact", "No contact possible"),
-    ("competitor_customer", "Already a customer of a competitor"),
-    ("duplicate", "Duplicate"),
-    ("not_a_lead", "Not a real lead"),
+    CloseReason.NOT_OUR_PRODUCT_LINE,
+    CloseReason.NO_BUDGET,
+    CloseReason.NO_CONTACT,
+    CloseReason.COMPETITOR_CUSTOMER,
+    CloseReason.DUPLICATE,
+    CloseReason.NOT_A_LEAD,
 ]
+# The next step a dealer types when accepting a lead, in the dealer's language.
+NEXT_STEPS = {
+    "nl": ["Deze week bellen", "Demo op locatie plannen", "Offerte sturen"],
+    "de": ["Diese Woche anrufen", "Vorführung vor Ort planen", "Angebot schicken"],
+    "en": ["Call this week", "Plan a demo on site", "Send a quote"],
+}
 LOST_REASONS = ["no_budget", "competitor_customer", "no_contact", "not_our_product", "other"]
 SOURCES = [
     (Lead.Source.WEB_FORM, 45),
@@ -64,34 +76,94 @@ SOURCES = [
     (Lead.Source.DEALER, 5),
     (Lead.Source.PHONE, 4),
 ]
+ENTERED_BY_PEOPLE = {Lead.Source.DEALER, Lead.Source.PHONE}
 
 
 @dataclass(frozen=True)
 class Behaviour:
     """How an owner acts in the simulation."""
 
-    follow_up: float  # first update within the SLA
-    late: float  # of the rest: a late update (else nothing: recycled)
+    median_hours: float  # typical office hours from receiving a lead to its first update
+    spread: float  # how much that varies from lead to lead (sigma of a log-normal)
+    ignore: float  # share of leads never touched (recycled after 5 working days)
     conversion: float  # won / (won + lost)
     reject: float
 
 
+FASTEST_MEDIAN, SLOWEST_MEDIAN = 0.8, 40.0  # office hours to a first update
+
+
 def behaviours(dealers: list[Dealer]) -> dict[int, Behaviour]:
-    """Stable per-dealer performance: some excellent, most fair, a few poor."""
-    tiers = [
-        Behaviour(0.92, 0.6, 0.27, 0.06),
-        Behaviour(0.78, 0.5, 0.18, 0.08),
-        Behaviour(0.66, 0.45, 0.14, 0.10),
-        Behaviour(0.42, 0.3, 0.08, 0.12),
-    ]
+    """Stable per-dealer performance, spread as in a real channel.
+
+    The dealers' typical time to a first update runs from within the hour to about
+    four working days (evenly on a log scale, in a shuffled order, so no two dealers
+    share it); the slower a dealer, the more leads it ignores and the fewer it wins,
+    with some luck either way (seed 002: "Dealer A: 90% picked up within 48 h,
+    conversion 25%; Dealer B: 40%, 8%").
+    """
+    ordered = sorted(dealers, key=lambda d: random.Random(f"rank-{d.slug}").random())
     result = {}
-    for dealer in dealers:
+    for rank, dealer in enumerate(ordered):
         rng = random.Random(f"behaviour-{dealer.slug}")
-        result[dealer.pk] = rng.choices(tiers, [3, 5, 3, 2])[0]
+        slowness = (rank + rng.uniform(0.2, 0.8)) / len(ordered)  # 0 fastest, 1 slowest
+        result[dealer.pk] = Behaviour(
+            median_hours=FASTEST_MEDIAN * (SLOWEST_MEDIAN / FASTEST_MEDIAN) ** slowness,
+            spread=rng.uniform(0.5, 0.9),
+            ignore=0.02 + 0.22 * slowness * rng.uniform(0.6, 1.4),
+            conversion=max(0.05, 0.30 - 0.2 * slowness + rng.uniform(-0.04, 0.04)),
+            reject=rng.uniform(0.03, 0.14),
+        )
     return result
 
 
-REP_BEHAVIOUR = Behaviour(0.9, 0.8, 0.3, 0.04)
+REP_BEHAVIOUR = Behaviour(median_hours=3.0, spread=0.8, ignore=0.0, conversion=0.3, reject=0.04)
+
+# People act in office hours: 08:00-18:00 local time on their country's working days
+# (the SLA clocks run 08:30-17:30 by default, ``Policy.workday_start/end``), more in the
+# morning and mid-afternoon than at lunch or just before closing. Leads themselves
+# arrive at any time: web forms at night are real.
+OFFICE_START, OFFICE_END = dt_time(8), dt_time(18)
+OFFICE_HOURS = list(range(OFFICE_START.hour, OFFICE_END.hour))
+OFFICE_HOUR_WEIGHTS = list(itertools.accumulate([4, 9, 10, 10, 6, 8, 10, 9, 7, 3]))
+
+
+@functools.cache
+def office(country: str) -> businesstime.WorkingCalendar:
+    """When a person in ``country`` acts: its working days (no weekends, no public
+    holidays), 08:00-18:00 local time."""
+    return businesstime.WorkingCalendar.for_country(
+        country, day_start=OFFICE_START, day_end=OFFICE_END
+    )
+
+
+def office_moment(
+    day: date, cal: businesstime.WorkingCalendar, rng: random.Random, *, forward: bool = True
+) -> datetime:
+    """A time people work on ``day``, or on the nearest working day after it (before it
+    when not ``forward``)."""
+    step = timedelta(days=1 if forward else -1)
+    while not businesstime.is_working_day(day, cal):
+        day += step
+    hour = rng.choices(OFFICE_HOURS, cum_weights=OFFICE_HOUR_WEIGHTS)[0]
+    seconds = rng.randrange(3600)
+    wall = dt_time(hour, seconds // 60, seconds % 60)
+    return datetime.combine(day, wall, tzinfo=cal.tz)
+
+
+def office_day_after(moment: datetime, days: float, cal, rng: random.Random) -> datetime:
+    """An office moment on the working day ``days`` (at least 1) after ``moment``, or the
+    first working day after that: always later than ``moment``."""
+    return office_moment((moment + timedelta(days=days)).astimezone(cal.tz).date(), cal, rng)
+
+
+def office_hours_after(start: datetime, hours: float, cal) -> datetime:
+    """``hours`` of office time after ``start`` (a lead that arrives at night waits for
+    the morning): always inside office hours."""
+    moment = businesstime.add_working_hours(start, hours, cal)
+    if moment.time() == cal.day_end:  # used up a day exactly: the window is [start, end)
+        moment -= timedelta(minutes=1)
+    return moment
 
 
 # --- accounts and claims ----------------------------------------------------------
@@ -168,14 +240,29 @@ def build_accounts(*, count: int, staff: dict, dealers: dict, now) -> int:
     return len(created)
 
 
+CLAIM_NOTE = "[demo] Met at the trade fair; preparing a quote."
+# The one claim the demo shows a conflict with on purpose (README, "Demo data").
+CONFLICT_DEALER = "Rijnmond Industrie Service B.V."
+CONFLICT_NOTE = "[demo] Their plant manager asked us for a quote for a second line."
+
+
 @transaction.atomic
 def build_claims(*, count: int, staff: dict, dealers: dict, now) -> int:
-    """About ``count`` claims by dealers on prospects in their own countries."""
+    """About ``count`` claims by dealers on prospects in their own countries.
+
+    Each was clean when it was registered: the claim check that the claim form and
+    ``claim_submit`` run (``claim_check``) finds no conflict for it, so no claim is on
+    an existing customer (or a subsidiary of one) or on a company another dealer
+    holds. One claim shows such a conflict on purpose (``_build_conflict_claim``).
+    Every dealer or staff action falls in that person's office hours."""
+    from dealers.services.checks import claim_check
+
     existing = Claim.objects.filter(notes__startswith="[demo]").count()
     if existing >= count:
         return 0
     rng = random.Random(f"claims-{existing}")
     policy = Policy.current()
+    conflict_missing = not Claim.objects.filter(notes=CONFLICT_NOTE).exists()
     prospects = list(
         Account.objects.filter(
             website_domain__endswith=".demo", installed_base__isnull=True, claims__isnull=True
@@ -185,11 +272,7 @@ def build_claims(*, count: int, staff: dict, dealers: dict, now) -> int:
     )
     rng.shuffle(prospects)
     active = [d for d in dealers.values() if d.status == Dealer.Status.ACTIVE]
-    admins = {
-        m.dealer_id: m.user
-        for d in active
-        for m in d.memberships.select_related("user").filter(role=Role.DEALER_ADMIN)[:1]
-    }
+    admins = _dealer_admins(active)
     statuses = (
         [Claim.Status.APPROVED] * 60
         + [Claim.Status.PENDING] * 14
@@ -197,43 +280,58 @@ def build_claims(*, count: int, staff: dict, dealers: dict, now) -> int:
         + [Claim.Status.REJECTED] * 6
         + [Claim.Status.WITHDRAWN] * 6
     )
+    random.Random("claim-statuses").shuffle(statuses)  # a mix however few claims
+    # How long ago each kind was registered: a pending claim waits days for review, an
+    # expired one ran its whole period.
+    approved_days = max(1, policy.claim_days - 7)
+    days_back = {
+        Claim.Status.PENDING: lambda: rng.randint(1, 12),
+        Claim.Status.APPROVED: lambda: rng.randint(1, approved_days),
+        Claim.Status.EXPIRED: lambda: policy.claim_days + rng.randint(1, 60),
+        Claim.Status.REJECTED: lambda: rng.randint(10, 170),
+        Claim.Status.WITHDRAWN: lambda: rng.randint(10, 170),
+    }
+    manager = staff["claudia.jansen"]
     claims = []
-    for index in range(existing, count):
-        if not prospects:
+    for index in range(existing, count - (1 if conflict_missing else 0)):
+        account = dealer = None
+        while prospects:
+            account = prospects.pop()
+            candidates = [
+                d for d in active if d.countries and d.countries[0].code == account.country.code
+            ] or active
+            dealer = rng.choice(candidates)
+            if claim_check(dealer=dealer, data=_claim_fields(account), now=now).clean:
+                break
+            account = None  # e.g. a subsidiary of a customer: not a clean claim
+        if account is None:
             break
-        account = prospects.pop()
-        candidates = [
-            d for d in active if d.countries and d.countries[0].code == account.country.code
-        ] or active
-        dealer = rng.choice(candidates)
         status = statuses[index % len(statuses)]
-        submitted = now - timedelta(days=rng.randint(1, 170), hours=rng.randint(0, 9))
+        cal = office(dealer.countries[0].code)
+        day = (now - timedelta(days=days_back[status]())).astimezone(cal.tz).date()
+        submitted = office_moment(day, cal, rng, forward=False)
         approved = expires = decided = None
         if status in (Claim.Status.APPROVED, Claim.Status.EXPIRED):
-            approved = decided = submitted + timedelta(hours=rng.randint(0, 30))
+            approved = decided = submitted  # clean claims are approved automatically
             expires = approved + timedelta(days=policy.claim_days)
             if status == Claim.Status.APPROVED and expires <= now:
                 expires = now + timedelta(days=rng.randint(5, 80))
-            if status == Claim.Status.EXPIRED:
-                expires = min(expires, now - timedelta(days=rng.randint(1, 30)))
-        elif status in (Claim.Status.REJECTED, Claim.Status.WITHDRAWN):
-            decided = submitted + timedelta(days=rng.randint(1, 5))
+        elif status == Claim.Status.REJECTED:
+            decided = office_day_after(submitted, rng.uniform(1, 5), office("NL"), rng)
+        elif status == Claim.Status.WITHDRAWN:
+            decided = office_day_after(submitted, rng.uniform(1, 5), cal, rng)
         claims.append(
             Claim(
                 dealer=dealer,
                 account=account,
-                company_name=account.legal_name,
-                website=account.website_domain,
-                vat_number=account.vat_number,
-                country=account.country,
-                postcode=account.postcode,
+                **_claim_fields(account),
                 contact_name=" ".join(companies.person(rng, account.country.code)[0:1]),
                 expected_value=Decimal(rng.choice([15, 25, 40, 60, 90, 150])) * 1000,
-                notes="[demo] Met at the trade fair; preparing a quote.",
+                notes=CLAIM_NOTE,
                 status=status,
                 submitted_by=admins.get(dealer.pk),
                 submitted_at=submitted,
-                decided_by=staff["claudia.jansen"] if status == Claim.Status.REJECTED else None,
+                decided_by=manager if status == Claim.Status.REJECTED else None,
                 decided_at=decided,
                 decision_reason="Existing negotiations by direct sales"
                 if status == Claim.Status.REJECTED
@@ -251,7 +349,70 @@ def build_claims(*, count: int, staff: dict, dealers: dict, now) -> int:
     Claim.objects.bulk_create(claims)
     _grant_claim_permissions(claims)
     _claim_history(claims)
-    return len(claims)
+    added = len(claims)
+    if conflict_missing and _build_conflict_claim(dealers=dealers, admins=admins, now=now):
+        added += 1
+    return added
+
+
+def _claim_fields(account: Account) -> dict:
+    """The company fields of a claim on ``account``, as the claim form sends them."""
+    return {
+        "company_name": account.legal_name,
+        "website": account.website_domain,
+        "vat_number": account.vat_number,
+        "country": account.country.code,
+        "postcode": account.postcode,
+    }
+
+
+def _dealer_admins(dealers: list[Dealer]) -> dict[int, User]:
+    return {
+        m.dealer_id: m.user
+        for d in dealers
+        for m in d.memberships.select_related("user").filter(role=Role.DEALER_ADMIN)[:1]
+    }
+
+
+def _build_conflict_claim(*, dealers: dict, admins: dict, now) -> Claim | None:
+    """The demo's one deliberate conflict: a dealer registered a company that is
+    already a customer (installed base, served directly or by another dealer). The
+    claim check flags it, so the claim waits in the channel manager's review queue.
+    Made by the real ``claim_submit``, registered on the last working day."""
+    from dealers.services.claims import claim_submit
+
+    dealer = dealers.get(CONFLICT_DEALER)
+    if dealer is None or dealer.status != Dealer.Status.ACTIVE:
+        return None
+    country = dealer.countries[0].code
+    customer = (
+        Account.objects.filter(
+            website_domain__endswith=".demo",
+            country=country,
+            parent__isnull=True,
+            installed_base__isnull=False,
+            claims__isnull=True,
+        )
+        .exclude(serving_dealer=dealer)
+        .order_by("pk")
+        .first()
+    )
+    if customer is None:
+        return None
+    rng = random.Random("conflict-claim")
+    cal = office(country)
+    day = (now - timedelta(days=1)).astimezone(cal.tz).date()
+    return claim_submit(
+        dealer=dealer,
+        submitted_by=admins.get(dealer.pk),
+        data={
+            **_claim_fields(customer),
+            "contact_name": companies.person(rng, country)[0],
+            "expected_value": Decimal(60000),
+            "notes": CONFLICT_NOTE,
+        },
+        now=office_moment(day, cal, rng, forward=False),
+    )
 
 
 def _claim_history(claims: list[Claim]) -> None:
@@ -346,6 +507,8 @@ class World:
     channel_manager: User | None = None
     perms: dict = field(default_factory=dict)
     dealer_groups: dict = field(default_factory=dict)
+    dealer_countries: dict = field(default_factory=dict)
+    dealer_languages: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
 
 
@@ -382,6 +545,10 @@ def load_world(*, now, staff: dict) -> World:
         )
     }
     world.dealer_groups = dict(Dealer.objects.values_list("pk", "group_id"))
+    world.dealer_countries = {
+        dealer.pk: dealer.countries[0].code for dealer in Dealer.objects.all() if dealer.countries
+    }
+    world.dealer_languages = dict(Dealer.objects.values_list("pk", "language"))
     world.users = {u.pk: u for u in User.objects.filter(staffprofile__isnull=False)}
     return world
 
@@ -451,6 +618,16 @@ class LeadSimulation:
             moment -= timedelta(days=moment.weekday() - 4)
         return min(moment, now - timedelta(minutes=rng.randint(5, 600)))
 
+    def entered_by_hand(self, created: datetime, country: str) -> datetime:
+        """A lead someone typed in (a dealer's registration, a phone call) arrives in
+        that person's office hours, on or before the day drawn."""
+        cal, now = office(country), self.world.now
+        moment = office_moment(created.astimezone(cal.tz).date(), cal, self.rng, forward=False)
+        while moment >= now:
+            day = moment.date() - timedelta(days=1)
+            moment = office_moment(day, cal, self.rng, forward=False)
+        return moment
+
     def company(self):
         rng = self.rng
         if self.world.accounts and rng.random() < 0.55:
@@ -483,6 +660,8 @@ class LeadSimulation:
         if rng.random() < 0.04:
             code, number = "", None  # no postcode given
         source = rng.choices([s for s, _w in SOURCES], [w for _s, w in SOURCES])[0]
+        if source in ENTERED_BY_PEOPLE:
+            created = self.entered_by_hand(created, country)
         lead = Lead(
             company_name=name,
             company_normalized=normalize_company_name(name),
@@ -497,17 +676,9 @@ class LeadSimulation:
             account_id=account.pk if account else None,
             contact_name=contact,
             contact_email=f"{contact.split()[0].lower()}.{index}@{web.split('.')[0] if '.' in web else 'example'}.example",
-            contact_phone=f"+{rng.randint(30, 49)} {rng.randint(10, 99)} {rng.randint(1000000, 9999999)}",
+            contact_phone=companies.phone_number(rng, country, city),
             contact_role=role,
-            message=rng.choice(
-                [
-                    "",
-                    "We are looking to expand our production line next year.",
-                    "Please send a quote.",
-                    "Interested in a demo at our plant.",
-                    "Can you call me about pricing?",
-                ]
-            ),
+            message=rng.choice(companies.MESSAGES[companies.LANGUAGE[country]]),
             language=companies.LANGUAGE[country],
             estimated_value=value,
             temperature=temperature,
@@ -568,6 +739,7 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
     lead, facts_, account, company_key = sim.build(index)
     lead_events, lead_stints = [], []
     country = lead.country
+    country_code = getattr(country, "code", country)
     at = lead.created_at
     decision = sim.route(facts_, account, company_key, at)
     excluded: set = set()
@@ -615,21 +787,18 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             terms=terms,
         )
         stint.sla_due_at = stint_deadlines.first_update_due_at
-        behaviour = (
-            world.behaviour.get(owner.id, REP_BEHAVIOUR)
-            if owner.kind == "dealer"
-            else REP_BEHAVIOUR
-        )
-        due = stint_deadlines.first_update_due_at
-        roll = rng.random()
-        if roll < behaviour.follow_up:
-            first = at + (due - at) * rng.uniform(0.02, 0.95)
-        elif rng.random() < behaviour.late and owner.kind == "dealer":
-            first = due + (stint_deadlines.recycle_due_at - due) * rng.uniform(0.05, 0.9)
-        elif owner.kind == "user":
-            first = due + timedelta(hours=rng.uniform(2, 60))  # reps act, if late
+        if owner.kind == "dealer":
+            behaviour = world.behaviour.get(owner.id, REP_BEHAVIOUR)
+            cal = office(world.dealer_countries.get(owner.id, country_code))
         else:
-            first = None
+            behaviour, cal = REP_BEHAVIOUR, office(country_code)
+        due = stint_deadlines.first_update_due_at
+        first = None
+        if rng.random() >= behaviour.ignore:
+            hours = rng.lognormvariate(math.log(behaviour.median_hours), behaviour.spread)
+            first = office_hours_after(at, min(hours, 80.0), cal)
+            if owner.kind == "dealer" and first >= stint_deadlines.recycle_due_at:
+                first = None  # too late: the lead was recycled before
         if first is None or first > now:
             # Still waiting for a first update, or it never came.
             if owner.kind == "dealer" and stint_deadlines.reminder_due_at <= now:
@@ -692,15 +861,15 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
         stint.first_update_in_sla = first <= due
         actor = _actor(world, owner, rng)
         if owner.kind == "dealer" and rng.random() < behaviour.reject:
-            code, label = rng.choice(REJECT_REASONS)
+            code = rng.choice(REJECT_REASONS)
             lead_events.append(
                 LeadEvent(
                     kind="rejected",
                     at=first,
                     actor_id=actor,
                     from_owner=owner_json(owner),
-                    reason={"text": label},
-                    data={"reason": code},
+                    reason=message(REASON_SENTENCES[code]),  # as lead_reject writes it
+                    data={"reason": str(code), "note": ""},
                 )
             )
             stint.ended_at, stint.end_reason = first, Assignment.EndReason.REJECTED
@@ -717,7 +886,13 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             else:
                 decision = sim.route(facts_, account, company_key, at, excluded)
             continue
-        status = _pipeline(lead, stint, first, behaviour, actor, lead_events, rng, now)
+        language = (
+            world.dealer_languages.get(owner.id, lead.language)
+            if owner.kind == "dealer"
+            else lead.language
+        )
+        step = rng.choice(NEXT_STEPS.get(language, NEXT_STEPS["en"]))
+        status = _pipeline(lead, stint, first, behaviour, actor, lead_events, rng, now, cal, step)
         break
     lead.status = status
     lead.status_changed_at = max(e.at for e in lead_events)
@@ -762,22 +937,23 @@ def _dealer_members(dealer_id: int) -> list[int]:
     return _members_cache[dealer_id]
 
 
-def _pipeline(lead, stint, first, behaviour, actor, events, rng, now) -> str:
-    """Accept, then move through the pipeline as far as time allows."""
+def _pipeline(lead, stint, first, behaviour, actor, events, rng, now, cal, step) -> str:
+    """Accept with the next ``step``, then move through the pipeline as far as time
+    allows, each step in the actor's office hours (``cal``)."""
     events.append(
         LeadEvent(
             kind="accepted",
             at=first,
             actor_id=actor,
-            reason={"text": "Will call this week"},
-            data={"next_step": "Call"},
+            reason=text(step),
+            data={"next_step": step},
         )
     )
     status, moment = "accepted", first
     steps = [("contacted", (1, 6)), ("meeting", (3, 15)), ("proposal", (5, 20))]
     reach = 0.8
     for step, (lo, hi) in steps:
-        nxt = moment + timedelta(days=rng.uniform(lo, hi))
+        nxt = office_day_after(moment, rng.uniform(lo, hi), cal, rng)
         if nxt > now:
             return status
         if rng.random() > reach:
@@ -789,7 +965,7 @@ def _pipeline(lead, stint, first, behaviour, actor, events, rng, now) -> str:
         )
         status, moment = step, nxt
     else:
-        closing = moment + timedelta(days=rng.uniform(5, 30))
+        closing = office_day_after(moment, rng.uniform(5, 30), cal, rng)
         if closing > now:
             return status
         if rng.random() < behaviour.conversion / reach**3:

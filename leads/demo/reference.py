@@ -3,6 +3,7 @@ sectors, and the internal team: a channel manager, a sales manager, a senior rep
 account managers and internal sales (one out of office with a backup)."""
 
 import functools
+import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from dealers.models import Dealer, DealerMembership
+from leads.demo import companies
 from leads.models import Queue
 from portal.users.models import Role, StaffProfile, User
 from territories.models import PostcodeRange, Territory, TerritoryOwner
@@ -344,12 +346,25 @@ def _demo_password_hash() -> str:
     return make_password(DEMO_PASSWORD)  # hashed once: PBKDF2 per user would take seconds
 
 
-def _user(email: str, name: str, language: str) -> User:
+def _user(email: str, name: str, language: str, phone: str = "") -> User:
     user, _created = User.objects.get_or_create(
         email=email,
-        defaults={"name": name, "language": language, "password": _demo_password_hash()},
+        defaults={
+            "name": name,
+            "language": language,
+            "password": _demo_password_hash(),
+            "phone": phone,
+        },
     )
     return user
+
+
+STAFF_OFFICES = {"NL": "Utrecht", "DE": "Düsseldorf"}  # where the internal team sits
+
+
+def _phone(key: str, country: str, city: str, mobile: float) -> str:
+    """A stable phone number in ``country``'s numbering plan (see ``companies``)."""
+    return companies.phone_number(random.Random(f"phone-{key}"), country, city, mobile=mobile)
 
 
 @transaction.atomic
@@ -358,7 +373,9 @@ def build_reference(*, now=None) -> dict:
     now = now or timezone.now()
     staff = {}
     for local, name, role, is_am, countries, sectors, language in STAFF:
-        user = _user(demo_email(local), name, language)
+        office = countries[0] if countries else ("DE" if language == "de" else "NL")
+        phone = _phone(local, office, STAFF_OFFICES.get(office, ""), mobile=0.5)
+        user = _user(demo_email(local), name, language, phone)
         profile, _ = StaffProfile.objects.get_or_create(
             user=user,
             defaults={
@@ -403,6 +420,7 @@ def build_reference(*, now=None) -> dict:
                 "sectors": list(spec.sectors),
                 "weekly_capacity": spec.capacity,
                 "contact_email": f"sales@{slug}.example",
+                "phone": _phone(slug, spec.country, spec.city, mobile=0.0),
                 "city": spec.city,
                 "language": spec.language,
             },
@@ -417,7 +435,8 @@ def build_reference(*, now=None) -> dict:
             short = "-".join(slug.split("-")[:2])
             local = f"{'admin' if seat == 0 else f'user{seat}'}.{short}"
             # admins read English in the demo; colleagues their dealer's language
-            user = _user(demo_email(local), name, "en" if seat == 0 else spec.language)
+            phone = _phone(local, spec.country, spec.city, mobile=0.6)
+            user = _user(demo_email(local), name, "en" if seat == 0 else spec.language, phone)
             if user.dealer_membership is None:
                 DealerMembership.objects.create(user=user, dealer=dealer, role=role)
 
