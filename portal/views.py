@@ -13,6 +13,7 @@ from dealers.models import Claim, Dealer
 from leads import selectors
 from leads.models import Lead, Queue
 from portal.users.models import Role, User
+from portal.users.selectors import team_of
 
 
 @login_required
@@ -48,8 +49,23 @@ def home(request):
             "now": now,
         }
         return render(request, "home/channel_manager.html", context)
-    leads = selectors.leads_visible_to(user)
-    context = {
+    if user.has_role(Role.SALES_MANAGER):
+        # Direct sales as its manager sees it: the team's leads and what was escalated
+        # to them, not the whole channel (the dashboard has that).
+        leads = selectors.leads_of_team(user)
+        escalated, escalations = selectors.leads_escalated_to(user)
+        context = {
+            "team": [person.name for person in team_of(user)],
+            "escalated": escalated,
+            "escalations": escalations,
+            "pool": Lead.objects.filter(
+                owner_queue_id=Queue.POOL, status__in=Lead.OPEN_STATUSES
+            ).count(),
+        }
+    else:
+        leads = selectors.leads_visible_to(user)
+        context = {}
+    context |= {
         "counts": selectors.lead_counts(leads, now=now),
         "urgent": selectors.leads_needing_action(leads),
         "now": now,
