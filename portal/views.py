@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -71,6 +72,12 @@ def home(request):
         "now": now,
     }
     return render(request, "home/sales.html", context)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without an icon link (API answers, files):
+    the portal's icon, not a 404 in the log."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @require_POST
