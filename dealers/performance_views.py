@@ -348,11 +348,14 @@ FAIRNESS_LARGE = 100  # below this a single lead moves a share by more than 1 %
 @require_GET
 def fairness(request):
     report = allocation.fairness_report(territories=territories_managed_by(request.user))
+    # Scopes with leads since their split last changed; right after a change (applying
+    # the computed weights restarts every count) there are none to judge yet.
     measured = [s for s in report if s.deviation is not None]
     large = [s for s in measured if s.total >= FAIRNESS_LARGE]
     context = {
         "report": report,
         "scopes": len(report),
+        "measured": len(measured),
         "leads": sum(s.total for s in report),
         "within_goal": sum(1 for s in measured if s.goal_met),
         "within_articles": sum(1 for s in measured if s.articles_met),

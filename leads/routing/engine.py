@@ -68,6 +68,14 @@ counts makes the split converge to the weights: equal weights take turns, and
 office lends its slot (and weight) to its backup; the backup's own count is what
 is read, so an owner coming back catches up on the leads it missed.
 
+Only a choice is counted: when just one owner of the scope can take the lead (the
+others rejected or lost it, are paused, at capacity, at weight 0, or it is the
+scope's only owner) it goes to that owner and ``share_scope`` stays ``None``.
+Counting it would make that owner's next leads pay for the others' absence: a
+dealer that rejects half its leads would push its partner's count up with the
+leads routed again, and the split of the leads left to choose could not make up
+for it.
+
 Scopes (the first half of a counts key, see :attr:`Decision.share_scope`):
 
 * ``("territory", territory_id)`` for the territory rule,
@@ -487,7 +495,8 @@ class Decision:
     ``candidates`` lists every owner considered, in the order the rules looked
     at them, including the ones skipped and why. ``territory_id`` is set by the
     sector and territory rules. ``share_scope`` is set when the owner was chosen
-    by weighted share; the caller then adds one to ``counts[share_key]``.
+    by weighted share among two or more eligible owners; the caller then adds one to
+    ``counts[share_key]``.
     """
 
     owner: OwnerRef
@@ -927,6 +936,13 @@ class _Router:
 
     # -- weighted share
 
+    @staticmethod
+    def split_scope(slots: list[_Slot], scope: ShareScope) -> ShareScope | None:
+        """``scope`` when the choice was one (two or more eligible slots, before a
+        backup's slot is merged with its own), else None: not counted (see "Weighted
+        share" above)."""
+        return scope if len(slots) > 1 else None
+
     def choose(self, slots: list[_Slot], scope: ShareScope, rule: str) -> _Slot:
         """The slot furthest below its weighted share in ``scope``; notes every slot.
 
@@ -1116,7 +1132,7 @@ class _Router:
             R_DEAL_SIZE,
             {"value": _money(value), "threshold": _money(threshold), "owner": chosen.ref.name},
             note=False,
-            share_scope=SCOPE_SENIOR,
+            share_scope=self.split_scope(slots, SCOPE_SENIOR),
         )
 
     def sector_mismatch(self, entry: _Territory, rule: str) -> bool:
@@ -1174,7 +1190,7 @@ class _Router:
                 {"owner": chosen.ref.name, "sector": sector, "territory": territory.name},
                 note=False,
                 territory_id=territory.id,
-                share_scope=scope,
+                share_scope=self.split_scope(slots, scope),
             )
         return None
 
@@ -1212,7 +1228,7 @@ class _Router:
                 params,
                 note=False,
                 territory_id=territory.id,
-                share_scope=scope,
+                share_scope=self.split_scope(slots, scope),
             )
         return None
 
@@ -1239,7 +1255,7 @@ class _Router:
             R_FALLBACK_TEAM,
             {"owner": chosen.ref.name},
             note=False,
-            share_scope=SCOPE_INTERNAL_SALES,
+            share_scope=self.split_scope(slots, SCOPE_INTERNAL_SALES),
         )
 
     def pool(self) -> Decision:

@@ -377,6 +377,51 @@ def test_the_fairness_page_shows_actual_against_target_shares(client, people):
     assert get(client, german_only, reverse("manage:fairness")).context["report"] == []
 
 
+def test_a_sector_territory_is_one_scope_on_the_fairness_page(client, people):
+    """A territory reserved for a sector shares its leads in the sector's scope only; it
+    was also listed as a territory scope with 0 leads."""
+    territory = territory_with(
+        name="NL Automotive specialists",
+        ranges=[(5000, 5999)],
+        sectors=["automotive"],
+        owners=[(people["alpha"], 1), (people["beta"], 1)],
+    )
+    response = get(client, people["manager"], reverse("manage:fairness"))
+    scopes = [s.scope for s in response.context["report"] if s.territory.id == territory.pk]
+    assert scopes == [f"sector:{territory.pk}:automotive"]
+    assert response.content.decode().count("NL Automotive specialists") == 1
+
+
+def test_after_the_weights_change_the_page_says_there_are_not_enough_leads_yet(client, people):
+    """Applying weights restarts every count: 'Within 1 %: 0' in green read as a failure."""
+    for _ in range(4):
+        new_lead(postcode="3011 AB")
+    ShareCounter.objects.all().delete()  # what applying the computed weights does
+    response = get(client, people["manager"], reverse("manage:fairness"))
+    body = response.content.decode()
+    assert "not enough leads since the change" in body
+    summary = body.split('id="fairness-summary"')[1].split('<div class="card mb-3"')[0]
+    assert "text-success" not in summary
+
+
+def test_the_fairness_page_explains_a_deviation_in_words(client, people):
+    alpha, beta = people["alpha"], people["beta"]
+    scope = f"territory:{alpha.territory_ownerships.get().territory_id}"
+    ShareCounter.objects.bulk_create(
+        [
+            ShareCounter(scope=scope, owner=f"dealer:{alpha.pk}", count=99),
+            ShareCounter(scope=scope, owner=f"dealer:{beta.pk}", count=59),
+        ]
+    )
+    body = get(client, people["manager"], reverse("manage:fairness")).content.decode()
+    assert "deviation 25.32 %" in body
+    # the owner furthest from its target, in words
+    assert (
+        "Alpha Techniek B.V. received 99 of the 158 leads; its weight gives it 79.0. "
+        "That is 20.0 more, 25.32 % above its target share." in body
+    )
+
+
 # --- claim review ------------------------------------------------------------------------
 
 
