@@ -4,11 +4,14 @@
 - ``{% include "includes/field.html" with field=form.x %}`` renders label, widget,
   errors and help text.
 - ``{{ message|render_message }}`` renders a stored translatable message.
+- ``{% blocktranslate with company=name|before_full_stop %}… {{ company }}.`` keeps one
+  full stop after a name that ends with one ("Holding B.V.").
 """
 
 from django import forms, template
 
 from portal.messages import render_message as _render_message
+from portal.messages import without_full_stop
 
 register = template.Library()
 
@@ -40,6 +43,13 @@ def widget_type(bound_field) -> str:
 @register.filter
 def render_message(value) -> str:
     return _render_message(value)
+
+
+@register.filter
+def before_full_stop(value) -> str:
+    """A value placed right before a sentence's full stop in every language: its own
+    final full stop is dropped ("Holding B.V." + "." → "Holding B.V.")."""
+    return without_full_stop(value)
 
 
 class Countdown:

@@ -176,13 +176,16 @@ def test_bad_input_shows_the_form_again_with_its_errors(client, world):
 
 
 def test_rejecting_sends_the_dealer_back_to_an_inbox_without_the_lead(client, world):
-    lead = world.lead()
+    lead = world.lead(company_name="Jansen Holding B.V.")
     login(client, world.user)
     response = client.post(
         reverse("leads:reject", args=[lead.pk]), {"reason": "not_a_lead"}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("leads:inbox")
-    assert "has gone to another owner" in response.content.decode()
+    # one full stop after a name that ends with one
+    assert "You rejected Jansen Holding B.V. It has gone to another owner." in (
+        response.content.decode()
+    )
     assert f'href="/leads/{lead.pk}/"' not in response.content.decode()
     assert client.get(lead.get_absolute_url()).status_code == 404
 
