@@ -727,6 +727,16 @@ CASES = [
         "senior rep Marco Rossi",
         policy=RoutingPolicy(enterprise_threshold=Decimal("100000")),
     ),
+    Case(
+        "senior-rep-out-of-office-goes-to-backup",
+        lead(estimated_value=Decimal("300000")),
+        "deal_size",
+        U(22),
+        "Estimated value €300,000 is above the enterprise threshold of €250,000; senior rep "
+        "Marco Rossi is out of office, so their backup Sanne de Vries takes it",
+        world=lambda w: w.rep(23, backup_id=22, **AWAY),
+        split=True,
+    ),
     # --- 5. sector -------------------------------------------------------------------
     Case(
         "story-c-automotive-lead-goes-to-automotive-specialist",
@@ -838,6 +848,24 @@ CASES = [
         U(21),
         "Lukas Gruber specialises in pharma in territory Wien",
         world=lambda w: w.rep(21, sectors=frozenset({"pharma"})),
+    ),
+    Case(
+        "rep-specialist-out-of-office-goes-to-backup",
+        lead(country="AT", postcode="1010", postcode_number=1010, sector="pharma"),
+        "sector",
+        U(26),
+        "Lukas Gruber specialises in pharma in territory Wien and is out of office, so their "
+        "backup Anna Huber takes it",
+        world=lambda w: w.rep(21, sectors=frozenset({"pharma"}), **AWAY),
+    ),
+    Case(
+        "territory-reserved-for-the-sector-rep-out-of-office-goes-to-backup",
+        lead(country="AT", postcode="1010", postcode_number=1010, sector="pharma"),
+        "sector",
+        U(26),
+        "Territory Wien is reserved for pharma leads and belongs to Lukas Gruber, who is out "
+        "of office, so their backup Anna Huber takes it",
+        world=lambda w: w.rep(21, **AWAY).territory(9, sectors=frozenset({"pharma"})),
     ),
     # --- 6. territory ----------------------------------------------------------------
     Case(
@@ -1040,7 +1068,8 @@ CASES = [
         lead(country="AT", postcode="1010", postcode_number=1010),
         "territory",
         U(26),
-        "Territory Wien (postcode 1010) belongs to Anna Huber",
+        "Territory Wien (postcode 1010) belongs to Lukas Gruber, who is out of office, so "
+        "their backup Anna Huber takes it",
         notes=(
             (
                 U(21),
@@ -1053,6 +1082,50 @@ CASES = [
         ),
         world=lambda w: w.rep(21, **AWAY),
         split=False,  # the backup stands in for the only owner
+    ),
+    Case(
+        "country-territory-rep-out-of-office-goes-to-backup",
+        lead(postcode="9999 ZZ", postcode_number=9999),
+        "territory",
+        U(20),
+        "Territory Nederland covers all of NL (postcode 9999 ZZ) and belongs to Sanne de "
+        "Vries, who is out of office, so their backup Eva Jansen takes it",
+        world=lambda w: w.territory(2, owners=(TerritoryOwnerFacts("user", 22),)).rep(
+            22, backup_id=20, **AWAY
+        ),
+    ),
+    Case(
+        "no-postcode-rep-out-of-office-goes-to-backup",
+        lead(postcode=None, postcode_number=None),
+        "territory",
+        U(20),
+        "No postcode given: routed by country NL to Sanne de Vries, who is out of office, so "
+        "their backup Eva Jansen takes it",
+        world=lambda w: w.territory(2, owners=(TerritoryOwnerFacts("user", 22),)).rep(
+            22, backup_id=20, **AWAY
+        ),
+    ),
+    Case(
+        "unreadable-postcode-rep-out-of-office-goes-to-backup",
+        lead(postcode="ROTTERDAM", postcode_number=None),
+        "territory",
+        U(20),
+        "Postcode ROTTERDAM not recognised: routed by country NL to Sanne de Vries, who is "
+        "out of office, so their backup Eva Jansen takes it",
+        world=lambda w: w.territory(2, owners=(TerritoryOwnerFacts("user", 22),)).rep(
+            22, backup_id=20, **AWAY
+        ),
+    ),
+    Case(
+        "backup-who-owns-the-territory-too-takes-it-as-its-own",
+        lead(country="AT", postcode="1010", postcode_number=1010),
+        "territory",
+        U(26),
+        "Territory Wien (postcode 1010) belongs to Anna Huber",
+        world=lambda w: w.rep(21, **AWAY).territory(
+            9, owners=(TerritoryOwnerFacts("user", 21), TerritoryOwnerFacts("user", 26))
+        ),
+        split=True,  # two owners: Anna's count grows, so Lukas catches up when back
     ),
     Case(
         "territory-rep-out-of-office-with-ineligible-backup-falls-through",
@@ -1113,6 +1186,17 @@ CASES = [
             (("team", "internal_sales"), U(27)): 3,
         },
         share_key=(("team", "internal_sales"), U(27)),
+    ),
+    Case(
+        "round-robin-rep-out-of-office-goes-to-backup",
+        lead(country="LU", postcode="L-1521", postcode_number=1521),
+        "fallback",
+        U(26),
+        "No rule matched; round robin in the internal sales team gives it to Greta Berger, "
+        "who is out of office, so their backup Anna Huber takes it",
+        world=lambda w: w.rep(27, backup_id=26, **AWAY),
+        counts={(("team", "internal_sales"), U(22)): 1},
+        split=True,
     ),
     Case(
         "nobody-eligible-goes-to-the-pool",
