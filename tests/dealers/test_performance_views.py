@@ -461,6 +461,35 @@ def test_the_review_shows_both_sides_of_a_conflict(client, people, conflict):
     assert response.context["counts"] == {"conflicts": 2, "clean": 0, "decided": 0}
 
 
+def test_the_review_shows_the_other_dealers_claim_in_full(client, people):
+    """Both sides in full to staff: the other dealer's claim with everything the claim
+    under review shows, not only its dealer's name and dates."""
+    details = {
+        "contact_name": "Henk Haven",
+        "contact_email": "henk@havenbedrijf.example",
+        "website": "havenbedrijf.example",
+        "expected_value": "125000",
+        "notes": "Demo at their Botlek site planned for January.",
+    }
+    held = services.claim_submit(
+        dealer=people["beta"], submitted_by=people["beta_admin"], data=company(**details)
+    )
+    services.claim_submit(dealer=people["alpha"], submitted_by=people["alpha_user"], data=company())
+    body = get(client, people["manager"], reverse("manage:claims")).content.decode()
+    other = body.split("conflict-claim")[1].split("decision-form")[0]
+    for shown in (
+        "Beta Machines B.V.",
+        people["beta_admin"].name,
+        "Henk Haven",
+        "henk@havenbedrijf.example",
+        "havenbedrijf.example",
+        "125,000",
+        "Demo at their Botlek site planned for January.",
+        reverse("dealers:claim", args=[held.pk]),
+    ):
+        assert shown in other, shown
+
+
 def test_the_review_queue_costs_the_same_queries_for_more_claims(client, people, conflict):
     client.force_login(people["manager"])
     url = reverse("manage:claims")
@@ -474,15 +503,24 @@ def test_the_review_queue_costs_the_same_queries_for_more_claims(client, people,
             data=company(f"Klant {i} B.V."),
         )
 
+    def claim_conflict(i):
+        data = company(f"Prospect {i} B.V.", contact_name=f"Contact {i}", notes="Busy.")
+        services.claim_submit(dealer=people["beta"], submitted_by=people["beta_admin"], data=data)
+        other = DealerFactory(name=f"Third {i} B.V.", countries=["NL"])
+        services.claim_submit(
+            dealer=other, submitted_by=DealerMemberFactory(dealer=other).user, data=data
+        )
+
     customer_claim(0)
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for i in range(1, 4):
         customer_claim(i)
+        claim_conflict(i)
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
-    assert len(response.context["claims"]) == 5
+    assert len(response.context["claims"]) == 8
     assert len(few) == len(many) <= 16
 
 
