@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
@@ -134,6 +135,18 @@ def leads_escalated_to(user: User, *, limit: int = 8) -> tuple[int, list[Lead]]:
         if len(leads) == limit:
             break
     return count, list(leads.values())
+
+
+def colleagues_for_hand_over(dealer_id: int | None) -> QuerySet[User]:
+    """The people of a dealer its admin can hand a lead to: active, and signed up. A
+    colleague who has not accepted the invitation (no password yet) cannot sign in to
+    act on it, so is not one of them."""
+    return (
+        User.objects.filter(dealermembership__dealer_id=dealer_id, is_active=True)
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(password="")
+        .order_by("name")
+    )
 
 
 def leads_sent_in_by(dealer_id: int) -> QuerySet[Lead]:

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from dealers.services.team import member_invite
 from leads.models import ApiKey, Integration, Lead
 from leads.services import pipeline
 from leads.services.api_keys import api_key_check, api_key_create
@@ -93,6 +95,31 @@ def test_hand_over_refuses_a_colleague_of_another_dealer(client, world):
     assert b"Select a valid choice" in response.content
     lead.refresh_from_db()
     assert lead.dealer_assignee is None
+
+
+def test_a_colleague_who_has_not_accepted_the_invitation_is_not_offered(client, world):
+    """An invited colleague cannot sign in yet: handing them a lead parks it."""
+    invited = member_invite(
+        dealer=world.dealer,
+        email="nieuw@rijnmond.example",
+        name="Nina Nieuw",
+        invited_by=world.admin,
+    ).user
+    lead = world.lead()
+    page = login(client, world.admin).get(lead.get_absolute_url()).content.decode()
+    form = page.split('name="colleague"')[1].split("</select>")[0]
+    assert world.colleague.name in form and "Nina Nieuw" not in form
+    url = reverse("leads:hand_over", args=[lead.pk])
+    assert client.post(url, {"colleague": invited.pk}).status_code == 400
+    with pytest.raises(ValidationError):
+        pipeline.lead_hand_over_to_colleague(lead=lead, actor=world.admin, colleague=invited)
+    lead.refresh_from_db()
+    assert lead.dealer_assignee is None
+    # once they have set their password (accepted), they are offered
+    invited.set_password("a long and fine password")
+    invited.save()
+    page = client.get(lead.get_absolute_url()).content.decode()
+    assert "Nina Nieuw" in page.split('name="colleague"')[1].split("</select>")[0]
 
 
 def test_detail_matrix(client, world):
