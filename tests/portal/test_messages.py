@@ -44,8 +44,8 @@ GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettex
 # A company, dealer, person or territory name, a reason or an error message can.
 NEVER_A_FULL_STOP = {
     "allowed", "at", "code", "columns", "contact_from", "count", "countries", "current",
-    "date", "days", "due", "email", "high", "length", "limit", "low", "max", "new", "next",
-    "old", "role", "slug", "start", "status", "until", "value", "weight",
+    "date", "days", "due", "email", "example", "high", "length", "limit", "low", "max",
+    "new", "next", "old", "role", "slug", "start", "status", "until", "value", "weight",
 }  # fmt: skip
 BEFORE_FULL_STOP = re.compile(r"%\((\w+)\)s\.")
 
