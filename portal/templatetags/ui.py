@@ -1,6 +1,7 @@
 """Template helpers available in every template (registered as builtins in settings).
 
-- ``{{ field|bs }}`` renders a form field's widget with Bootstrap classes.
+- ``{{ field|bs }}`` renders a form field's widget with Bootstrap classes;
+  ``{{ choice|bs_choice:field }}`` one checkbox or radio of a multiple-choice field.
 - ``{% include "includes/field.html" with field=form.x %}`` renders label, widget,
   errors and help text.
 - ``{{ message|render_message }}`` renders a stored translatable message.
@@ -9,6 +10,7 @@
 """
 
 from django import forms, template
+from django.forms.boundfield import BoundWidget
 
 from portal.messages import render_message as _render_message
 from portal.messages import without_full_stop
@@ -33,6 +35,19 @@ def bs(bound_field, extra: str = ""):
     if bound_field.errors:
         classes.append("is-invalid")
     return bound_field.as_widget(attrs={"class": " ".join(c for c in classes if c)})
+
+
+@register.filter
+def bs_choice(choice, bound_field=None):
+    """One checkbox or radio of a multiple-choice field (``{% for choice in field %}``)
+    with Bootstrap's ``form-check-input`` class, and ``is-invalid`` when the field has
+    errors."""
+    attrs = dict(choice.data["attrs"])
+    classes = [attrs.get("class", ""), "form-check-input"]
+    if bound_field is not None and bound_field.errors:
+        classes.append("is-invalid")
+    attrs["class"] = " ".join(c for c in classes if c)
+    return BoundWidget(choice.parent_widget, {**choice.data, "attrs": attrs}, choice.renderer).tag()
 
 
 @register.filter
