@@ -9,7 +9,8 @@ can be normalised again without changing.
 
 This module is pure Python: it imports no Django, so it needs no settings or app
 registry. (`is_known_country` reads django-countries' ISO data lazily; that import
-works without configured settings.)
+works without configured settings. A postcode error for a country outside the six we
+route names it by django-countries' name when Django runs, else by its code.)
 
 Decisions worth knowing:
 
