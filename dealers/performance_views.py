@@ -175,6 +175,16 @@ def _formula() -> dict:
     }
 
 
+def _preview_form_shown(form: PreviewForm) -> PreviewForm:
+    """The preview's form as the page shows it: with the number of leads the preview
+    replayed (the default when none was given), or as sent with its error."""
+    if not form.is_bound:
+        return PreviewForm()
+    if form.is_valid():
+        return PreviewForm(initial={"leads": form.cleaned_data["leads"]})
+    return form
+
+
 def _preview_chart(preview) -> dict:
     shifted = preview.changed_owners[:20]
     return {
@@ -203,7 +213,7 @@ def allocation_page(request):
     context = {
         "weights": weights,
         "changing": changing,
-        "preview_form": preview_form if preview_form.is_bound else PreviewForm(),
+        "preview_form": _preview_form_shown(preview_form),
         "preview": preview,
         "preview_chart": _preview_chart(preview) if preview else None,
         "apply_form": ApplyForm(
@@ -293,6 +303,7 @@ def allocation_dealer(request, pk: int):
                 limit=preview_form.cleaned_data["leads"],
                 now=now,
             )
+        preview_form = _preview_form_shown(preview_form)
     else:
         initial = {"until": timezone.localdate(now) + timedelta(days=30)}
         if dealer.weight_override is not None:
