@@ -580,6 +580,22 @@ def test_the_nav_links_the_pages(client, world):
     assert login(client, other).get(reverse("leads:inbox")).status_code == 200
 
 
+def test_a_dealers_first_look_at_notifications_says_what_is_waiting(client, world):
+    """A colleague who joins after the leads came has no notifications yet: the page
+    says what waits for them instead of only 'No notifications yet.'"""
+    for _ in range(3):
+        world.lead()
+    newcomer = DealerMemberFactory(dealer=world.dealer, user__name="Nico Nieuw").user
+    page = login(client, newcomer).get(reverse("notifications")).content.decode()
+    assert "No notifications yet." not in page
+    waiting = page.split('id="waiting"')[1].split("</div>")[0]
+    assert "3 new leads are waiting for your dealer" in waiting
+    assert reverse("leads:inbox") + "?status=new" in page
+    # someone with nothing waiting still reads the empty list as it is
+    page = login(client, world.outsider).get(reverse("notifications")).content.decode()
+    assert 'id="waiting"' not in page and "No notifications yet." in page
+
+
 def test_notifications_and_send_in_pages_run_a_constant_number_of_queries(client, world):
     login(client, world.user)
     notify(recipients=[world.user], kind="info", subject=message("First"))
