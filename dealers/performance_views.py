@@ -175,6 +175,16 @@ def _formula() -> dict:
     }
 
 
+def _preview_form_shown(form: PreviewForm) -> PreviewForm:
+    """The preview's form as the page shows it: with the number of leads the preview
+    replayed (the default when none was given), or as sent with its error."""
+    if not form.is_bound:
+        return PreviewForm()
+    if form.is_valid():
+        return PreviewForm(initial={"leads": form.cleaned_data["leads"]})
+    return form
+
+
 def _preview_chart(preview) -> dict:
     shifted = preview.changed_owners[:20]
     return {
@@ -203,7 +213,7 @@ def allocation_page(request):
     context = {
         "weights": weights,
         "changing": changing,
-        "preview_form": preview_form if preview_form.is_bound else PreviewForm(),
+        "preview_form": _preview_form_shown(preview_form),
         "preview": preview,
         "preview_chart": _preview_chart(preview) if preview else None,
         "apply_form": ApplyForm(
@@ -293,6 +303,7 @@ def allocation_dealer(request, pk: int):
                 limit=preview_form.cleaned_data["leads"],
                 now=now,
             )
+        preview_form = _preview_form_shown(preview_form)
     else:
         initial = {"until": timezone.localdate(now) + timedelta(days=30)}
         if dealer.weight_override is not None:
@@ -348,11 +359,14 @@ FAIRNESS_LARGE = 100  # below this a single lead moves a share by more than 1 %
 @require_GET
 def fairness(request):
     report = allocation.fairness_report(territories=territories_managed_by(request.user))
+    # Scopes with leads since their split last changed; right after a change (applying
+    # the computed weights restarts every count) there are none to judge yet.
     measured = [s for s in report if s.deviation is not None]
     large = [s for s in measured if s.total >= FAIRNESS_LARGE]
     context = {
         "report": report,
         "scopes": len(report),
+        "measured": len(measured),
         "leads": sum(s.total for s in report),
         "within_goal": sum(1 for s in measured if s.goal_met),
         "within_articles": sum(1 for s in measured if s.articles_met),

@@ -97,7 +97,8 @@ def claims_for_review() -> QuerySet[Claim]:
 def conflict_sides(claims: Iterable[Claim]) -> dict[int, list[dict]]:
     """Both sides of each claim's recorded conflicts, for staff only (names included):
     ``{claim_id: [{"kind": "customer", "account": Account}, {"kind": "claim", "claim":
-    Claim (with dealer)}, {"kind": "open_lead", "lead": Lead (with owner)}]}``.
+    Claim (with dealer, submitter and account, all the review shows of the claim under
+    review)}, {"kind": "open_lead", "lead": Lead (with owner)}]}``.
     Three queries for any number of claims; rows deleted since are left out."""
     claims = list(claims)
     wanted = {CUSTOMER: set(), CLAIM: set(), OPEN_LEAD: set()}
@@ -109,7 +110,9 @@ def conflict_sides(claims: Iterable[Claim]) -> dict[int, list[dict]]:
                 wanted[kind].add(conflict[key[kind]])
     found = {
         CUSTOMER: Account.objects.in_bulk(wanted[CUSTOMER]) if wanted[CUSTOMER] else {},
-        CLAIM: Claim.objects.select_related("dealer").in_bulk(wanted[CLAIM])
+        CLAIM: Claim.objects.select_related("dealer", "submitted_by", "account").in_bulk(
+            wanted[CLAIM]
+        )
         if wanted[CLAIM]
         else {},
         OPEN_LEAD: Lead.objects.select_related("owner_dealer", "owner_user", "owner_queue").in_bulk(

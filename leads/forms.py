@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from leads.selectors import colleagues_for_hand_over
 from leads.services.cleaning import clean_lead_fields
 from leads.services.pipeline import CloseReason, ContactChannel, ContactOutcome
 from portal.choices import ROUTED_COUNTRIES, Sector
@@ -112,9 +113,7 @@ class HandOverForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, dealer_id=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["colleague"].queryset = User.objects.filter(
-            dealermembership__dealer_id=dealer_id, is_active=True
-        ).order_by("name")
+        self.fields["colleague"].queryset = colleagues_for_hand_over(dealer_id)
 
 
 def country_choices():

@@ -36,6 +36,7 @@ from leads.services.lookup import CompanyHit, account_chain, company_lookup
 from leads.services.reassign import leads_reassign
 from portal import exports
 from portal.forms import add_service_error, error_text
+from portal.messages import interpolate
 from portal.staff import (
     ALL_STAFF,
     MANAGERS,
@@ -330,7 +331,9 @@ def _out_of_office(request, profile: StaffProfile, back: str):
         )
         messages.success(
             request,
-            _("Back in the office: new leads go to %(name)s again.") % {"name": person.name},
+            interpolate(
+                _("Back in the office: new leads go to %(name)s again."), {"name": person.name}
+            ),
         )
         return redirect(back)
     if request.method == "POST" and form.is_valid():

@@ -2,11 +2,13 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from leads.models import Lead
-from portal.users.models import Role
+from portal.users.models import Notification, Role, User
+from portal.users.selectors import team_of
 
 DUE_SOON = timedelta(hours=8)
 
@@ -108,6 +110,43 @@ def leads_for_api(leads: QuerySet[Lead]) -> QuerySet[Lead]:
 def leads_owned_by_user(user) -> QuerySet[Lead]:
     """An internal rep's own leads ("My leads")."""
     return leads_visible_to(user).filter(owner_user_id=user.pk)
+
+
+def leads_of_team(manager: User) -> QuerySet[Lead]:
+    """A manager's view of direct sales: the leads of their team (``team_of``) and their
+    own, not the whole channel's."""
+    return Lead.objects.filter(Q(owner_user__in=team_of(manager)) | Q(owner_user=manager))
+
+
+def leads_escalated_to(user: User, *, limit: int = 8) -> tuple[int, list[Lead]]:
+    """Open leads whose current owner was escalated to ``user`` since they got the lead:
+    how many, and the most recently escalated ``limit`` of them."""
+    escalations = Notification.objects.filter(
+        Q(created_at__gte=F("lead__assigned_at")) | Q(lead__assigned_at__isnull=True),
+        recipient=user,
+        kind=Notification.Kind.ESCALATION,
+        lead__status__in=Lead.OPEN_STATUSES,
+    )
+    count = escalations.values("lead_id").distinct().count()
+    leads: dict[int, Lead] = {}
+    newest_first = escalations.select_related("lead", "lead__owner_user").order_by("-created_at")
+    for note in newest_first[: limit * 5]:
+        leads.setdefault(note.lead_id, note.lead)
+        if len(leads) == limit:
+            break
+    return count, list(leads.values())
+
+
+def colleagues_for_hand_over(dealer_id: int | None) -> QuerySet[User]:
+    """The people of a dealer its admin can hand a lead to: active, and signed up. A
+    colleague who has not accepted the invitation (no password yet) cannot sign in to
+    act on it, so is not one of them."""
+    return (
+        User.objects.filter(dealermembership__dealer_id=dealer_id, is_active=True)
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(password="")
+        .order_by("name")
+    )
 
 
 def leads_sent_in_by(dealer_id: int) -> QuerySet[Lead]:

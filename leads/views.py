@@ -30,7 +30,7 @@ from leads.services.intake import lead_intake
 from leads.tables import STATUS_COLORS, LeadExportTable, LeadPaginator, LeadTable
 from portal import exports
 from portal.forms import error_text
-from portal.messages import render_message
+from portal.messages import interpolate, render_message
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -337,9 +337,9 @@ def lead_reject(request, pk: int):
         pk,
         RejectForm,
         pipeline.lead_reject,
-        success=lambda lead, data: (
-            _("You rejected %(company)s. It has gone to another owner.")
-            % {"company": lead.company_name}
+        success=lambda lead, data: interpolate(
+            _("You rejected %(company)s. It has gone to another owner."),
+            {"company": lead.company_name},
         ),
         then="leads:mine" if request.user.is_internal else "leads:inbox",
     )

@@ -9,8 +9,9 @@ have; the settings ``REQUIRE_STAFF_MFA=0`` switches this off for the local demo.
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -64,3 +65,39 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         return self.get_response(request)
+
+
+class NotFoundPageMiddleware:
+    """The portal's own 404 page with ``DEBUG`` on, as without it.
+
+    With ``DEBUG`` Django answers a 404 with its debug page listing every URL pattern.
+    The demo (``dev.py run``) runs with ``DEBUG``, and a visitor reads that page as a
+    crash, so a missing page (no URL matches) or a view's 404 (a lead that is no longer
+    yours) shows the project's 404 handler instead. ``DEBUG_TECHNICAL_404=1`` brings
+    Django's page back for a developer. Without ``DEBUG`` Django already uses the
+    handler and this does nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and request.resolver_match is None and self._active():
+            # No URL pattern matched: Django built its debug page before any middleware
+            # could step in.
+            return self._page(request, Http404())
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404) and self._active():
+            return self._page(request, exception)
+        return None
+
+    @staticmethod
+    def _active() -> bool:
+        return settings.DEBUG and not settings.DEBUG_TECHNICAL_404
+
+    @staticmethod
+    def _page(request, exception):
+        return get_resolver().resolve_error_handler(404)(request, exception)

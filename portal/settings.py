@@ -23,6 +23,9 @@ if env_file.exists():
     env.read_env(env_file)
 
 DEBUG = env.bool("DEBUG", default=True)
+# With DEBUG, a missing page still shows the portal's 404 page (the demo runs with DEBUG);
+# 1 shows Django's debug page with every URL pattern instead.
+DEBUG_TECHNICAL_404 = env.bool("DEBUG_TECHNICAL_404", default=False)
 
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
@@ -76,6 +79,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.UserLanguageMiddleware",
     "portal.middleware.RequireStaffMfaMiddleware",
+    "portal.middleware.NotFoundPageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -381,9 +385,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"refused_without_traceback": {"()": "portal.log_filters.RefusedWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own console handler (with DEBUG) printed every record a second time
+        # beside ours: its records go to the root's console only.
+        "django": {"handlers": [], "level": "INFO"},
+        # a refused page (403) is one line, not a PermissionDenied traceback
+        "django.request": {"filters": ["refused_without_traceback"]},
         "django.db.backends": {"level": "INFO"},
         # one line per task run (the demo's timer loop runs some every 10 s) is noise
         "celery.app.trace": {"level": "WARNING"},

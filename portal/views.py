@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -13,6 +14,7 @@ from dealers.models import Claim, Dealer
 from leads import selectors
 from leads.models import Lead, Queue
 from portal.users.models import Role, User
+from portal.users.selectors import team_of
 
 
 @login_required
@@ -48,13 +50,34 @@ def home(request):
             "now": now,
         }
         return render(request, "home/channel_manager.html", context)
-    leads = selectors.leads_visible_to(user)
-    context = {
+    if user.has_role(Role.SALES_MANAGER):
+        # Direct sales as its manager sees it: the team's leads and what was escalated
+        # to them, not the whole channel (the dashboard has that).
+        leads = selectors.leads_of_team(user)
+        escalated, escalations = selectors.leads_escalated_to(user)
+        context = {
+            "team": [person.name for person in team_of(user)],
+            "escalated": escalated,
+            "escalations": escalations,
+            "pool": Lead.objects.filter(
+                owner_queue_id=Queue.POOL, status__in=Lead.OPEN_STATUSES
+            ).count(),
+        }
+    else:
+        leads = selectors.leads_visible_to(user)
+        context = {}
+    context |= {
         "counts": selectors.lead_counts(leads, now=now),
         "urgent": selectors.leads_needing_action(leads),
         "now": now,
     }
     return render(request, "home/sales.html", context)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without an icon link (API answers, files):
+    the portal's icon, not a 404 in the log."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @require_POST

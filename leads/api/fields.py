@@ -15,6 +15,7 @@ from leads.matching.normalize import (
     normalize_postcode,
     postcode_pattern,
 )
+from portal.messages import interpolate
 
 COUNTRY_CODES = iso_country_codes()
 # Countries whose postcodes have a syntax of their own; the others share one.
@@ -55,8 +56,12 @@ def postcode_errors(attrs: dict) -> dict:
         return {"postcode": [error.text(gettext)]}
     return {
         "postcode": [
-            gettext("Write the postcode in plain letters and digits, as it is written in %(c)s.")
-            % {"c": country}
+            interpolate(
+                gettext(
+                    "Write the postcode in plain letters and digits, as it is written in %(c)s."
+                ),
+                {"c": country},
+            )
         ]
     }
 

@@ -9,7 +9,8 @@ can be normalised again without changing.
 
 This module is pure Python: it imports no Django, so it needs no settings or app
 registry. (`is_known_country` reads django-countries' ISO data lazily; that import
-works without configured settings.)
+works without configured settings. A postcode error for a country outside the six we
+route names it by django-countries' name when Django runs, else by its code.)
 
 Decisions worth knowing:
 
@@ -112,6 +113,18 @@ class InvalidCoc(NormalizationError):
     template = gettext_noop("%(value)s is not a valid chamber of commerce number: %(reason)s")
 
 
+# The error names the country ("not a valid German postcode", not "DE postcode"); the
+# adjective is part of each sentence, so every language can inflect it.
+_POSTCODE_ERRORS = {
+    "NL": gettext_noop("'%(value)s' is not a valid Dutch postcode: %(reason)s"),
+    "BE": gettext_noop("'%(value)s' is not a valid Belgian postcode: %(reason)s"),
+    "DE": gettext_noop("'%(value)s' is not a valid German postcode: %(reason)s"),
+    "AT": gettext_noop("'%(value)s' is not a valid Austrian postcode: %(reason)s"),
+    "CH": gettext_noop("'%(value)s' is not a valid Swiss postcode: %(reason)s"),
+    "LU": gettext_noop("'%(value)s' is not a valid Luxembourg postcode: %(reason)s"),
+}
+
+
 class InvalidPostcode(NormalizationError):
     def __init__(self, value: str, country: str, reason: str, **params) -> None:
         self.country = country
@@ -119,13 +132,28 @@ class InvalidPostcode(NormalizationError):
 
     def text(self, translate=_same) -> str:
         reason = self._reason(translate)
-        if self.country:
-            template = translate(
-                gettext_noop("'%(value)s' is not a valid %(country)s postcode: %(reason)s")
+        country = self.country
+        if country in _POSTCODE_ERRORS:
+            template = _POSTCODE_ERRORS[country]
+        elif country:
+            template = gettext_noop(
+                "'%(value)s' is not a valid postcode in %(country)s: %(reason)s"
             )
+            country = _country_name(country)
         else:
-            template = translate(gettext_noop("'%(value)s' is not a valid postcode: %(reason)s"))
-        return template % {"value": self.value, "country": self.country, "reason": reason}
+            template = gettext_noop("'%(value)s' is not a valid postcode: %(reason)s")
+        return translate(template) % {"value": self.value, "country": country, "reason": reason}
+
+
+def _country_name(code: str) -> str:
+    """The country's name in the active language when Django runs (django-countries'
+    names are lazy translations), else its code."""
+    try:
+        from django_countries.data import COUNTRIES
+
+        return str(COUNTRIES.get(code, code))
+    except Exception:  # no configured Django: the code is still a name of sorts
+        return code
 
 
 def _nfkc(text: str | None) -> str:

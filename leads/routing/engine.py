@@ -54,7 +54,9 @@ Eligibility (every step)
   lead's ``excluded_owners``; for share-based choices also a weight above 0.
 * Reps: ``is_active``, not in ``excluded_owners``. A rep who is out of office at
   ``now`` is replaced by their backup when the backup is eligible (active, not
-  excluded, not out of office themselves); one level only, no chains.
+  excluded, not out of office themselves); one level only, no chains. Whichever rule
+  chose the rep, the reason then names both ("… belongs to Lukas Gruber, who is out
+  of office, so their backup Anna Huber takes it").
 
 Weighted share
 --------------
@@ -67,6 +69,14 @@ counts makes the split converge to the weights: equal weights take turns, and
 2:1 gives two leads to one for every lead to the other. An owner that is out of
 office lends its slot (and weight) to its backup; the backup's own count is what
 is read, so an owner coming back catches up on the leads it missed.
+
+Only a choice is counted: when just one owner of the scope can take the lead (the
+others rejected or lost it, are paused, at capacity, at weight 0, or it is the
+scope's only owner) it goes to that owner and ``share_scope`` stays ``None``.
+Counting it would make that owner's next leads pay for the others' absence: a
+dealer that rejects half its leads would push its partner's count up with the
+leads routed again, and the split of the leads left to choose could not make up
+for it.
 
 Scopes (the first half of a counts key, see :attr:`Decision.share_scope`):
 
@@ -200,6 +210,50 @@ R_TERRITORY_BAD_POSTCODE = gettext_noop(
 R_FALLBACK_TEAM = gettext_noop(
     "No rule matched; round robin in the internal sales team gives it to %(owner)s"
 )
+# The same reasons when the rep the rule chose is out of office and their backup
+# (%(owner)s) takes the lead for them (%(absent)s).
+R_DEAL_SIZE_BACKUP = gettext_noop(
+    "Estimated value %(value)s is above the enterprise threshold of %(threshold)s; "
+    "senior rep %(absent)s is out of office, so their backup %(owner)s takes it"
+)
+R_SECTOR_OWNER_BACKUP = gettext_noop(
+    "%(absent)s specialises in %(sector)s in territory %(territory)s and is out of office, "
+    "so their backup %(owner)s takes it"
+)
+R_SECTOR_TERRITORY_BACKUP = gettext_noop(
+    "Territory %(territory)s is reserved for %(sector)s leads and belongs to %(absent)s, "
+    "who is out of office, so their backup %(owner)s takes it"
+)
+R_TERRITORY_BACKUP = gettext_noop(
+    "Territory %(territory)s (postcode %(postcode)s) belongs to %(absent)s, who is out of "
+    "office, so their backup %(owner)s takes it"
+)
+R_TERRITORY_COUNTRY_BACKUP = gettext_noop(
+    "Territory %(territory)s covers all of %(country)s (postcode %(postcode)s) and "
+    "belongs to %(absent)s, who is out of office, so their backup %(owner)s takes it"
+)
+R_TERRITORY_NO_POSTCODE_BACKUP = gettext_noop(
+    "No postcode given: routed by country %(country)s to %(absent)s, who is out of "
+    "office, so their backup %(owner)s takes it"
+)
+R_TERRITORY_BAD_POSTCODE_BACKUP = gettext_noop(
+    "Postcode %(postcode)s not recognised: routed by country %(country)s to %(absent)s, "
+    "who is out of office, so their backup %(owner)s takes it"
+)
+R_FALLBACK_TEAM_BACKUP = gettext_noop(
+    "No rule matched; round robin in the internal sales team gives it to %(absent)s, who "
+    "is out of office, so their backup %(owner)s takes it"
+)
+BACKUP_REASONS = {
+    R_DEAL_SIZE: R_DEAL_SIZE_BACKUP,
+    R_SECTOR_OWNER: R_SECTOR_OWNER_BACKUP,
+    R_SECTOR_TERRITORY: R_SECTOR_TERRITORY_BACKUP,
+    R_TERRITORY: R_TERRITORY_BACKUP,
+    R_TERRITORY_COUNTRY: R_TERRITORY_COUNTRY_BACKUP,
+    R_TERRITORY_NO_POSTCODE: R_TERRITORY_NO_POSTCODE_BACKUP,
+    R_TERRITORY_BAD_POSTCODE: R_TERRITORY_BAD_POSTCODE_BACKUP,
+    R_FALLBACK_TEAM: R_FALLBACK_TEAM_BACKUP,
+}
 R_FALLBACK_POOL = gettext_noop("No rule matched; sent to the %(queue)s queue")
 
 # Candidate notes: why one owner was or wasn't chosen.
@@ -487,7 +541,8 @@ class Decision:
     ``candidates`` lists every owner considered, in the order the rules looked
     at them, including the ones skipped and why. ``territory_id`` is set by the
     sector and territory rules. ``share_scope`` is set when the owner was chosen
-    by weighted share; the caller then adds one to ``counts[share_key]``.
+    by weighted share among two or more eligible owners; the caller then adds one to
+    ``counts[share_key]``.
     """
 
     owner: OwnerRef
@@ -763,12 +818,14 @@ class _Slot:
     """An eligible owner in a weighted-share choice (after backup substitution).
 
     Private working state of one decision, so not frozen: merging two slots that
-    resolve to the same owner adds their weights in place.
+    resolve to the same owner adds their weights in place. ``absent`` is the rep a
+    backup stands in for (None when the owner takes the slot in their own right).
     """
 
     ref: OwnerRef
     weight: float
     origin: _Owner | None = None
+    absent: OwnerRef | None = None
 
 
 class _Router:
@@ -815,6 +872,33 @@ class _Router:
         if note:
             self.notes.append(CandidateNote(owner, rule, True, reason))
         return Decision(owner, rule, reason, tuple(self.notes), territory_id, share_scope)
+
+    def decide_slot(
+        self,
+        slot: _Slot,
+        rule: str,
+        msgid: str,
+        params: dict,
+        *,
+        territory_id: int | None = None,
+        share_scope: ShareScope | None = None,
+    ) -> Decision:
+        """The decision for a slot chosen by share; when a backup stands in for an
+        out-of-office rep, the reason says so (as the installed-base and open-work
+        reasons do)."""
+        params = params | {"owner": slot.ref.name}
+        if slot.absent is not None:
+            msgid = BACKUP_REASONS[msgid]
+            params["absent"] = slot.absent.name
+        return self.decide(
+            slot.ref,
+            rule,
+            msgid,
+            params,
+            note=False,
+            territory_id=territory_id,
+            share_scope=share_scope,
+        )
 
     # -- eligibility
 
@@ -906,26 +990,44 @@ class _Router:
             )
         return backup_ref, backup
 
+    def rep_slot(self, rep_id: int, rule: str, weight: float = 1.0) -> _Slot | None:
+        """A rep as a weighted-share slot (their backup's while they are away), or None
+        (noted) if neither can take the lead."""
+        found = self.eligible_rep(rep_id, rule)
+        if found is None:
+            return None
+        ref = found[0]
+        absent = self.context.rep_refs[rep_id] if ref.id != rep_id else None
+        return _Slot(ref, weight, absent=absent)
+
     def share_slot(self, owner: _Owner, rule: str) -> _Slot | None:
         """A territory owner as a weighted-share slot, or None (noted) if ineligible."""
+        absent = None
         if owner.dealer is not None:
             ref = self.eligible_dealer(owner.dealer.id, rule)
             if ref is None:
                 return None
         elif owner.rep is not None:
-            found = self.eligible_rep(owner.rep.id, rule)
-            if found is None:
+            slot = self.rep_slot(owner.rep.id, rule)
+            if slot is None:
                 return None
-            ref = found[0]
+            ref, absent = slot.ref, slot.absent
         else:
             self.note(owner.ref, rule, N_UNKNOWN, {"owner": owner.ref.name})
             return None
         if owner.weight <= 0:
             self.note(owner.ref, rule, N_WEIGHT_ZERO, {"owner": owner.ref.name})
             return None
-        return _Slot(ref, owner.weight, owner)
+        return _Slot(ref, owner.weight, owner, absent)
 
     # -- weighted share
+
+    @staticmethod
+    def split_scope(slots: list[_Slot], scope: ShareScope) -> ShareScope | None:
+        """``scope`` when the choice was one (two or more eligible slots, before a
+        backup's slot is merged with its own), else None: not counted (see "Weighted
+        share" above)."""
+        return scope if len(slots) > 1 else None
 
     def choose(self, slots: list[_Slot], scope: ShareScope, rule: str) -> _Slot:
         """The slot furthest below its weighted share in ``scope``; notes every slot.
@@ -937,9 +1039,11 @@ class _Router:
         for slot in slots:
             known = merged.get(slot.ref.key)
             if known is None:
-                merged[slot.ref.key] = _Slot(slot.ref, slot.weight, slot.origin)
+                merged[slot.ref.key] = _Slot(slot.ref, slot.weight, slot.origin, slot.absent)
             else:
                 known.weight += slot.weight
+                if slot.absent is None:  # the backup owns a slot of its own here too
+                    known.absent, known.origin = None, slot.origin
         if len(merged) == 1:
             (only,) = merged.values()
             self.note(only.ref, rule, N_ONLY_OWNER, {"owner": only.ref.name}, chosen=True)
@@ -1102,21 +1206,20 @@ class _Router:
         if value is None or value <= threshold:
             return None
         rule = Rule.DEAL_SIZE
-        slots = []
-        for rep in self.context.seniors:
-            found = self.eligible_rep(rep.id, rule)
-            if found is not None:
-                slots.append(_Slot(found[0], 1.0))
+        slots = [
+            slot
+            for rep in self.context.seniors
+            if (slot := self.rep_slot(rep.id, rule)) is not None
+        ]
         if not slots:
             return None
         chosen = self.choose(slots, SCOPE_SENIOR, rule)
-        return self.decide(
-            chosen.ref,
+        return self.decide_slot(
+            chosen,
             rule,
             R_DEAL_SIZE,
-            {"value": _money(value), "threshold": _money(threshold), "owner": chosen.ref.name},
-            note=False,
-            share_scope=SCOPE_SENIOR,
+            {"value": _money(value), "threshold": _money(threshold)},
+            share_scope=self.split_scope(slots, SCOPE_SENIOR),
         )
 
     def sector_mismatch(self, entry: _Territory, rule: str) -> bool:
@@ -1167,14 +1270,13 @@ class _Router:
                 if sector in chosen.origin.sectors or not reserved
                 else R_SECTOR_TERRITORY
             )
-            return self.decide(
-                chosen.ref,
+            return self.decide_slot(
+                chosen,
                 rule,
                 msgid,
-                {"owner": chosen.ref.name, "sector": sector, "territory": territory.name},
-                note=False,
+                {"sector": sector, "territory": territory.name},
                 territory_id=territory.id,
-                share_scope=scope,
+                share_scope=self.split_scope(slots, scope),
             )
         return None
 
@@ -1190,7 +1292,7 @@ class _Router:
                 continue
             scope = ("territory", territory.id)
             chosen = self.choose(slots, scope, rule)
-            params = {"owner": chosen.ref.name, "territory": territory.name}
+            params = {"territory": territory.name}
             if lead.postcode_number is None:
                 params["country"] = lead.country
                 if lead.postcode:
@@ -1205,14 +1307,13 @@ class _Router:
                 else:
                     msgid = R_TERRITORY_COUNTRY
                     params["country"] = lead.country
-            return self.decide(
-                chosen.ref,
+            return self.decide_slot(
+                chosen,
                 rule,
                 msgid,
                 params,
-                note=False,
                 territory_id=territory.id,
-                share_scope=scope,
+                share_scope=self.split_scope(slots, scope),
             )
         return None
 
@@ -1227,19 +1328,18 @@ class _Router:
                 ref = self.context.rep_refs[rep.id]
                 self.note(ref, rule, N_OUTSIDE_COUNTRY, {"owner": ref.name, "country": country})
                 continue
-            found = self.eligible_rep(rep.id, rule)
-            if found is not None:
-                slots.append(_Slot(found[0], 1.0))
+            slot = self.rep_slot(rep.id, rule)
+            if slot is not None:
+                slots.append(slot)
         if not slots:
             return self.pool()
         chosen = self.choose(slots, SCOPE_INTERNAL_SALES, rule)
-        return self.decide(
-            chosen.ref,
+        return self.decide_slot(
+            chosen,
             rule,
             R_FALLBACK_TEAM,
-            {"owner": chosen.ref.name},
-            note=False,
-            share_scope=SCOPE_INTERNAL_SALES,
+            {},
+            share_scope=self.split_scope(slots, SCOPE_INTERNAL_SALES),
         )
 
     def pool(self) -> Decision:

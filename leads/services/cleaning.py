@@ -11,6 +11,9 @@ and a contact, and each field has one rule and one message, whichever way it cam
 - the country is an ISO code we know; the postcode is normalised for that country; VAT
   and chamber-of-commerce numbers are validated and compacted (python-stdnum);
 - an e-mail address is a valid address, kept in lower case;
+- a phone number is one the ``phonenumbers`` library (Google's libphonenumber data)
+  knows as valid, read with the lead's country as the default ("010 123 4567" in NL),
+  and kept in international form ("+31 10 123 4567");
 - an amount is a finite, non-negative number below ten billion, kept to the cent (NaN,
   Infinity and 1e20 are refused, not stored);
 - choices (sector, temperature, language) are codes we know; a lead's interest decides
@@ -25,6 +28,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
@@ -87,6 +91,7 @@ def clean_lead_fields(data: Mapping[str, Any]) -> dict:
     fields.require_company()
     fields.identifiers(coc=True)
     fields.email()
+    fields.phone("contact_phone")
     if not (fields.cleaned["contact_email"] or fields.cleaned["contact_phone"]):
         fields.error("contact_email", _("Give the contact's e-mail address or phone number."))
     fields.amount("estimated_value")
@@ -194,6 +199,30 @@ class _Fields:
                 self.error("contact_email", _("Enter a valid e-mail address."))
         self.cleaned["contact_email"] = email
 
+    def phone(self, name: str) -> None:
+        """A number someone can call, read with the company's country as the default
+        region, kept in international form."""
+        value = self.cleaned.get(name, "")
+        if not value or name in self.errors:
+            return
+        country = self.cleaned.get("country") if "country" not in self.errors else None
+        region = country if country in phonenumbers.SUPPORTED_REGIONS else None
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            example = phonenumbers.example_number_for_type(
+                region or "NL", phonenumbers.PhoneNumberType.FIXED_LINE
+            )
+            self.error(
+                name,
+                _("Enter a phone number we can call, such as %(example)s.")
+                % {"example": _international(example)},
+            )
+            return
+        self.cleaned[name] = _international(number)
+
     def amount(self, name: str) -> None:
         value = self.data.get(name)
         self.cleaned[name] = None
@@ -233,6 +262,10 @@ class _Fields:
             self.cleaned["temperature"] = Lead.Temperature.WARM
         if self.cleaned.get("language") not in LANGUAGES:
             self.cleaned["language"] = Language.EN
+
+
+def _international(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _count(number: int) -> str:

@@ -32,6 +32,7 @@ from leads.services.intake import LEAD_FIELDS, attach_duplicates, qualify
 from portal.choices import Language, Sector
 from portal.db import Instances
 from portal.exports import Sheet, spreadsheet_text
+from portal.messages import interpolate
 
 log = logging.getLogger(__name__)
 
@@ -393,9 +394,12 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
         job.failure = " ".join(error.messages)
     except Exception as error:  # the job must not stay "running" forever
         job.status = ImportJob.Status.FAILED
-        job.failure = _(
-            "The import stopped: %(error)s. Rows imported so far are kept; import the file again to continue."
-        ) % {"error": error}
+        job.failure = interpolate(
+            _(
+                "The import stopped: %(error)s. Rows imported so far are kept; import the file again to continue."
+            ),
+            {"error": error},
+        )
         raise
     finally:
         job.finished_at = timezone.now()

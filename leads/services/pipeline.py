@@ -37,6 +37,7 @@ from leads.models import (
     LeadUserObjectPermission,
     Policy,
 )
+from leads.selectors import colleagues_for_hand_over
 from leads.services import deadlines, routing
 from portal.messages import message, parts, text
 from portal.users.models import Notification, User
@@ -358,16 +359,17 @@ def lead_hand_over_to_colleague(
             raise IllegalTransition(_("Only your dealer admin can hand a lead to a colleague."))
         if lead.status not in PIPELINE:
             raise IllegalTransition(_("This lead is closed; there is nothing to hand over."))
-        if colleague is not None:
-            colleague_membership = colleague.dealer_membership
-            if (
-                not colleague.is_active
-                or colleague_membership is None
-                or colleague_membership.dealer_id != lead.owner_dealer_id
-            ):
-                raise ValidationError(
-                    {"colleague": _("Choose an active colleague of your dealer.")}
-                )
+        if (
+            colleague is not None
+            and not colleagues_for_hand_over(lead.owner_dealer_id).filter(pk=colleague.pk).exists()
+        ):
+            raise ValidationError(
+                {
+                    "colleague": _(
+                        "Choose an active colleague of your dealer who has accepted the invitation."
+                    )
+                }
+            )
         if (colleague.pk if colleague else None) == lead.dealer_assignee_id:
             raise IllegalTransition(
                 _("%(name)s already handles this lead.") % {"name": colleague.name}

@@ -1,14 +1,19 @@
 """Template helpers available in every template (registered as builtins in settings).
 
-- ``{{ field|bs }}`` renders a form field's widget with Bootstrap classes.
+- ``{{ field|bs }}`` renders a form field's widget with Bootstrap classes;
+  ``{{ choice|bs_choice:field }}`` one checkbox or radio of a multiple-choice field.
 - ``{% include "includes/field.html" with field=form.x %}`` renders label, widget,
   errors and help text.
 - ``{{ message|render_message }}`` renders a stored translatable message.
+- ``{% blocktranslate with company=name|before_full_stop %}… {{ company }}.`` keeps one
+  full stop after a name that ends with one ("Holding B.V.").
 """
 
 from django import forms, template
+from django.forms.boundfield import BoundWidget
 
 from portal.messages import render_message as _render_message
+from portal.messages import without_full_stop
 
 register = template.Library()
 
@@ -33,6 +38,19 @@ def bs(bound_field, extra: str = ""):
 
 
 @register.filter
+def bs_choice(choice, bound_field=None):
+    """One checkbox or radio of a multiple-choice field (``{% for choice in field %}``)
+    with Bootstrap's ``form-check-input`` class, and ``is-invalid`` when the field has
+    errors."""
+    attrs = dict(choice.data["attrs"])
+    classes = [attrs.get("class", ""), "form-check-input"]
+    if bound_field is not None and bound_field.errors:
+        classes.append("is-invalid")
+    attrs["class"] = " ".join(c for c in classes if c)
+    return BoundWidget(choice.parent_widget, {**choice.data, "attrs": attrs}, choice.renderer).tag()
+
+
+@register.filter
 def widget_type(bound_field) -> str:
     return bound_field.widget_type
 
@@ -40,6 +58,13 @@ def widget_type(bound_field) -> str:
 @register.filter
 def render_message(value) -> str:
     return _render_message(value)
+
+
+@register.filter
+def before_full_stop(value) -> str:
+    """A value placed right before a sentence's full stop in every language: its own
+    final full stop is dropped ("Holding B.V." + "." → "Holding B.V.")."""
+    return without_full_stop(value)
 
 
 class Countdown:

@@ -225,6 +225,17 @@ class StaffProfile(models.Model):
             type(self.user).objects.filter(pk=self.user_id).update(is_staff=True)
             self.user.is_staff = True
 
+    @property
+    def title(self) -> str:
+        """The role as one says it, once: internal sales is "Account manager" or "Internal
+        sales" (the role's label names both); another role that also looks after
+        customers adds "account manager"."""
+        if self.role == Role.INTERNAL_SALES:
+            return str(_("Account manager") if self.is_account_manager else _("Internal sales"))
+        if self.is_account_manager:
+            return f"{self.get_role_display()} · {_('account manager')}"
+        return str(self.get_role_display())
+
     def is_out_of_office(self, at=None) -> bool:
         at = at or timezone.now()
         if self.out_of_office_from is None and self.out_of_office_until is None:

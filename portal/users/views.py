@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from leads import selectors
 from leads.models import ApiKey
 from leads.services.api_keys import api_key_create, api_key_revoke
 from portal.users.forms import ApiTokenForm, PreferencesForm
@@ -27,8 +29,21 @@ def notifications(request):
     if unread_only:
         items = items.filter(read_at__isnull=True)
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "unread_only": unread_only}
+    context = {"page": page, "unread_only": unread_only, **_waiting(request.user)}
     return render(request, "users/notifications.html", context)
+
+
+def _waiting(user) -> dict:
+    """What waits for this person beside the messages: a dealer's new leads, or a rep's
+    own. Someone who joined after the leads came has no notifications about them."""
+    if user.is_dealer_user:
+        leads, where = selectors.leads_visible_to(user), "leads:inbox"
+    elif user.is_internal:
+        leads, where = selectors.leads_owned_by_user(user), "leads:mine"
+    else:
+        return {}
+    counts = selectors.lead_counts(leads)
+    return {"waiting": counts, "waiting_url": f"{reverse(where)}?status=new"}
 
 
 @login_required

@@ -28,6 +28,7 @@ from leads.services.facts import routing_world_changed
 from leads.services.routing import LOCK_OWNER
 from portal.audit import audit_log, audit_of
 from portal.choices import Sector
+from portal.messages import interpolate
 from portal.users.models import User
 from territories.models import PostcodeRange, Territory, TerritoryOwner
 
@@ -173,7 +174,11 @@ def territory_save(
         clash = clash.exclude(pk=territory.pk)
     if clash.exists():
         raise ValidationError(
-            {"name": _("Another territory is already called %(name)s.") % {"name": name}}
+            {
+                "name": interpolate(
+                    _("Another territory is already called %(name)s."), {"name": name}
+                )
+            }
         )
     try:
         with transaction.atomic():
@@ -223,7 +228,11 @@ def territory_save(
             transaction.on_commit(routing_world_changed)
     except IntegrityError as error:  # the same name saved at the same moment
         raise ValidationError(
-            {"name": _("Another territory is already called %(name)s.") % {"name": name}}
+            {
+                "name": interpolate(
+                    _("Another territory is already called %(name)s."), {"name": name}
+                )
+            }
         ) from error
     return result
 

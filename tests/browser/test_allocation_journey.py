@@ -84,3 +84,32 @@ def test_a_channel_manager_previews_new_weights_and_applies_them(browser_page):
         "Moving to new premises",
     )
     assert new_lead(postcode="3011 AB").owner_dealer_id == beta.pk
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_preview_keeps_its_number_and_the_whole_formula_shows(browser_page, width):
+    """After a preview the field still says how many leads were replayed (a preview
+    reached without the number, as after a refused apply, showed an empty field), and
+    the weight formula fits its card instead of being cut off at the right."""
+    page = browser_page
+    alpha, beta = DealerFactory(name="Alpha Techniek B.V."), DealerFactory(name="Beta B.V.")
+    territory_with(name="NL Rijnmond", ranges=[(3000, 3099)], owners=[(alpha, 1), (beta, 1)])
+    manager = StaffFactory(role=Role.CHANNEL_MANAGER).user
+    page.set_viewport_size({"width": width, "height": 900})
+    page.login(manager.email, PASSWORD)
+    page.goto(f"{page.base_url}/manage/allocation/")
+    page.get_by_label("Replay the last").fill("120")
+    page.get_by_role("button", name="Preview the computed weights").click()
+    expect(page.locator("#whatif")).to_be_visible()
+    expect(page.get_by_label("Replay the last")).to_have_value("120")
+    page.goto(f"{page.base_url}/manage/allocation/?preview=1")
+    expect(page.locator("#whatif")).to_be_visible()
+    expect(page.get_by_label("Replay the last")).to_have_value("500")
+
+    formula = page.locator("#formula .formula")
+    expect(formula).to_contain_text("20 %")
+    expect(formula).to_contain_text("at most 2.00")
+    hidden = formula.evaluate("e => e.scrollWidth - e.clientWidth")
+    assert hidden <= 0, f"{hidden} px of the formula are cut off at {width} px"
+    box, card = formula.bounding_box(), page.locator("#formula").bounding_box()
+    assert box["x"] + box["width"] <= card["x"] + card["width"]

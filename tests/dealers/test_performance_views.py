@@ -416,6 +416,51 @@ def test_the_fairness_page_shows_actual_against_target_shares(client, people):
     assert get(client, german_only, reverse("manage:fairness")).context["report"] == []
 
 
+def test_a_sector_territory_is_one_scope_on_the_fairness_page(client, people):
+    """A territory reserved for a sector shares its leads in the sector's scope only; it
+    was also listed as a territory scope with 0 leads."""
+    territory = territory_with(
+        name="NL Automotive specialists",
+        ranges=[(5000, 5999)],
+        sectors=["automotive"],
+        owners=[(people["alpha"], 1), (people["beta"], 1)],
+    )
+    response = get(client, people["manager"], reverse("manage:fairness"))
+    scopes = [s.scope for s in response.context["report"] if s.territory.id == territory.pk]
+    assert scopes == [f"sector:{territory.pk}:automotive"]
+    assert response.content.decode().count("NL Automotive specialists") == 1
+
+
+def test_after_the_weights_change_the_page_says_there_are_not_enough_leads_yet(client, people):
+    """Applying weights restarts every count: 'Within 1 %: 0' in green read as a failure."""
+    for _ in range(4):
+        new_lead(postcode="3011 AB")
+    ShareCounter.objects.all().delete()  # what applying the computed weights does
+    response = get(client, people["manager"], reverse("manage:fairness"))
+    body = response.content.decode()
+    assert "not enough leads since the change" in body
+    summary = body.split('id="fairness-summary"')[1].split('<div class="card mb-3"')[0]
+    assert "text-success" not in summary
+
+
+def test_the_fairness_page_explains_a_deviation_in_words(client, people):
+    alpha, beta = people["alpha"], people["beta"]
+    scope = f"territory:{alpha.territory_ownerships.get().territory_id}"
+    ShareCounter.objects.bulk_create(
+        [
+            ShareCounter(scope=scope, owner=f"dealer:{alpha.pk}", count=99),
+            ShareCounter(scope=scope, owner=f"dealer:{beta.pk}", count=59),
+        ]
+    )
+    body = get(client, people["manager"], reverse("manage:fairness")).content.decode()
+    assert "deviation 25.32 %" in body
+    # the owner furthest from its target, in words
+    assert (
+        "Alpha Techniek B.V. received 99 of the 158 leads; its weight gives it 79.0. "
+        "That is 20.0 more, 25.32 % above its target share." in body
+    )
+
+
 # --- claim review ------------------------------------------------------------------------
 
 
@@ -455,6 +500,35 @@ def test_the_review_shows_both_sides_of_a_conflict(client, people, conflict):
     assert response.context["counts"] == {"conflicts": 2, "clean": 0, "decided": 0}
 
 
+def test_the_review_shows_the_other_dealers_claim_in_full(client, people):
+    """Both sides in full to staff: the other dealer's claim with everything the claim
+    under review shows, not only its dealer's name and dates."""
+    details = {
+        "contact_name": "Henk Haven",
+        "contact_email": "henk@havenbedrijf.example",
+        "website": "havenbedrijf.example",
+        "expected_value": "125000",
+        "notes": "Demo at their Botlek site planned for January.",
+    }
+    held = services.claim_submit(
+        dealer=people["beta"], submitted_by=people["beta_admin"], data=company(**details)
+    )
+    services.claim_submit(dealer=people["alpha"], submitted_by=people["alpha_user"], data=company())
+    body = get(client, people["manager"], reverse("manage:claims")).content.decode()
+    other = body.split("conflict-claim")[1].split("decision-form")[0]
+    for shown in (
+        "Beta Machines B.V.",
+        people["beta_admin"].name,
+        "Henk Haven",
+        "henk@havenbedrijf.example",
+        "havenbedrijf.example",
+        "125,000",
+        "Demo at their Botlek site planned for January.",
+        reverse("dealers:claim", args=[held.pk]),
+    ):
+        assert shown in other, shown
+
+
 def test_the_review_queue_costs_the_same_queries_for_more_claims(client, people, conflict):
     client.force_login(people["manager"])
     url = reverse("manage:claims")
@@ -468,15 +542,24 @@ def test_the_review_queue_costs_the_same_queries_for_more_claims(client, people,
             data=company(f"Klant {i} B.V."),
         )
 
+    def claim_conflict(i):
+        data = company(f"Prospect {i} B.V.", contact_name=f"Contact {i}", notes="Busy.")
+        services.claim_submit(dealer=people["beta"], submitted_by=people["beta_admin"], data=data)
+        other = DealerFactory(name=f"Third {i} B.V.", countries=["NL"])
+        services.claim_submit(
+            dealer=other, submitted_by=DealerMemberFactory(dealer=other).user, data=data
+        )
+
     customer_claim(0)
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for i in range(1, 4):
         customer_claim(i)
+        claim_conflict(i)
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
-    assert len(response.context["claims"]) == 5
+    assert len(response.context["claims"]) == 8
     assert len(few) == len(many) <= 16
 
 

@@ -153,9 +153,9 @@ def test_every_postcode_of_the_published_syntax_is_accepted(country, data):
 @pytest.mark.parametrize(
     ("country", "postcode", "message"),
     [
-        ("NL", "301", "not a valid NL postcode"),
+        ("NL", "301", "not a valid Dutch postcode"),
         ("NL", "3011 SA", "not used in postcodes"),
-        ("DE", "1234", "DE postcode"),
+        ("DE", "1234", "not a valid German postcode"),
         ("NL", "3011  AB", "plain letters and digits, as it is written in NL"),
         ("FR", "75001\t", "plain letters and digits"),
     ],

@@ -73,6 +73,49 @@ def test_leads_and_claims_share_each_rule_and_its_message(field, value):
     assert lead[field] == claim[field]
 
 
+@pytest.mark.parametrize(
+    ("country", "phone", "kept"),
+    [
+        ("NL", "010 123 4567", "+31 10 123 4567"),  # the lead's country is the default
+        ("NL", "06-12345678", "+31 6 12345678"),
+        ("DE", "030 1234567", "+49 30 1234567"),
+        ("BE", "+32 2 555 12 12", "+32 2 555 12 12"),
+        ("NL", "+49 89 1234567", "+49 89 1234567"),  # a number of another country
+        ("AT", "0043 1 5121234", "+43 1 5121234"),
+        ("NL", "", ""),
+    ],
+)
+def test_a_phone_number_is_checked_for_the_leads_country_and_kept_international(
+    country, phone, kept
+):
+    cleaned = clean_lead_fields({**LEAD, "country": country, "contact_phone": phone})
+    assert cleaned["contact_phone"] == kept
+
+
+@pytest.mark.parametrize(
+    ("country", "phone"),
+    [("NL", "call me maybe"), ("NL", "12"), ("NL", "010 123"), ("DE", "+31 6 123"), ("XX", "06 1")],
+)
+def test_a_phone_number_nobody_can_call_is_refused(country, phone):
+    errors = errors_of(clean_lead_fields, {**LEAD, "country": country, "contact_phone": phone})
+    assert "contact_phone" in errors
+    assert "+" in errors["contact_phone"][0]  # an example number in the message
+
+
+def test_the_postcode_error_names_the_country():
+    from django.utils import translation
+
+    for language, text in (
+        ("en", "not a valid German postcode"),
+        ("nl", "geen geldige Duitse postcode"),
+        ("de", "keine gültige deutsche Postleitzahl"),
+    ):
+        with translation.override(language):
+            errors = errors_of(clean_lead_fields, {**LEAD, "country": "DE", "postcode": "1234"})
+        assert text in errors["postcode"][0], errors
+        assert " DE " not in errors["postcode"][0]
+
+
 def test_long_texts_are_limited_like_their_column():
     assert "message" in errors_of(clean_lead_fields, {**LEAD, "message": "m" * 5001})
     assert "notes" in errors_of(clean_claim_fields, {**CLAIM, "notes": "m" * 5001})
@@ -184,7 +227,9 @@ def via_csv(client, ways, fields):
     row = {"company": "Van Leeuwen B.V.", "country": "NL", "postcode": "3011 AB"}
     row |= {"email": "sanne@vanleeuwen.example"}
     row |= {
-        {"company_name": "company", "estimated_value": "value"}.get(k, k): v
+        {"company_name": "company", "estimated_value": "value", "contact_phone": "phone"}.get(
+            k, k
+        ): v
         for k, v in fields.items()
     }
     text = ",".join(row) + "\n" + ",".join(f'"{v}"' for v in row.values()) + "\n"
@@ -239,6 +284,28 @@ def test_every_way_in_refuses_an_amount_it_could_not_store(client, ways, way, va
 
     assert status in (200, 400), body
     assert not Lead.objects.exists() and not Claim.objects.exists()
+
+
+LEAD_WAYS = [via_api, via_send_in, via_inquiry, via_csv]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("way", LEAD_WAYS, ids=lambda w: w.__name__)
+def test_every_way_in_refuses_a_phone_number_nobody_can_call(client, ways, way):
+    status, body = way(client, ways, {"contact_phone": "call me maybe"})
+
+    assert status in (200, 400), body
+    assert "such as +31" in body  # the same message, with an example of the country
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("way", LEAD_WAYS, ids=lambda w: w.__name__)
+def test_every_way_in_keeps_a_phone_number_in_international_form(client, ways, way):
+    status, body = way(client, ways, {"contact_phone": "010-1234567"})
+
+    assert status in (201, 302), body
+    assert Lead.objects.get().contact_phone == "+31 10 123 4567"
 
 
 @pytest.mark.django_db

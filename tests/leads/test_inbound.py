@@ -61,7 +61,7 @@ def test_a_visitor_who_is_not_ready_goes_to_nurture(client, dealer):
 def test_errors_are_shown_on_the_form_and_nothing_is_saved(client, dealer):
     response = client.post(reverse("inbound"), {**FORM, "postcode": "12", "contact_email": "nope"})
     assert response.status_code == 400
-    assert b"not a valid NL postcode" in response.content
+    assert b"not a valid Dutch postcode" in response.content
     assert b"is-invalid" in response.content
     assert Lead.objects.count() == 0
 
@@ -69,8 +69,8 @@ def test_errors_are_shown_on_the_form_and_nothing_is_saved(client, dealer):
 @pytest.mark.parametrize(
     ("language", "text"),
     [
-        ("de", "'12' ist keine gültige Postleitzahl für NL: erwartet 4 Ziffern"),
-        ("nl", "'12' is geen geldige postcode voor NL: verwacht 4 cijfers"),
+        ("de", "'12' ist keine gültige niederländische Postleitzahl: erwartet 4 Ziffern"),
+        ("nl", "'12' is geen geldige Nederlandse postcode: verwacht 4 cijfers"),
     ],
 )
 def test_a_wrong_postcode_is_explained_in_the_visitors_language(client, dealer, language, text):

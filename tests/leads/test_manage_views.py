@@ -216,6 +216,23 @@ def test_a_manager_sets_a_reps_absence_and_routing_uses_the_backup(client, world
     assert "away now" in page and "Bert Backup" in page
 
 
+def test_the_out_of_office_list_shows_each_persons_role_once(client, manager):
+    """'Internal sales / account manager · account manager' said the role twice."""
+    StaffFactory(role=Role.INTERNAL_SALES, is_account_manager=True, user__name="Eva Account")
+    StaffFactory(role=Role.INTERNAL_SALES, user__name="Ivo Intern")
+    StaffFactory(role=Role.SENIOR_REP, is_account_manager=True, user__name="Sara Senior")
+    page = client.get(reverse("manage:staff")).content.decode()
+    rows = {
+        name: page.split(name)[1].split("</tr>")[0]
+        for name in ("Eva Account", "Ivo Intern", "Sara Senior")
+    }
+    assert ">Account manager<" in rows["Eva Account"]
+    assert ">Internal sales<" in rows["Ivo Intern"]
+    assert ">Senior / enterprise rep · account manager<" in rows["Sara Senior"]
+    for row in rows.values():
+        assert row.lower().count("account manager") <= 1, row
+
+
 def test_bad_absence_input_is_explained(client, world, manager):
     rep = StaffFactory(role=Role.INTERNAL_SALES).user
     url = reverse("manage:staff_ooo", args=[rep.pk])

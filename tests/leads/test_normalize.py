@@ -423,7 +423,7 @@ def test_errors_are_translated_as_a_whole_and_in_their_reason():
     catalogue = {
         "%(value)s is not a valid VAT number: %(reason)s": "%(value)s: ungültige USt-IdNr. (%(reason)s)",
         "wrong check digit": "falsche Prüfziffer",
-        "'%(value)s' is not a valid %(country)s postcode: %(reason)s": "%(country)s %(value)s: %(reason)s",
+        "'%(value)s' is not a valid German postcode: %(reason)s": "DE %(value)s: %(reason)s",
         "expected exactly %(digits)s digits, like %(example)s": "%(digits)s Ziffern, z. B. %(example)s",
     }
     with pytest.raises(InvalidVat) as vat:
@@ -434,7 +434,7 @@ def test_errors_are_translated_as_a_whole_and_in_their_reason():
     assert postcode.value.text(catalogue.get) == "DE 8033: 5 Ziffern, z. B. 01067"
     assert (
         str(postcode.value)
-        == "'8033' is not a valid DE postcode: expected exactly 5 digits, like 01067"
+        == "'8033' is not a valid German postcode: expected exactly 5 digits, like 01067"
     )
 
 
@@ -572,19 +572,19 @@ def test_normalize_postcode(country, postcode, expected):
         (
             "NL",
             "0123 AB",
-            "'0123 AB' is not a valid NL postcode: a Dutch postcode does not start with 0",
+            "'0123 AB' is not a valid Dutch postcode: a Dutch postcode does not start with 0",
         ),
         (
             "NL",
             "3011 SS",
-            "'3011 SS' is not a valid NL postcode: the letters SS are not used in postcodes",
+            "'3011 SS' is not a valid Dutch postcode: the letters SS are not used in postcodes",
         ),
         ("NL", "3011 SA", None),
         ("NL", "3011 SD", None),
         (
             "NL",
             "3011 A",
-            "'3011 A' is not a valid NL postcode:"
+            "'3011 A' is not a valid Dutch postcode:"
             " expected 4 digits, optionally followed by 2 letters, like 3011 AB",
         ),
         ("NL", "30111", None),
@@ -593,29 +593,37 @@ def test_normalize_postcode(country, postcode, expected):
         (
             "BE",
             "0999",
-            "'0999' is not a valid BE postcode: expected a number from 1000 to 9999, like 1000",
+            "'0999' is not a valid Belgian postcode: expected a number from 1000 to 9999, like 1000",
         ),
-        ("BE", "100", "'100' is not a valid BE postcode: expected exactly 4 digits, like 1000"),
+        (
+            "BE",
+            "100",
+            "'100' is not a valid Belgian postcode: expected exactly 4 digits, like 1000",
+        ),
         ("BE", "12 34", None),
         ("BE", "F-1000", None),
         ("AT", "10100", None),
         ("CH", "800", None),
         ("LU", "L-12345", None),
-        ("DE", "1067", "'1067' is not a valid DE postcode: expected exactly 5 digits, like 01067"),
+        (
+            "DE",
+            "1067",
+            "'1067' is not a valid German postcode: expected exactly 5 digits, like 01067",
+        ),
         (
             "DE",
             "00123",
-            "'00123' is not a valid DE postcode: German postcodes do not start with 00",
+            "'00123' is not a valid German postcode: German postcodes do not start with 00",
         ),
         ("DE", "0106A", None),
         ("DE", "٠١٠٦٧", None),  # Arabic-Indic digits are not postcode digits
-        ("DE", "", "'' is not a valid DE postcode: the postcode is empty"),
+        ("DE", "", "'' is not a valid German postcode: the postcode is empty"),
         ("NL", None, None),
         ("FR", "   ", None),
         (
             "US",
             "1234567890123",
-            "'1234567890123' is not a valid US postcode:"
+            "'1234567890123' is not a valid postcode in United States of America:"
             " use at most 12 letters, digits, spaces or dashes",
         ),
         ("US", "12#4", None),

@@ -29,7 +29,7 @@ PERSON = {
 OTHER = {
     "contact_name": "Marieke Smit",
     "contact_email": "marieke.smit@degroot.example",
-    "contact_phone": "+31 6 9876 5432",
+    "contact_phone": "+31 6 1234 5678",
     "message": "Ook interesse, groet Marieke",
 }
 

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from dealers.services.team import member_invite
 from leads.models import ApiKey, Integration, Lead
 from leads.services import pipeline
 from leads.services.api_keys import api_key_check, api_key_create
@@ -95,6 +97,31 @@ def test_hand_over_refuses_a_colleague_of_another_dealer(client, world):
     assert lead.dealer_assignee is None
 
 
+def test_a_colleague_who_has_not_accepted_the_invitation_is_not_offered(client, world):
+    """An invited colleague cannot sign in yet: handing them a lead parks it."""
+    invited = member_invite(
+        dealer=world.dealer,
+        email="nieuw@rijnmond.example",
+        name="Nina Nieuw",
+        invited_by=world.admin,
+    ).user
+    lead = world.lead()
+    page = login(client, world.admin).get(lead.get_absolute_url()).content.decode()
+    form = page.split('name="colleague"')[1].split("</select>")[0]
+    assert world.colleague.name in form and "Nina Nieuw" not in form
+    url = reverse("leads:hand_over", args=[lead.pk])
+    assert client.post(url, {"colleague": invited.pk}).status_code == 400
+    with pytest.raises(ValidationError):
+        pipeline.lead_hand_over_to_colleague(lead=lead, actor=world.admin, colleague=invited)
+    lead.refresh_from_db()
+    assert lead.dealer_assignee is None
+    # once they have set their password (accepted), they are offered
+    invited.set_password("a long and fine password")
+    invited.save()
+    page = client.get(lead.get_absolute_url()).content.decode()
+    assert "Nina Nieuw" in page.split('name="colleague"')[1].split("</select>")[0]
+
+
 def test_detail_matrix(client, world):
     lead = world.lead()
     url = reverse("leads:detail", args=[lead.pk])
@@ -176,13 +203,16 @@ def test_bad_input_shows_the_form_again_with_its_errors(client, world):
 
 
 def test_rejecting_sends_the_dealer_back_to_an_inbox_without_the_lead(client, world):
-    lead = world.lead()
+    lead = world.lead(company_name="Jansen Holding B.V.")
     login(client, world.user)
     response = client.post(
         reverse("leads:reject", args=[lead.pk]), {"reason": "not_a_lead"}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("leads:inbox")
-    assert "has gone to another owner" in response.content.decode()
+    # one full stop after a name that ends with one
+    assert "You rejected Jansen Holding B.V. It has gone to another owner." in (
+        response.content.decode()
+    )
     assert f'href="/leads/{lead.pk}/"' not in response.content.decode()
     assert client.get(lead.get_absolute_url()).status_code == 404
 
@@ -548,6 +578,22 @@ def test_the_nav_links_the_pages(client, world):
     assert f'href="{reverse("notifications")}"' in page
     other = DealerMemberFactory().user
     assert login(client, other).get(reverse("leads:inbox")).status_code == 200
+
+
+def test_a_dealers_first_look_at_notifications_says_what_is_waiting(client, world):
+    """A colleague who joins after the leads came has no notifications yet: the page
+    says what waits for them instead of only 'No notifications yet.'"""
+    for _ in range(3):
+        world.lead()
+    newcomer = DealerMemberFactory(dealer=world.dealer, user__name="Nico Nieuw").user
+    page = login(client, newcomer).get(reverse("notifications")).content.decode()
+    assert "No notifications yet." not in page
+    waiting = page.split('id="waiting"')[1].split("</div>")[0]
+    assert "3 new leads are waiting for your dealer" in waiting
+    assert reverse("leads:inbox") + "?status=new" in page
+    # someone with nothing waiting still reads the empty list as it is
+    page = login(client, world.outsider).get(reverse("notifications")).content.decode()
+    assert 'id="waiting"' not in page and "No notifications yet." in page
 
 
 def test_notifications_and_send_in_pages_run_a_constant_number_of_queries(client, world):

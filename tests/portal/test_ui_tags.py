@@ -59,3 +59,33 @@ def test_filter_select_options_follow_the_language():
         german = filter_select(LeadFilter({}).form["temperature"])
     assert "Any temperature" in english
     assert "Any temperature" not in german
+
+
+class ChoicesForm(forms.Form):
+    countries = forms.MultipleChoiceField(
+        choices=[("NL", "Netherlands"), ("BE", "Belgium")], widget=forms.CheckboxSelectMultiple
+    )
+    frequency = forms.ChoiceField(
+        choices=[("now", "Immediately"), ("daily", "Daily")], widget=forms.RadioSelect
+    )
+    agree = forms.BooleanField()
+
+
+def test_every_checkbox_and_radio_of_a_field_is_a_bootstrap_form_check():
+    """The New dealer page showed its country and sector checkboxes unstyled: the
+    choices of a multiple checkbox or radio field had no form-check-input class."""
+    import re
+
+    from django.template.loader import render_to_string
+
+    for form in (ChoicesForm(), ChoicesForm({"frequency": "never"})):
+        html = "".join(
+            render_to_string("includes/field.html", {"field": form[name]})
+            for name in ("countries", "frequency", "agree")
+        )
+        inputs = re.findall(r"<input[^>]*>", html)
+        assert len(inputs) == 5
+        for tag in inputs:
+            assert 'class="form-check-input' in tag, tag
+        if form.is_bound:
+            assert html.count("is-invalid") >= 3  # frequency's choices show the error
