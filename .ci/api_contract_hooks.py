@@ -3,8 +3,9 @@
 The schema states everything about a request that JSON Schema can: types, lengths,
 enums, the postcode's syntax per country, what each status needs. A few rules it cannot
 state: check digits and the compacted length of VAT and chamber-of-commerce numbers
-(the project's normalisers decide) and "not in the past" (the date of an accepted
-lead's next step). For cases meant to be valid, this hook puts a value that keeps those
+(the project's normalisers decide), phone numbers that exist in the country's numbering
+plan (the ``phonenumbers`` library decides, as the field cleaner does) and "not in the
+past" (the date of an accepted lead's next step). For cases meant to be valid, this hook puts a value that keeps those
 rules where the generated one would break them, so "a valid request is accepted" is
 checked on the whole request instead of failing on a checksum. Cases meant to be
 invalid are left as they are.
@@ -13,6 +14,7 @@ invalid are left as they are.
 import zlib
 from datetime import date, timedelta
 
+import phonenumbers
 import schemathesis
 
 # Django-free: the project's own rules decide what to replace
@@ -52,6 +54,12 @@ def _keep_rules(body: dict) -> dict:
             normalize_coc(coc, country)
         except InvalidCoc:
             body["coc_number"] = COC_NUMBERS.get(country, "12345678")
+    phone = body.get("contact_phone")
+    if isinstance(phone, str) and phone.strip() and not _valid_phone(phone, country):
+        region = country if country in phonenumbers.SUPPORTED_REGIONS else "NL"
+        body["contact_phone"] = phonenumbers.format_number(
+            phonenumbers.example_number(region), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
     day = body.get("next_step_on")
     if body.get("status") == "accepted" and isinstance(day, str):
         # two days ahead: "today" is the portal's (Europe/Amsterdam), not this machine's
@@ -59,6 +67,14 @@ def _keep_rules(body: dict) -> dict:
         if day < soon.isoformat():
             body["next_step_on"] = soon.isoformat()
     return body
+
+
+def _valid_phone(text: str, country: str) -> bool:
+    region = country if country in phonenumbers.SUPPORTED_REGIONS else None
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(text, region))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 @schemathesis.hook
