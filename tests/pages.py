@@ -7,6 +7,7 @@ Every pattern outside the admin and the API is requested (``walk`` of the URL wa
 each id in a pattern is tried with the world's ids until one opens. A page is a 200
 answer with a whole HTML document (not an htmx fragment, a download or a redirect)."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -74,17 +75,15 @@ MUST_FIND = {
     "sales manager": {"leads:mine", "manage:dashboard", "manage:pool"},
     "internal sales": {"leads:mine", "leads:detail", "manage:lookup", "manage:my_ooo"},
 }
-# A page in a state worth its own look (a table of results, a preview), per role.
-STATES = {
-    "channel manager": ["/manage/lookup/?q=Delta", "/manage/allocation/?preview=1"],
-    "internal sales": ["/manage/lookup/?q=Havenkraan"],
-}
 
 
 @dataclass
 class RoleWorld:
     users: dict[str, User | None]  # the visitor is None
     ids: list[int]
+    # pages in a state worth their own look (an accepted lead with its pipeline forms,
+    # a table of results, a preview), per role
+    states: dict[str, list[str]]
 
 
 def role_world() -> RoleWorld:
@@ -163,7 +162,14 @@ def role_world() -> RoleWorld:
         *world.dealer.territory_ownerships.values_list("territory_id", flat=True),
         *(note.pk for note in notes),
     ]
-    return RoleWorld(users, list(dict.fromkeys(ids)))
+    accepted_page = reverse("leads:detail", args=[accepted.pk])
+    states = {
+        "dealer admin": [accepted_page],
+        "dealer user": [accepted_page],
+        "channel manager": ["/manage/lookup/?q=Delta", "/manage/allocation/?preview=1"],
+        "internal sales": ["/manage/lookup/?q=Havenkraan"],
+    }
+    return RoleWorld(users, list(dict.fromkeys(ids)), states)
 
 
 def urls_for(name: str, route: str, ids: list[int]):
@@ -185,8 +191,9 @@ def is_page(response) -> bool:
     )
 
 
-def pages(client, ids: list[int], role: str) -> dict[str, str]:
-    """{URL name: URL} of every page the client's user opens, plus the role's STATES."""
+def pages(client, world: RoleWorld, role: str) -> dict[str, str]:
+    """{URL name: URL} of every page the client's user opens, plus the role's states."""
+    ids = world.ids
     found = {}
     for name, _pattern, route in walk(get_resolver().url_patterns):
         if name is None or name.split(":")[-1] in SKIP or route.startswith(NOT_WALKED):
@@ -197,7 +204,7 @@ def pages(client, ids: list[int], role: str) -> dict[str, str]:
                 found[name] = url
             if is_page(response) or response.status_code == 405:  # 405: no id helps
                 break
-    for url in STATES.get(role, []):
+    for url in world.states.get(role, []):
         found[url] = url
     missing = MUST_FIND[role] - found.keys()
     assert not missing, f"the walk found no {sorted(missing)} for the {role}: {found}"
@@ -258,9 +265,11 @@ def untied_errors(html: str) -> list[str]:
     """What is wrong with how the page ties its fields to their errors and help texts:
     a field marked invalid without ``aria-invalid`` or without ``aria-describedby``
     naming an error text; an error text no field names; an ``aria-describedby`` naming
-    an id that is not on the page."""
+    an id that is not on the page; an id used twice (a label or a description would
+    name the wrong field)."""
     page = Elements(html)
-    problems = []
+    ids = Counter(element["id"] for element in page.elements if element.get("id"))
+    problems = [f"id {key!r} is used {n} times" for key, n in ids.items() if n > 1]
     described = set()
     for element in page.elements:
         name = f"<{element['tag']} id={element.get('id', '?')!r}>"

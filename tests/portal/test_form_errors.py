@@ -66,7 +66,7 @@ def test_every_form_ties_its_errors_to_their_fields(client, role):
         if world.users[role] is not None:
             client.force_login(world.users[role])
         problems, with_errors, sent = [], set(), 0
-        for page_url in pages(client, world.ids, role).values():
+        for page_url in pages(client, world, role).values():
             page = client.get(page_url)
             problems += [f"{page_url}: {p}" for p in untied_errors(page.content.decode())]
             for form in Elements(page.content.decode()).forms:
