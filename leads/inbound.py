@@ -66,7 +66,12 @@ class InquiryForm(forms.Form):
         label=_("You may contact me about this inquiry (we use your data only for that).")
     )
     # Honeypot: invisible to people, irresistible to bots.
-    website_url = forms.CharField(required=False, label=_("Leave this field empty"))
+    # The honeypot: hidden from people (and from the keyboard), filled in by bots.
+    website_url = forms.CharField(
+        required=False,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -84,7 +84,8 @@ def pool(request):
 @require_GET
 def reassign(request):
     """Open leads, filtered by owner or company, to tick and give to another owner."""
-    filters = LeadFilterForm(request.GET or None, user=request.user)
+    # ids of its own: the bulk form below has an owner field too
+    filters = LeadFilterForm(request.GET or None, user=request.user, auto_id="filter_%s")
     leads = Lead.objects.filter(status__in=Lead.OPEN_STATUSES).select_related(*OWNERS)
     if filters.is_valid():
         kind, _sep, pk = filters.cleaned_data["owner"].partition(":")

@@ -1,8 +1,9 @@
 """The lead table shared by the dealer inbox and "My leads". It renders what the
 selector's queryset holds (``leads.selectors.leads_for_table``); no queries of its own.
 
-At phone width the less important columns hide (``d-none d-md-table-cell``) and the
-company cell shows status and SLA underneath. The export adds the contact details and
+At phone width each row is a card (``table-cards`` in static/css/portal.css): the
+company heads it with status and temperature underneath, then the SLA and the value,
+each with its column's name (``data-label``); the other columns hide. The export adds the contact details and
 plain values (no HTML)."""
 
 from html import escape
@@ -29,7 +30,8 @@ WIDE = {"th": {"class": "d-none d-md-table-cell"}, "td": {"class": "d-none d-md-
 WIDER = {"th": {"class": "d-none d-xl-table-cell"}, "td": {"class": "d-none d-xl-table-cell"}}
 NUMBER = {
     "th": {"class": "d-none d-lg-table-cell text-end"},
-    "td": {"class": "d-none d-lg-table-cell text-end text-nowrap"},
+    # on a phone the row is a card (``table-cards`` in portal.css) that shows the value
+    "td": {"class": "d-none d-lg-table-cell text-end text-nowrap card-show"},
 }
 # The largest row offset PostgreSQL and SQLite take (a signed 64-bit integer).
 MAX_OFFSET = 2**63 - 1
@@ -110,6 +112,11 @@ def sla_cell(lead: Lead, countdown: Countdown):
     return "—"
 
 
+def card_label(column) -> str:
+    """A column's header as the label of its cell in a card (escaped)."""
+    return escape(str(column.header))
+
+
 class LeadTable(tables.Table):
     company_name = tables.Column(verbose_name=_("Company"), attrs={"td": {"class": "lead-company"}})
     # Columns with choices read the record (accessor "pk"): tables2 would otherwise call
@@ -151,7 +158,7 @@ class LeadTable(tables.Table):
         )
         order_by = ("-created_at",)
         attrs = {
-            "class": "table table-hover align-middle mb-0 lead-table",
+            "class": "table table-hover align-middle mb-0 lead-table table-cards",
             "thead": {"hx-boost": "true"},
         }
         row_attrs = {"data-lead": lambda record: record.pk}
@@ -197,7 +204,11 @@ class LeadTable(tables.Table):
         escaped): tables2's generic per-cell path and ``format_html`` per cell cost more
         than all of the page's queries."""
         columns = [
-            (column.attrs["td"].as_html(), getattr(self, f"cell_{column.name}"))
+            (
+                column.attrs["td"].as_html()
+                + ("" if column.name == "company_name" else f' data-label="{card_label(column)}"'),
+                getattr(self, f"cell_{column.name}"),
+            )
             for column in self.columns
             if column.visible
         ]

@@ -146,7 +146,14 @@ def _render_detail(request, lead: Lead, *, bound=None, status: int = 200):
             dealer_id=lead.owner_dealer_id, initial={"colleague": lead.dealer_assignee_id}
         )
     if bound is not None:
+        if "status_form" in bound and bound["status_form"].data.get("status") == "lost":
+            bound = {"lost_form": bound["status_form"]}  # shown in the "lost" panel
         forms.update(bound)
+    # The page shows several forms at once (and the status form twice, for won and for
+    # lost): each gets ids of its own, so a label or an error names the right field.
+    forms.setdefault("lost_form", StatusForm())
+    for name, form in forms.items():
+        form.auto_id = f"{name.removesuffix('_form')}_%s"
     shows_account = lead.account_id is not None and (
         user.is_internal
         or (membership is not None and lead.account.serving_dealer_id == membership.dealer_id)

@@ -3,6 +3,24 @@
 (function () {
   "use strict";
 
+  // A table wider than the screen scrolls inside its own container (.table-responsive);
+  // a keyboard scrolls it too once the container takes focus, named by its card's header.
+  function scrollableTables(root) {
+    root.querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) {
+        box.tabIndex = 0;
+        var card = box.closest(".card");
+        var title = card && card.querySelector(".card-header");
+        if (title && !box.hasAttribute("aria-label")) {
+          box.setAttribute("role", "region");
+          box.setAttribute("aria-label", title.textContent.trim().replace(/\s+/g, " "));
+        }
+      } else {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+
   function init(root) {
     // Forms that submit as soon as a select changes (language switcher, filters).
     root.querySelectorAll("form.js-autosubmit select").forEach(function (select) {
@@ -28,6 +46,12 @@
         });
       });
     });
+    scrollableTables(root);
+    // Icon-font glyphs are decoration beside their text; a screen reader should not read
+    // the private-use character (an icon that stands alone has role="img" and a label).
+    root.querySelectorAll("i.bi:not([aria-hidden]):not([role])").forEach(function (icon) {
+      icon.setAttribute("aria-hidden", "true");
+    });
     // Relative countdowns are rendered server-side; tooltips explain them.
     if (window.bootstrap) {
       root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (el) {
@@ -38,4 +62,5 @@
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+  window.addEventListener("resize", function () { scrollableTables(document); });
 })();

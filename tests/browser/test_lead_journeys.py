@@ -65,8 +65,9 @@ def test_a_dealer_rejects_a_lead_with_a_reason_and_it_leaves_the_inbox(browser_p
     expect(page.get_by_role("link", name="Verkeerde Branche B.V.")).to_be_visible()
     page.get_by_role("link", name="Verkeerde Branche B.V.").click()
     page.get_by_role("button", name="Reject", exact=True).click()
-    page.get_by_label("Reason").select_option(label="Not our product line")
-    page.get_by_label("Explanation").fill("We only service food lines")
+    panel = page.locator("#reject-panel")
+    panel.get_by_label("Reason").select_option(label="Not our product line")
+    panel.get_by_label("Explanation").fill("We only service food lines")
     page.get_by_role("button", name="Reject lead").click()
 
     expect(page.get_by_text("You rejected Verkeerde Branche B.V.")).to_be_visible()

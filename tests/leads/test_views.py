@@ -2,6 +2,7 @@
 viewer may read, constant query counts, filters, export and sending in a lead."""
 
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -200,6 +201,25 @@ def test_bad_input_shows_the_form_again_with_its_errors(client, world):
     assert "Please add a few words." in response.content.decode()
     lead.refresh_from_db()
     assert lead.status == S.ACCEPTED
+
+
+def test_a_failed_move_to_lost_shows_its_errors_in_the_lost_panel_under_ids_of_its_own(
+    client, world
+):
+    """The lead page shows the status form twice (won and lost) beside the other forms:
+    each has ids of its own, so the error and the labels name the right field."""
+    lead = pipeline.lead_accept(
+        lead=world.lead(), actor=world.user, next_step="Call", next_step_on=timezone.localdate()
+    )
+    login(client, world.user)
+    response = client.post(reverse("leads:status", args=[lead.pk]), {"status": "lost"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'class="collapse action-panel show" id="lost-panel"' in html
+    assert 'aria-describedby="lost_reason_error"' in html
+    assert 'id="lost_reason_error"' in html
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
 
 
 def test_rejecting_sends_the_dealer_back_to_an_inbox_without_the_lead(client, world):
