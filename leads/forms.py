@@ -11,12 +11,8 @@ from django_countries import countries
 from leads.services.cleaning import clean_lead_fields
 from leads.services.pipeline import CloseReason, ContactChannel, ContactOutcome
 from portal.choices import ROUTED_COUNTRIES, Sector
-from portal.forms import add_service_error
+from portal.forms import DateInput, add_service_error
 from portal.users.models import User
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ServiceErrorsMixin:
