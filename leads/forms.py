@@ -6,12 +6,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from leads.services.cleaning import clean_lead_fields
 from leads.services.pipeline import CloseReason, ContactChannel, ContactOutcome
-from portal.choices import ROUTED_COUNTRIES, Sector
-from portal.forms import DateInput, add_service_error
+from portal.choices import Sector
+from portal.forms import DateInput, add_service_error, country_choices
 from portal.users.models import User
 
 
@@ -111,12 +110,6 @@ class HandOverForm(ServiceErrorsMixin, forms.Form):
         self.fields["colleague"].queryset = User.objects.filter(
             dealermembership__dealer_id=dealer_id, is_active=True
         ).order_by("name")
-
-
-def country_choices():
-    routed = [(code, countries.name(code)) for code in ROUTED_COUNTRIES]
-    others = [(code, name) for code, name in countries if code not in ROUTED_COUNTRIES]
-    return [("", _("Choose a country…")), *routed, ("", "──────────"), *others]
 
 
 INTEREST_CHOICES = [

@@ -10,23 +10,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
-from django_countries import countries
 
 from leads.models import Lead, Policy
 from leads.services import deadlines
 from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import lead_intake
-from portal.choices import ROUTED_COUNTRIES, Sector
+from portal.choices import Sector
+from portal.forms import country_choices
 
 RATE_LIMIT = 5  # submissions
 RATE_WINDOW = 600  # seconds, per client address
 SESSION_KEY = "inbound_lead"
-
-
-def country_choices():
-    routed = [(code, countries.name(code)) for code in ROUTED_COUNTRIES]
-    others = [(code, name) for code, name in countries if code not in ROUTED_COUNTRIES]
-    return [("", "—"), (_("Our markets"), routed), (_("Other countries"), others)]
 
 
 class InquiryForm(forms.Form):

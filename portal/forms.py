@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from portal.choices import ROUTED_COUNTRIES
 
 
 def add_service_error(form, error: ValidationError, *, fields: dict | None = None) -> None:
@@ -69,3 +72,17 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+def country_choices() -> list:
+    """Every country to choose from, in the reader's language and order: our markets
+    first, then the others. Pass the function itself as a field's ``choices`` so the
+    names are made per request in the active language, not once at import time in
+    English."""
+    routed = [(code, countries.name(code)) for code in ROUTED_COUNTRIES]
+    others = [(code, name) for code, name in countries if code not in ROUTED_COUNTRIES]
+    return [
+        ("", _("Choose a country…")),
+        (_("Our markets"), routed),
+        (_("Other countries"), others),
+    ]
