@@ -31,8 +31,8 @@ def reassign_choices(user) -> list:
         .values_list("pk", "name")
     ]
     queues = [
-        (f"queue:{slug}", name)
-        for slug, name in Queue.objects.order_by("name").values_list("slug", "name")
+        (f"queue:{queue.slug}", str(queue))  # translated (Queue.__str__)
+        for queue in Queue.objects.order_by("name")
     ]
     return [
         ("", "—"),

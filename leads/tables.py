@@ -22,6 +22,7 @@ from django_tables2 import LazyPaginator
 from django_tables2.utils import AttributeDict
 
 from leads.models import Lead
+from portal import l10n
 from portal.choices import Sector
 from portal.templatetags.ui import Countdown
 
@@ -232,7 +233,7 @@ class LeadTable(tables.Table):
 
     def cell_estimated_value(self, record: Lead) -> str:
         value = record.estimated_value
-        return "—" if value is None else f"€ {value:,.0f}"
+        return "—" if value is None else l10n.amount(value)
 
     def cell_dealer_assignee(self, record: Lead) -> str:
         return escape(record.dealer_assignee.name) if record.dealer_assignee_id else "—"

@@ -39,7 +39,7 @@ from leads.models import (
 )
 from leads.routing import engine
 from leads.services import deadlines, facts
-from portal.messages import message, text
+from portal.messages import message, term, text
 from portal.users.models import Role, User
 
 DEMO_PREFIX = "demo-"
@@ -665,7 +665,8 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
                         world.context.policy.pool_queue,
                         "fallback",
                         engine.Message(
-                            engine.R_FALLBACK_POOL, {"queue": world.context.policy.pool_queue.name}
+                            engine.R_FALLBACK_POOL,
+                            {"queue": term(world.context.policy.pool_queue.name)},
                         ),
                     )
                 else:
@@ -711,7 +712,8 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
                     world.context.policy.pool_queue,
                     "fallback",
                     engine.Message(
-                        engine.R_FALLBACK_POOL, {"queue": world.context.policy.pool_queue.name}
+                        engine.R_FALLBACK_POOL,
+                        {"queue": term(world.context.policy.pool_queue.name)},
                     ),
                 )
             else:

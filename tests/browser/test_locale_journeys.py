@@ -68,3 +68,21 @@ def test_a_dealer_accepts_a_lead_in_their_language_without_touching_the_date(
     lead.refresh_from_db()
     assert lead.status == Lead.Status.ACCEPTED
     assert lead.next_step_on == dt.date(2027, 1, 5)
+
+
+def test_charts_write_numbers_in_the_pages_language(browser_page):
+    """Chart.js labels and the numbers our scripts write follow the page's language,
+    not the browser's (an English browser here)."""
+    from portal.users.models import Role
+    from tests.factories import StaffFactory
+
+    page = browser_page
+    manager = StaffFactory(role=Role.CHANNEL_MANAGER).user
+    manager.language = "de"
+    manager.save(update_fields=["language"])
+    page.login(manager.email, PASSWORD)
+    page.goto(f"{page.base_url}/manage/dashboard/")
+    expect(page.locator("#trend-chart")).to_be_visible()
+    assert page.evaluate("window.Chart.defaults.locale") == "de"
+    assert page.evaluate("window.Portal.number(2924)") == "2.924"
+    assert page.evaluate("window.Portal.percent(50.2, 1)") == "50,2\u00a0%"
