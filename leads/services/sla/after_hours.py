@@ -17,7 +17,7 @@ from leads.models import Lead, LeadEvent, Policy, Queue
 from leads.services import deadlines
 from portal.messages import message, moment, parts
 from portal.users.models import Notification, User
-from portal.users.services import notify_many
+from portal.users.services import notify_many, render_text
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ def _send_confirmation(lead: Lead, contact_from: datetime) -> None:
             ),
             "site_url": settings.SITE_URL,
         }
-        subject = render_to_string("emails/confirmation_subject.txt", context).strip()
-        text = render_to_string("emails/confirmation.txt", context)
+        subject = render_text("emails/confirmation_subject.txt", context).strip()
+        text = render_text("emails/confirmation.txt", context)
         html = render_to_string("emails/confirmation.html", context)
     mail = EmailMultiAlternatives(subject=subject, body=text, to=[lead.contact_email])
     mail.attach_alternative(html, "text/html")
