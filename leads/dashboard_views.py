@@ -58,8 +58,8 @@ def _percent(rate: float | None) -> float | None:
 
 def _label(start, weekly: bool) -> str:
     if weekly:
-        return formats.date_format(start, "j M")
-    return formats.date_format(start, "M Y")
+        return formats.date_format(start, "MONTH_DAY_FORMAT")
+    return formats.date_format(start, "YEAR_MONTH_FORMAT")
 
 
 def _charts(trend, dealers, funnel, weekly: bool) -> dict:

@@ -15,6 +15,7 @@ from leads.models import Lead, Policy
 from leads.services import deadlines
 from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import lead_intake
+from portal import l10n
 from portal.choices import Sector
 from portal.forms import country_choices
 
@@ -140,5 +141,7 @@ def thanks(request):
         terms = deadlines.SlaTerms.from_policy(Policy.current())
         now = timezone.now()
         context["after_hours"] = deadlines.after_hours(now, lead.country, terms)
-        context["contact_from"] = deadlines.next_working_start(now, lead.country, terms)
+        contact_from = deadlines.next_working_start(now, lead.country, terms)
+        context["contact_from"] = contact_from
+        context["contact_from_text"] = l10n.weekday_and_moment(contact_from)
     return render(request, "inbound/thanks.html", context)

@@ -242,7 +242,7 @@ class LeadTable(tables.Table):
         local = timezone.localtime(record.created_at)
         day = local.date()
         if day not in self._days:  # leads of one day share the formatted date
-            self._days[day] = date_format(day, "j M Y")
+            self._days[day] = date_format(day, "SHORT_DATE_FORMAT")
         return f'<span title="{local:%H:%M}">{self._days[day]}</span>'
 
     # tables2's own rendering (render_table) shows the same cells

@@ -14,6 +14,12 @@ from django_countries import countries
 from portal.choices import RULE_LABELS, Sector
 
 
+def weekday_and_moment(value) -> str:
+    """When we call back: "Monday, 7 December 2026, 08:30", "maandag, 7 december 2026
+    08:30", "Montag, 7. Dezember 2026 08:30" (in the time zone ``value`` has)."""
+    return ", ".join(formats.date_format(value, part) for part in ("l", "DATETIME_FORMAT"))
+
+
 def number(value, places: int | None = None) -> str:
     """``value`` with the language's thousands and decimal separators ("2.924",
     "1,00"); ``places`` decimals, or as many as ``value`` has."""
