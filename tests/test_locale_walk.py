@@ -31,7 +31,8 @@ from django.test.utils import override_settings
 from django.urls import get_resolver, reverse
 from django.utils import timezone, translation
 
-from dealers.models import DealerMembership
+from dealers import allocation
+from dealers.models import Dealer, DealerMembership
 from dealers.services.claims import claim_reject, claim_submit
 from leads.models import ImportJob, Lead
 from leads.services.cleaning import clean_lead_fields
@@ -76,7 +77,8 @@ IMPORT_FILE = (
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo data set and an import, rolled back after the module."""
+    """The demo data set, an import and a weight override, rolled back after the
+    module."""
     fast = override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
@@ -94,6 +96,14 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
                 created_by=channel,
             )
             import_job_run(job=job)
+            dealer = Dealer.objects.filter(status=Dealer.Status.ACTIVE).order_by("pk").first()
+            allocation.weight_override_set(
+                dealer=dealer,
+                actor=channel,
+                weight="2",
+                until=NOW.date() + dt.timedelta(days=60),
+                reason="Proef met een extra monteur",
+            )
             seeded = time.monotonic() - started
             yield data_phrases(), seeded
         finally:
