@@ -26,7 +26,8 @@ import pytest
 import time_machine
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.test.utils import override_settings
 from django.urls import get_resolver, reverse
 from django.utils import timezone, translation
@@ -41,6 +42,7 @@ from leads.services.intake import lead_intake
 from leads.services.sla import sla_sweep
 from portal.users.models import Notification, Role, User
 from portal.users.services import notifications_deliver, notifications_send_digests, user_invite
+from tests.factories import AccountFactory, DealerFactory, TerritoryFactory, UserFactory
 from tests.locale_check import (
     data_phrases,
     findings,
@@ -75,6 +77,19 @@ IMPORT_FILE = (
 )
 
 
+def _ids_from_a_thousand() -> None:
+    """Dealers, people, accounts and territories get four-digit ids, on SQLite as on
+    PostgreSQL (whose sequences other tests have moved on), so an id written with a
+    thousands separator ("dealer:1.166") shows in every run."""
+    made = [DealerFactory(pk=1000), UserFactory(pk=1000), AccountFactory(pk=1000)]
+    made.append(TerritoryFactory(pk=1000))
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [type(m) for m in made]):
+            cursor.execute(sql)  # PostgreSQL; SQLite's AUTOINCREMENT remembers by itself
+    for obj in reversed(made):
+        obj.delete()
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo data set, an import and a weight override, rolled back after the
@@ -88,6 +103,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
         atomic.__enter__()
         try:
             started = time.monotonic()
+            _ids_from_a_thousand()
             call_command("seed_demo", **DEMO)
             channel = User.objects.get(email=USERS["channel manager"])
             job = ImportJob.objects.create(
