@@ -4,11 +4,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
 from leads.services.cleaning import clean_claim_fields
 from portal.choices import Language
+from portal.forms import country_choices
 from portal.users.models import Role
 
 # Fields whose change re-runs the live conflict check.
@@ -17,7 +16,7 @@ CHECKED_FIELDS = ("company_name", "country", "website", "vat_number", "contact_e
 
 class ClaimForm(forms.Form):
     company_name = forms.CharField(label=_("Company name"), max_length=200)
-    country = LazyTypedChoiceField(label=_("Country"), choices=countries)
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices)
     postcode = forms.CharField(label=_("Postcode"), max_length=12, required=False)
     website = forms.CharField(
         label=_("Website"),

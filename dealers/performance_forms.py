@@ -10,6 +10,7 @@ from django_countries import countries as all_countries
 
 from dealers import allocation
 from portal.choices import ROUTED_COUNTRIES, Sector
+from portal.forms import DateInput
 
 PERIODS = (
     ("30", _("Last 30 days")),
@@ -52,7 +53,7 @@ class OverrideForm(forms.Form):
     )
     until = forms.DateField(
         label=_("Until"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput,
         help_text=_("The override ends after this day; the performance weight applies again."),
     )
     reason = forms.CharField(

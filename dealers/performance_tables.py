@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer
 from dealers.scorecards import Scorecard
+from portal import l10n
 
 NUMBER = {"th": {"class": "text-end"}, "td": {"class": "text-end text-nowrap"}}
 WIDE_NUMBER = {
@@ -103,7 +104,7 @@ def titled(attrs: dict, title) -> dict:
 
 
 def _percent(rate: float) -> str:
-    return "—" if rate == MISSING else f"{rate * 100:.0f} %"
+    return "—" if rate == MISSING else l10n.percent(rate * 100, 0)
 
 
 class ScorecardTable(tables.Table):
@@ -239,29 +240,29 @@ class ScorecardTable(tables.Table):
         return format_html(
             '<span class="{}" title="{} / {}">{}</span>',
             css,
-            card.followed_up_in_sla,
-            card.measured,
+            l10n.number(card.followed_up_in_sla),
+            l10n.number(card.measured),
             _percent(card.follow_up_rate),
         )
 
     def render_median(self, record: ScorecardRow):
         hours = record.card.median_first_update_hours
-        return "—" if hours is None else f"{hours:.1f} h"
+        return "—" if hours is None else l10n.hours(hours)
 
     def render_conversion(self, record: ScorecardRow):
         return _percent(record.conversion)
 
     def render_pipeline(self, record: ScorecardRow):
-        return f"€ {record.pipeline:,.0f}"
+        return l10n.amount(round(record.pipeline))
 
     def render_weight(self, record: ScorecardRow):
         if record.override:
             return format_html(
                 '<span class="badge text-bg-info" title="{}">{}</span>',
                 _("Manager override"),
-                f"{record.weight:.2f}",
+                l10n.number(record.weight, 2),
             )
-        return f"{record.weight:.2f}"
+        return l10n.number(record.weight, 2)
 
     # --- values in the CSV / XLSX export ------------------------------------------
     def value_name(self, record: ScorecardRow):

@@ -17,6 +17,7 @@ from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,7 +37,7 @@ from dealers.performance_forms import (
 from dealers.performance_tables import ScorecardTable, scorecard_rows
 from dealers.services.checks import CLAIM, CUSTOMER, OPEN_LEAD
 from leads.models import Assignment
-from portal import exports
+from portal import exports, l10n
 from portal.forms import add_service_error, error_text
 from portal.staff import (
     CHANNEL,
@@ -287,8 +288,8 @@ def allocation_dealer(request, pk: int):
                     _("%(dealer)s now has weight %(weight)s until %(until)s.")
                     % {
                         "dealer": dealer.name,
-                        "weight": f"{form.cleaned_data['weight']:.2f}",
-                        "until": form.cleaned_data["until"].isoformat(),
+                        "weight": l10n.number(form.cleaned_data["weight"], 2),
+                        "until": date_format(form.cleaned_data["until"], "SHORT_DATE_FORMAT"),
                     },
                 )
                 return redirect("manage:allocation")
@@ -345,7 +346,7 @@ def allocation_override_end(request, pk: int):
     messages.success(
         request,
         _("The override of %(dealer)s ended: its performance weight %(weight)s applies again.")
-        % {"dealer": dealer.name, "weight": f"{dealer.performance_weight:.2f}"},
+        % {"dealer": dealer.name, "weight": l10n.number(dealer.performance_weight, 2)},
     )
     return redirect("manage:allocation")
 

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_GET
 from dealers.models import Claim
 from leads import dashboard
 from leads.manage_forms import BulkReassignForm
-from leads.routing.engine import Rule
-from portal.choices import ROUTED_COUNTRIES
+from portal.choices import ROUTED_COUNTRIES, RULE_LABELS
 from portal.staff import (
     CHANNEL,
     MANAGERS,
@@ -24,17 +23,6 @@ from portal.staff import (
     staff_required,
 )
 
-RULE_LABELS = {
-    Rule.NURTURE.value: gettext_lazy("Nurture"),
-    Rule.INSTALLED_BASE.value: gettext_lazy("Installed base"),
-    Rule.CLAIM.value: gettext_lazy("Dealer claim"),
-    Rule.OPEN_WORK.value: gettext_lazy("Open work"),
-    Rule.DEAL_SIZE.value: gettext_lazy("Deal size"),
-    Rule.SECTOR.value: gettext_lazy("Sector"),
-    Rule.TERRITORY.value: gettext_lazy("Territory"),
-    Rule.FALLBACK.value: gettext_lazy("Fallback"),
-    dashboard.MANUAL: gettext_lazy("Assigned by hand"),
-}
 CHART_DEALERS = 20
 PERIOD_LABELS = (
     ("30d", gettext_lazy("Last 4 weeks")),
@@ -70,8 +58,8 @@ def _percent(rate: float | None) -> float | None:
 
 def _label(start, weekly: bool) -> str:
     if weekly:
-        return formats.date_format(start, "j M")
-    return formats.date_format(start, "M Y")
+        return formats.date_format(start, "MONTH_DAY_FORMAT")
+    return formats.date_format(start, "YEAR_MONTH_FORMAT")
 
 
 def _charts(trend, dealers, funnel, weekly: bool) -> dict:

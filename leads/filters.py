@@ -144,6 +144,8 @@ class ApiLeadFilter(LeadFilter):
         lookup_expr="gt",
         label=_("Changed after (ISO 8601)"),
         validators=[validate_storable_datetime],
+        # shown as it is read: ISO 8601, not in the reader's date format
+        widget=forms.DateTimeInput(format="%Y-%m-%dT%H:%M:%S"),
     )
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label=_("Status")

@@ -6,18 +6,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from leads.selectors import colleagues_for_hand_over
 from leads.services.cleaning import clean_lead_fields
 from leads.services.pipeline import CloseReason, ContactChannel, ContactOutcome
-from portal.choices import ROUTED_COUNTRIES, Sector
-from portal.forms import add_service_error
+from portal.choices import Sector
+from portal.forms import DateInput, add_service_error, country_choices
 from portal.users.models import User
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ServiceErrorsMixin:
@@ -114,12 +109,6 @@ class HandOverForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, dealer_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["colleague"].queryset = colleagues_for_hand_over(dealer_id)
-
-
-def country_choices():
-    routed = [(code, countries.name(code)) for code in ROUTED_COUNTRIES]
-    others = [(code, name) for code, name in countries if code not in ROUTED_COUNTRIES]
-    return [("", _("Choose a country…")), *routed, ("", "──────────"), *others]
 
 
 INTEREST_CHOICES = [

@@ -10,23 +10,18 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
-from django_countries import countries
 
 from leads.models import Lead, Policy
 from leads.services import deadlines
 from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import lead_intake
-from portal.choices import ROUTED_COUNTRIES, Sector
+from portal import l10n
+from portal.choices import Sector
+from portal.forms import country_choices
 
 RATE_LIMIT = 5  # submissions
 RATE_WINDOW = 600  # seconds, per client address
 SESSION_KEY = "inbound_lead"
-
-
-def country_choices():
-    routed = [(code, countries.name(code)) for code in ROUTED_COUNTRIES]
-    others = [(code, name) for code, name in countries if code not in ROUTED_COUNTRIES]
-    return [("", "—"), (_("Our markets"), routed), (_("Other countries"), others)]
 
 
 class InquiryForm(forms.Form):
@@ -151,5 +146,7 @@ def thanks(request):
         terms = deadlines.SlaTerms.from_policy(Policy.current())
         now = timezone.now()
         context["after_hours"] = deadlines.after_hours(now, lead.country, terms)
-        context["contact_from"] = deadlines.next_working_start(now, lead.country, terms)
+        contact_from = deadlines.next_working_start(now, lead.country, terms)
+        context["contact_from"] = contact_from
+        context["contact_from_text"] = l10n.weekday_and_moment(contact_from)
     return render(request, "inbound/thanks.html", context)

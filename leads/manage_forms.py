@@ -8,7 +8,7 @@ from django_countries import countries as all_countries
 from dealers.models import Dealer
 from leads.models import Lead, Queue
 from portal.choices import ROUTED_COUNTRIES
-from portal.forms import validate_storable_datetime
+from portal.forms import DateTimeInput, validate_storable_datetime
 from portal.staff import dealers_managed_by
 from portal.users.models import User
 
@@ -31,8 +31,8 @@ def reassign_choices(user) -> list:
         .values_list("pk", "name")
     ]
     queues = [
-        (f"queue:{slug}", name)
-        for slug, name in Queue.objects.order_by("name").values_list("slug", "name")
+        (f"queue:{queue.slug}", str(queue))  # translated (Queue.__str__)
+        for queue in Queue.objects.order_by("name")
     ]
     return [
         ("", "—"),
@@ -149,13 +149,13 @@ class OutOfOfficeForm(forms.Form):
         validators=[validate_storable_datetime],
         label=_("Away from"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimeInput,
     )
     out_of_office_until = forms.DateTimeField(
         validators=[validate_storable_datetime],
         label=_("Back on"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimeInput,
         help_text=_("Leave both dates empty to be in the office."),
     )
     backup = forms.ModelChoiceField(

@@ -15,12 +15,14 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from portal.choices import Language, Sector
 from portal.immutable import HistoryEvent
+from portal.messages import render_message
 
 
 class Queue(models.Model):
@@ -48,7 +50,13 @@ class Queue(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
+        # The queues a migration made have English names with translations ("Channel
+        # pool"); a name staff give a queue themselves is shown as it is.
+        return gettext(self.name)
+
+
+# The names of the queues migration 0003 makes, for makemessages.
+QUEUE_NAMES = (gettext_noop("Channel pool"), gettext_noop("Marketing nurture"))
 
 
 class CountryCode:
@@ -834,7 +842,8 @@ class ImportJob(models.Model):
                     label = capfirst(fields[name].verbose_name)
                 else:
                     label = capfirst(labels.get(name, name))
-                items.append({"label": label, "messages": messages})
+                # stored messages, each shown in the reader's language
+                items.append({"label": label, "messages": [render_message(m) for m in messages]})
             rows.append({"line": row.get("line"), "items": items})
         return rows
 

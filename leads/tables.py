@@ -23,6 +23,7 @@ from django_tables2 import LazyPaginator
 from django_tables2.utils import AttributeDict
 
 from leads.models import Lead
+from portal import l10n
 from portal.choices import Sector
 from portal.templatetags.ui import Countdown
 
@@ -243,7 +244,7 @@ class LeadTable(tables.Table):
 
     def cell_estimated_value(self, record: Lead) -> str:
         value = record.estimated_value
-        return "—" if value is None else f"€ {value:,.0f}"
+        return "—" if value is None else l10n.amount(value)
 
     def cell_dealer_assignee(self, record: Lead) -> str:
         return escape(record.dealer_assignee.name) if record.dealer_assignee_id else "—"
@@ -252,7 +253,7 @@ class LeadTable(tables.Table):
         local = timezone.localtime(record.created_at)
         day = local.date()
         if day not in self._days:  # leads of one day share the formatted date
-            self._days[day] = date_format(day, "j M Y")
+            self._days[day] = date_format(day, "SHORT_DATE_FORMAT")
         return f'<span title="{local:%H:%M}">{self._days[day]}</span>'
 
     # tables2's own rendering (render_table) shows the same cells

@@ -31,5 +31,20 @@ class Language(models.TextChoices):
     DE = "de", _("German")
 
 
+# The routing rules by the code the engine writes on a lead (``leads.routing.engine.Rule``)
+# and "manual" for a hand-over by a manager, as people read them.
+RULE_LABELS = {
+    "nurture": _("Nurture"),
+    "installed_base": _("Installed base"),
+    "claim": _("Dealer claim"),
+    "open_work": _("Open work"),
+    "deal_size": _("Deal size"),
+    "sector": _("Sector"),
+    "territory": _("Territory"),
+    "fallback": _("Fallback"),
+    "manual": _("Assigned by hand"),
+}
+
+
 # The markets the portal routes by postcode; other countries route by country only.
 ROUTED_COUNTRIES = ("NL", "BE", "DE", "AT", "CH", "LU")

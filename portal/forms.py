@@ -1,10 +1,14 @@
-"""What the apps' views and forms share: service errors on forms, and the validators
-of typed input that the database could not take."""
+"""What the apps' views and forms share: service errors on forms, the validators
+of typed input that the database could not take, and the date and time widgets."""
 
 from datetime import UTC, datetime, timedelta
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from portal.choices import ROUTED_COUNTRIES
 
 
 def add_service_error(form, error: ValidationError, *, fields: dict | None = None) -> None:
@@ -46,3 +50,39 @@ def validate_storable_datetime(value: datetime) -> None:
         value.astimezone(UTC)
     except OverflowError as error:
         raise ValidationError(DATETIME_OUT_OF_RANGE, code="out_of_range") from error
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker. Its value is ``yyyy-mm-dd`` whatever the reader's
+    language (the browser shows it in the reader's format and drops any other value), so
+    the format is fixed here instead of the language's first input format ("04-12-2026"
+    in Dutch). Every date field of a form uses this widget."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date and time picker: ``yyyy-mm-ddTHH:MM`` in every language (see
+    ``DateInput``). Every date-time field of a form uses this widget."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+def country_choices() -> list:
+    """Every country to choose from, in the reader's language and order: our markets
+    first, then the others. Pass the function itself as a field's ``choices`` so the
+    names are made per request in the active language, not once at import time in
+    English."""
+    routed = [(code, countries.name(code)) for code in ROUTED_COUNTRIES]
+    others = [(code, name) for code, name in countries if code not in ROUTED_COUNTRIES]
+    return [
+        ("", _("Choose a country…")),
+        (_("Our markets"), routed),
+        (_("Other countries"), others),
+    ]

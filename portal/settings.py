@@ -97,7 +97,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
             ],
-            "builtins": ["portal.templatetags.ui"],
+            # l10n: ``|unlocalize`` for numbers machines read (ids in attributes)
+            "builtins": ["portal.templatetags.ui", "django.templatetags.l10n"],
         },
     },
 ]
@@ -250,6 +251,10 @@ FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
+# Numbers in pages and e-mails with the reader's thousands separator ("2.924" in Dutch
+# and German, "2,924" in English); ids that a machine reads back (attribute values,
+# URLs written by hand) are written with ``|unlocalize``.
+USE_THOUSAND_SEPARATOR = True
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"

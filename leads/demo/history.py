@@ -45,7 +45,7 @@ from leads.routing import engine
 from leads.services import deadlines, facts
 from leads.services.pipeline import REASON_SENTENCES, CloseReason
 from leads.sla import businesstime
-from portal.messages import message, text
+from portal.messages import message, term, text
 from portal.users.models import Role, User
 
 DEMO_PREFIX = "demo-"
@@ -834,7 +834,8 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
                         world.context.policy.pool_queue,
                         "fallback",
                         engine.Message(
-                            engine.R_FALLBACK_POOL, {"queue": world.context.policy.pool_queue.name}
+                            engine.R_FALLBACK_POOL,
+                            {"queue": term(world.context.policy.pool_queue.name)},
                         ),
                     )
                 else:
@@ -880,7 +881,8 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
                     world.context.policy.pool_queue,
                     "fallback",
                     engine.Message(
-                        engine.R_FALLBACK_POOL, {"queue": world.context.policy.pool_queue.name}
+                        engine.R_FALLBACK_POOL,
+                        {"queue": term(world.context.policy.pool_queue.name)},
                     ),
                 )
             else:

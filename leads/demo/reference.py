@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import get_hasher, make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -341,9 +341,14 @@ def demo_email(local: str) -> str:
     return f"{local}@{DEMO_DOMAIN}"
 
 
-@functools.cache
 def _demo_password_hash() -> str:
-    return make_password(DEMO_PASSWORD)  # hashed once: PBKDF2 per user would take seconds
+    """Hashed once per hasher: PBKDF2 per user would take seconds."""
+    return _password_hash(get_hasher().algorithm)
+
+
+@functools.cache
+def _password_hash(algorithm: str) -> str:
+    return make_password(DEMO_PASSWORD, hasher=algorithm)
 
 
 def _user(email: str, name: str, language: str, phone: str = "") -> User:

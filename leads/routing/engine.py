@@ -93,9 +93,13 @@ Explanations
 ------------
 Every reason and candidate note is a :class:`Message`: a msgid wrapped in
 ``gettext_noop`` (so ``makemessages`` extracts it) with ``%(name)s`` params.
-Params are plain, already formatted strings (names, ``€300,000``,
-``2025-03-31``, ``24.8%``), so a message can be stored as JSON and rendered later
-in the reader's language with ``message.render(gettext)``.
+Params are JSON values: names as strings, counts as numbers, and values each reader
+sees in their own format or language as one-key dicts: ``{"amount": "300000"}``,
+``{"percent": "24.8"}``, ``{"date": "2025-03-31"}``, ``{"at": "2025-03-31T09:00"}``,
+``{"sector": "food"}``, ``{"sectors": ["food", "retail"]}``, ``{"country": "DE"}`` and
+``{"term": "Channel pool"}`` (a name of the portal's own vocabulary). A message can be
+stored as JSON and shown later in the reader's language (``portal.messages``);
+``message.render()`` writes it in plain English (``€300,000``, ``24.8%``).
 """
 
 from __future__ import annotations
@@ -333,19 +337,39 @@ class OwnerRef:
 class Message:
     """A translatable sentence: a gettext msgid and the values for its ``%(name)s``.
 
-    Params are already formatted strings, so a message survives a JSON round
-    trip (store ``msgid`` and ``params``; a message holding a dict is not
-    hashable). When ``params`` is empty the msgid is returned as is (no ``%``
-    interpolation), otherwise a literal percent sign must be written ``%%``.
+    Params are JSON values (see the module docstring), so a message survives a JSON
+    round trip (store ``msgid`` and ``params``). When ``params`` is empty the msgid is
+    returned as is (no ``%`` interpolation), otherwise a literal percent sign must be
+    written ``%%``.
     """
 
     msgid: str
     params: Mapping[str, object] = field(default_factory=dict)
 
     def render(self, translate: Callable[[str], str] = lambda s: s) -> str:
-        """The sentence in the language of ``translate`` (e.g. Django's ``gettext``)."""
+        """The sentence with ``translate`` (e.g. Django's ``gettext``) and the typed
+        params in plain English; ``portal.messages`` shows them in the reader's format."""
         text = translate(self.msgid)
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        return text % {key: _plain_english(value) for key, value in self.params.items()}
+
+
+def _plain_english(value: object) -> object:
+    """A typed param (see the module docstring) as plain English text."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return value
+    ((kind, raw),) = value.items()
+    if kind == "amount":
+        amount = Decimal(str(raw))
+        return f"€{amount:,.0f}" if amount == amount.to_integral_value() else f"€{amount:,.2f}"
+    if kind == "percent":
+        return f"{raw}%"
+    if kind == "at":
+        return str(raw)[:16].replace("T", " ")
+    if kind == "sectors":
+        return ", ".join(raw)
+    return raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -790,14 +814,35 @@ def _is_out_of_office(rep: RepFacts, now: datetime) -> bool:
     return (start is None or start <= now) and (end is None or now < end)
 
 
-def _money(value: Decimal) -> str:
-    if value == value.to_integral_value():
-        return f"€{value:,.0f}"
-    return f"€{value:,.2f}"
+# Typed params (see the module docstring): each reader sees them in their own format.
 
 
-def _percent(fraction: float) -> str:
-    return f"{fraction * 100:.1f}%"
+def _money(value: Decimal) -> dict:
+    return {"amount": str(value)}
+
+
+def _percent(fraction: float) -> dict:
+    return {"percent": f"{fraction * 100:.1f}"}
+
+
+def _day(value: date) -> dict:
+    return {"date": value.isoformat()}
+
+
+def _moment(value: datetime) -> dict:
+    return {"at": value.isoformat()}
+
+
+def _sector(code: str) -> dict:
+    return {"sector": code}
+
+
+def _country(code: str) -> dict:
+    return {"country": code}
+
+
+def _term(name: str) -> dict:
+    return {"term": name}
 
 
 def _products(account: AccountFacts) -> str:
@@ -986,7 +1031,7 @@ class _Router:
                 ref,
                 rule,
                 N_OOO_BACKUP,
-                {"owner": ref.name, "backup": backup_ref.name, "until": f"{until:%Y-%m-%d %H:%M}"},
+                {"owner": ref.name, "backup": backup_ref.name, "until": _moment(until)},
             )
         return backup_ref, backup
 
@@ -1066,8 +1111,8 @@ class _Router:
                 "owner": slot.ref.name,
                 "share": _percent(count / total_count) if total_count else _percent(0.0),
                 "target": _percent(slot.weight / total_weight),
-                "count": str(count),
-                "total": str(total_count),
+                "count": count,
+                "total": total_count,
             }
             if slot is chosen:
                 self.note(slot.ref, rule, N_SHARE_CHOSEN, params, chosen=True)
@@ -1142,9 +1187,9 @@ class _Router:
                     "dealer", claim.dealer_id, f"Dealer #{claim.dealer_id}"
                 )
                 if claim.expires_at <= self.now:
-                    msgid, when = N_CLAIM_EXPIRED, {"until": claim.expires_at.date().isoformat()}
+                    msgid, when = N_CLAIM_EXPIRED, {"until": _day(claim.expires_at.date())}
                 else:
-                    msgid, when = N_CLAIM_NOT_YET, {"since": claim.approved_at.date().isoformat()}
+                    msgid, when = N_CLAIM_NOT_YET, {"since": _day(claim.approved_at.date())}
                 self.note(
                     ref, rule, msgid, {"owner": ref.name, "company": claim.company_name} | when
                 )
@@ -1158,7 +1203,7 @@ class _Router:
                     {
                         "dealer": ref.name,
                         "company": claim.company_name,
-                        "until": claim.expires_at.date().isoformat(),
+                        "until": _day(claim.expires_at.date()),
                     },
                 )
         return None
@@ -1175,7 +1220,7 @@ class _Router:
                 continue
             seen.add(owner.key)
             if owner.kind == "queue":
-                self.note(owner, rule, N_QUEUE_NOT_FOLLOWED, {"owner": owner.name})
+                self.note(owner, rule, N_QUEUE_NOT_FOLLOWED, {"owner": _term(owner.name)})
                 continue
             if owner.kind == "dealer":
                 ref = self.eligible_dealer(int(owner.id), rule)
@@ -1228,13 +1273,18 @@ class _Router:
         sector = self.lead.sector
         if not territory.sectors or sector in territory.sectors:
             return False
-        sectors = ", ".join(sorted(territory.sectors))
+        sectors = {"sectors": sorted(territory.sectors)}
         for owner in entry.owners:
             params = {"owner": owner.ref.name, "territory": territory.name, "sectors": sectors}
             if sector is None:
                 self.note(owner.ref, rule, N_TERRITORY_NEEDS_SECTOR, params)
             else:
-                self.note(owner.ref, rule, N_TERRITORY_SECTOR_MISMATCH, params | {"sector": sector})
+                self.note(
+                    owner.ref,
+                    rule,
+                    N_TERRITORY_SECTOR_MISMATCH,
+                    params | {"sector": _sector(sector)},
+                )
         return True
 
     def sector(self) -> Decision | None:
@@ -1254,7 +1304,7 @@ class _Router:
                         owner.ref,
                         rule,
                         N_NOT_SPECIALISED,
-                        {"owner": owner.ref.name, "sector": sector},
+                        {"owner": owner.ref.name, "sector": _sector(sector)},
                     )
                     continue
                 slot = self.share_slot(owner, rule)
@@ -1274,7 +1324,7 @@ class _Router:
                 chosen,
                 rule,
                 msgid,
-                {"sector": sector, "territory": territory.name},
+                {"sector": _sector(sector), "territory": territory.name},
                 territory_id=territory.id,
                 share_scope=self.split_scope(slots, scope),
             )
@@ -1294,7 +1344,7 @@ class _Router:
             chosen = self.choose(slots, scope, rule)
             params = {"territory": territory.name}
             if lead.postcode_number is None:
-                params["country"] = lead.country
+                params["country"] = _country(lead.country)
                 if lead.postcode:
                     msgid = R_TERRITORY_BAD_POSTCODE
                     params["postcode"] = lead.postcode
@@ -1306,7 +1356,7 @@ class _Router:
                     msgid = R_TERRITORY
                 else:
                     msgid = R_TERRITORY_COUNTRY
-                    params["country"] = lead.country
+                    params["country"] = _country(lead.country)
             return self.decide_slot(
                 chosen,
                 rule,
@@ -1326,7 +1376,9 @@ class _Router:
         for rep in self.context.internal_sales:
             if rep.countries and country not in rep.countries:
                 ref = self.context.rep_refs[rep.id]
-                self.note(ref, rule, N_OUTSIDE_COUNTRY, {"owner": ref.name, "country": country})
+                self.note(
+                    ref, rule, N_OUTSIDE_COUNTRY, {"owner": ref.name, "country": _country(country)}
+                )
                 continue
             slot = self.rep_slot(rep.id, rule)
             if slot is not None:
@@ -1344,7 +1396,7 @@ class _Router:
 
     def pool(self) -> Decision:
         queue = self.context.policy.pool_queue
-        return self.decide(queue, Rule.FALLBACK, R_FALLBACK_POOL, {"queue": queue.name})
+        return self.decide(queue, Rule.FALLBACK, R_FALLBACK_POOL, {"queue": _term(queue.name)})
 
 
 _EPSILON = 1e-9

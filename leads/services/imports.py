@@ -17,13 +17,15 @@ import csv
 import functools
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leads.models import ImportJob, Lead
 from leads.services import duplicates, routing
@@ -32,7 +34,7 @@ from leads.services.intake import LEAD_FIELDS, attach_duplicates, qualify
 from portal.choices import Language, Sector
 from portal.db import Instances
 from portal.exports import Sheet, spreadsheet_text
-from portal.messages import interpolate
+from portal.messages import interpolate, message, texts
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,28 @@ TRUE = {"1", "yes", "y", "true", "ja", "j", "x"}
 FALSE = {"0", "no", "n", "false", "nee", "nein"}
 
 
+def errors_in_every_language(row: dict) -> dict[str, list[dict]]:
+    """The field cleaner's errors for a bad row as stored texts in every language of
+    the portal (``portal.messages.texts``): the report is read later, by people who
+    each read it in their own language, and the cleaner writes its errors in the
+    active one. Only reported rows are cleaned again, once per language."""
+    by_language: dict[str, dict[str, list[str]]] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            try:
+                clean_lead_fields(row_to_data(row))
+            except ValidationError as error:
+                by_language[language] = error.message_dict
+    first = next(iter(by_language.values()), {})
+    return {
+        name: [
+            texts({language: errors[name][i] for language, errors in by_language.items()})
+            for i in range(len(problems))
+        ]
+        for name, problems in first.items()
+    }
+
+
 @dataclass
 class ImportReport:
     total_rows: int = 0
@@ -110,10 +134,12 @@ class ImportReport:
     errors: list[dict] = field(default_factory=list)
     error_rows: int = 0
 
-    def add_error(self, line: int, errors: dict) -> None:
+    def add_error(self, line: int, errors: dict | Callable[[], dict]) -> None:
+        """Count a bad row and report the first ones; ``errors`` may be a function
+        that writes them (only called for a reported row)."""
         self.error_rows += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"line": line, "errors": errors})
+            self.errors.append({"line": line, "errors": errors() if callable(errors) else errors})
 
 
 def read_rows(stream) -> Iterator[tuple[int, dict | csv.Error]]:
@@ -204,13 +230,20 @@ def import_leads(
         report.total_rows += 1
         if isinstance(row, csv.Error):
             report.add_error(
-                line, {"__all__": [_("This line could not be read: %(error)s") % {"error": row}]}
+                line,
+                {
+                    "__all__": [
+                        message(
+                            gettext_noop("This line could not be read: %(error)s"), error=str(row)
+                        )
+                    ]
+                },
             )
             continue
         try:
             data = clean_lead_fields(row_to_data(row))
-        except ValidationError as error:
-            report.add_error(line, error.message_dict)
+        except ValidationError:
+            report.add_error(line, functools.partial(errors_in_every_language, row))
             continue
         data["external_id"] = data.get("external_id") or content_id(row)
         pending.append((line, data))
@@ -309,7 +342,10 @@ def _write(rows: list[tuple[int, dict, Lead]], *, report: ImportReport, actor, n
             line,
             {
                 "__all__": [
-                    _("The database refused this row: %(error)s") % {"error": _first_line(error)}
+                    message(
+                        gettext_noop("The database refused this row: %(error)s"),
+                        error=_first_line(error),
+                    )
                 ]
             },
         )

@@ -121,6 +121,12 @@ class LookupResult:
     truncated: bool = False
     problem: str = ""  # why nothing was searched: "free_mail", "too_short", "empty"
 
+    @property
+    def typed(self) -> str:
+        """What the user typed (spaces collapsed), to echo back: "Müller", not the
+        matching key "muller"."""
+        return " ".join(self.query.split())
+
 
 @dataclass(frozen=True)
 class _Search:

@@ -39,7 +39,7 @@ from leads.models import (
 )
 from leads.selectors import colleagues_for_hand_over
 from leads.services import deadlines, routing
-from portal.messages import message, parts, text
+from portal.messages import message, moment, number, parts, text
 from portal.users.models import Notification, User
 from portal.users.services import notify
 
@@ -183,7 +183,7 @@ def lead_accept(
             reason=message(
                 gettext_noop("Next step: %(step)s (%(date)s)."),
                 step=next_step,
-                date=next_step_on.isoformat(),
+                date=moment(next_step_on),
             ),
             data={"next_step": next_step, "next_step_on": next_step_on.isoformat()},
         )
@@ -313,7 +313,7 @@ def lead_set_status(
             _close(lead, status=status, value=value, reason=reason, note=note, now=now)
         lead.save()
         if status == S.WON:
-            sentence = message(gettext_noop("Won, value € %(value)s."), value=f"{value:,.0f}")
+            sentence = message(gettext_noop("Won, value € %(value)s."), value=number(value))
             data["value"] = str(value)
         elif status == S.LOST:
             sentence = parts(message(MOVE_SENTENCES[S.LOST]), message(REASON_SENTENCES[reason]))

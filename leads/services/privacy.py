@@ -27,6 +27,7 @@ from django.contrib.admin.models import CHANGE
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -128,7 +129,7 @@ def lead_erase_personal_data(
         if lead.erased_at is not None:
             raise ValidationError(
                 _("This lead's personal data was already erased on %(date)s.")
-                % {"date": timezone.localtime(lead.erased_at).strftime("%Y-%m-%d")}
+                % {"date": date_format(timezone.localtime(lead.erased_at), "SHORT_DATE_FORMAT")}
             )
         result = _erase(lead, actor=actor, now=now, note=note)
     return result

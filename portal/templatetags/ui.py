@@ -7,11 +7,16 @@
 - ``{{ message|render_message }}`` renders a stored translatable message.
 - ``{% blocktranslate with company=name|before_full_stop %}… {{ company }}.`` keeps one
   full stop after a name that ends with one ("Holding B.V.").
+
+- ``{{ value|amount }}``, ``{{ value|percent }}`` (``percent:0``), ``{{ value|number:2 }}``,
+  ``{{ value|hours }}``, ``{{ code|sector }}``, ``{{ codes|sectors }}``,
+  ``{{ code|rule }}``, ``{{ name|term }}``: numbers and names in the reader's language (``portal.l10n``).
 """
 
 from django import forms, template
 from django.forms.boundfield import BoundWidget
 
+from portal import l10n
 from portal.messages import render_message as _render_message
 from portal.messages import without_full_stop
 
@@ -67,18 +72,67 @@ def before_full_stop(value) -> str:
     return without_full_stop(value)
 
 
+def _blank(value) -> bool:
+    return value is None or value == ""
+
+
+@register.filter
+def amount(value, places=None) -> str:
+    if _blank(value):
+        return "—"
+    return l10n.amount(value, None if places is None else int(places))
+
+
+@register.filter
+def percent(value, places=1) -> str:
+    return "—" if _blank(value) else l10n.percent(value, int(places))
+
+
+@register.filter
+def number(value, places=None) -> str:
+    if _blank(value):
+        return "—"
+    return l10n.number(value, None if places is None else int(places))
+
+
+@register.filter
+def hours(value, places=1) -> str:
+    return "—" if _blank(value) else l10n.hours(value, int(places))
+
+
+@register.filter
+def sector(code) -> str:
+    return l10n.sector_name(code) if code else "—"
+
+
+@register.filter
+def sectors(codes) -> str:
+    return l10n.sector_names(codes or ())
+
+
+@register.filter
+def rule(code) -> str:
+    return l10n.rule_name(code)
+
+
+@register.filter
+def term(name) -> str:
+    return l10n.term(name)
+
+
 class Countdown:
     """SLA countdowns as of ``now`` in the active language: "due in 5 h" (green), "due in
     40 min" (amber), "overdue 2 d" (red). The texts are translated once, so a list of
     dozens of leads builds each cell with string formatting alone."""
 
     def __init__(self, now=None):
-        from django.utils import timezone
+        from django.utils import formats, timezone
         from django.utils.translation import gettext as _
 
         self.now = now or timezone.now()
         self.overdue, self.due_in = _("overdue %(span)s"), _("due in %(span)s")
         self.minutes, self.hours, self.days = _("%(n)d min"), _("%(n)d h"), _("%(n)d d")
+        self.title_format = formats.get_format("SHORT_DATETIME_FORMAT")
 
     def span(self, seconds: float) -> str:
         minutes = int(abs(seconds) // 60)
@@ -90,15 +144,15 @@ class Countdown:
         return self.days % {"n": hours // 24}
 
     def __call__(self, deadline) -> str:
-        from django.utils import timezone
+        from django.utils import dateformat, timezone
         from django.utils.html import escape
         from django.utils.safestring import mark_safe
 
         if deadline is None:
             return ""
         seconds = (deadline - self.now).total_seconds()
-        # (an unambiguous timestamp for the tooltip)
-        title = timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")
+        # (the exact moment for the tooltip, in the reader's format)
+        title = dateformat.format(timezone.localtime(deadline), self.title_format)
         if seconds <= 0:
             css, icon, text = "sla-overdue", "exclamation-octagon", self.overdue
         else:
@@ -136,4 +190,6 @@ def owner_label(context, owner):
         return _("another dealer")
     if membership is not None and owner.get("kind") == "user":
         return _("the manufacturer's sales team")
+    if owner.get("kind") == "queue":
+        return l10n.term(owner.get("name")) or "—"
     return owner.get("name") or "—"

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -70,10 +71,16 @@ def _send_invitation(user_pk: int, invited_by_pk: int) -> None:
     _send(user, "emails/invitation", context)
 
 
+def render_text(name: str, context: dict) -> str:
+    """A plain-text template (an e-mail's subject or text part) as it is meant to be
+    read: without HTML escaping ("GmbH & Co. KG", not "GmbH &amp; Co. KG")."""
+    return engines["django"].engine.get_template(name).render(Context(context, autoescape=False))
+
+
 def _send(user: User, template: str, context: dict) -> None:
     with translation.override(user.language):
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
-        text = render_to_string(f"{template}.txt", context)
+        subject = render_text(f"{template}_subject.txt", context).strip()
+        text = render_text(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(
         subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body=text, to=[user.email]

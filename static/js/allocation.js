@@ -24,6 +24,7 @@
     var canvas = document.getElementById("whatif-chart");
     var source = document.getElementById("whatif-data");
     if (!canvas || !source || !window.Chart) { return; }
+    window.Chart.defaults.locale = window.Portal.locale;  // ticks and tooltips
     var data = JSON.parse(source.textContent);
     canvas.parentElement.style.height = Math.max(220, 34 * data.labels.length + 70) + "px";
     new window.Chart(canvas, {

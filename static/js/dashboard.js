@@ -13,7 +13,7 @@
   function percentAxis() {
     return {
       type: "linear", position: "right", min: 0, max: 100, grid: { drawOnChartArea: false },
-      ticks: { callback: function (value) { return value + " %"; } }
+      ticks: { callback: function (value) { return window.Portal.percent(value); } }
     };
   }
 
@@ -68,7 +68,7 @@
           legend: { display: false },
           tooltip: { callbacks: { label: function (item) {
             var share = first ? Math.round(100 * item.raw / first) : 0;
-            return item.raw + " (" + share + " %)";
+            return window.Portal.number(item.raw) + " (" + window.Portal.percent(share) + ")";
           } } }
         }
       }
@@ -101,6 +101,7 @@
   function draw() {
     var source = document.getElementById("dashboard-data");
     if (!source || !window.Chart) { return; }
+    window.Chart.defaults.locale = window.Portal.locale;  // ticks and tooltips
     var data = JSON.parse(source.textContent);
     trend(data);
     funnel(data);

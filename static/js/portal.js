@@ -21,6 +21,22 @@
     });
   }
 
+  // Numbers in the page's language, as the server writes them (portal/l10n.py):
+  // "2.924" and "50,2 %" in Dutch and German, "2,924" and "50.2 %" in English. Chart
+  // scripts use these and set Chart.defaults.locale = Portal.locale.
+  var locale = document.documentElement.lang || undefined;
+  window.Portal = {
+    locale: locale,
+    number: function (value, digits) {
+      return new Intl.NumberFormat(locale, {
+        minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0
+      }).format(value);
+    },
+    percent: function (value, digits) {
+      return window.Portal.number(value, digits) + "\u00a0%";
+    }
+  };
+
   function init(root) {
     // Forms that submit as soon as a select changes (language switcher, filters).
     root.querySelectorAll("form.js-autosubmit select").forEach(function (select) {

@@ -7,11 +7,12 @@
     var canvas = document.getElementById("trend-chart");
     var source = document.getElementById("trend-data");
     if (!canvas || !source || !window.Chart) { return; }
+    window.Chart.defaults.locale = window.Portal.locale;  // ticks and tooltips
     var data = JSON.parse(source.textContent);
     var months = data.labels.map(function (iso) {
       var parts = iso.split("-");
       var date = new Date(Number(parts[0]), Number(parts[1]) - 1, 1);
-      return date.toLocaleDateString(document.documentElement.lang || undefined, { month: "short", year: "numeric" });
+      return date.toLocaleDateString(window.Portal.locale, { month: "short", year: "numeric" });
     });
     var target = data.labels.map(function () { return data.follow_up_target; });
     new window.Chart(canvas, {
@@ -32,7 +33,7 @@
         scales: {
           count: { type: "linear", position: "left", beginAtZero: true, ticks: { precision: 0 } },
           percent: { type: "linear", position: "right", min: 0, max: 100, grid: { drawOnChartArea: false },
-                     ticks: { callback: function (value) { return value + " %"; } } }
+                     ticks: { callback: function (value) { return window.Portal.percent(value); } } }
         },
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12, sort: function (a, b) { return a.datasetIndex - b.datasetIndex; } } } }
       }

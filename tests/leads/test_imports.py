@@ -6,9 +6,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from leads.models import ImportJob, Lead, LeadEvent
 from leads.services.imports import import_jobs_run_pending, import_leads
+from portal.messages import render_message
 from portal.users.models import Role
 from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with
 from tests.spreadsheets import downloaded_cells, live_cells
@@ -68,7 +70,7 @@ def test_sector_language_and_temperature_may_be_written_as_words_in_en_nl_or_de(
     assert (leads["Twee B.V."].sector, leads["Twee B.V."].temperature) == ("food", "cold")
     assert (leads["Three Ltd"].sector, leads["Three Ltd"].language) == ("automotive", "en")
     ((problem,),) = [list(e["errors"].items()) for e in report.errors if e["line"] == 5]
-    assert problem[0] == "sector" and "industrial" in problem[1][0]
+    assert problem[0] == "sector" and "industrial" in render_message(problem[1][0])
 
 
 def test_import_problems_name_fields_by_their_label():
@@ -84,6 +86,19 @@ def test_import_problems_name_fields_by_their_label():
             ],
         }
     ]
+
+
+def test_import_problems_are_read_in_each_readers_language(rotterdam):
+    """The report is written once (by a worker, in English) and read later by people
+    of any language: the problems are stored as messages."""
+    report = run("company,country\nNergens B.V.,XX\n")
+    job = ImportJob(errors=report.errors)
+    with translation.override("nl"):
+        ((dutch,),) = [row["items"][0]["messages"] for row in job.problems]
+    with translation.override("de"):
+        ((german,),) = [row["items"][0]["messages"] for row in job.problems]
+    assert dutch.startswith("Onbekende landcode XX"), dutch
+    assert german.startswith("Unbekannter Ländercode XX"), german
 
 
 def test_importing_the_same_file_twice_adds_nothing(rotterdam):
@@ -243,7 +258,7 @@ def test_no_row_stops_an_import_and_each_problem_is_reported_on_its_line(rotterd
         7: ["company_name"],
         8: ["company_name"],
     }
-    assert "could not be read" in problems[9]["__all__"][0]
+    assert "could not be read" in render_message(problems[9]["__all__"][0])
     assert report.created == 3
     assert sorted(Lead.objects.values_list("external_id", flat=True)) == [
         "good-1",
@@ -293,6 +308,6 @@ def test_a_row_the_database_refuses_is_reported_and_the_rest_goes_in(
     report = run(HEADER + "".join(rows), batch_size=batch_size)
 
     assert [e["line"] for e in report.errors] == [6]
-    assert "refused row" in report.errors[0]["errors"]["__all__"][0]
+    assert "refused row" in render_message(report.errors[0]["errors"]["__all__"][0])
     assert report.created == Lead.objects.count() == 7
     assert all(lead.events.filter(kind="created").count() == 1 for lead in Lead.objects.all())

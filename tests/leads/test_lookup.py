@@ -245,3 +245,16 @@ def test_the_account_page_shows_the_facts(client, world):
     assert response.status_code == 200
     assert "Laser cutter LC-3015" in page and eva.name in page
     assert "Privacy request" not in page  # only managers handle those
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("Müller", "Nothing found for “Müller”"),  # not the matching key "muller"
+        ("  jansen   METAAL ", "2 companies for “jansen METAAL”"),
+    ],
+)
+def test_the_page_echoes_what_the_user_typed(client, world, typed, shown):
+    client.force_login(StaffFactory(role=Role.INTERNAL_SALES).user)
+    response = client.get(reverse("manage:lookup"), {"q": typed})
+    assert shown in response.content.decode()

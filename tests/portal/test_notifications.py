@@ -57,3 +57,17 @@ def test_both_ways_of_writing_store_the_same_rows_and_queue_one_delivery(
         (people["now"].pk, "info", QUIET, {}, "", None, False, None),
     ]
     assert len(callbacks) == 1
+
+
+def test_the_text_of_an_email_is_not_html_escaped(mailoutbox, django_capture_on_commit_callbacks):
+    """A company named "… GmbH & Co. KG" reads as it is in the subject and the text
+    part; only the HTML part escapes it."""
+    person = UserFactory(language="de")
+    subject = message("Lead taken back: %(company)s", company="Becker Brauerei GmbH & Co. KG")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_many([{"recipients": [person], "kind": "info", "subject": subject}])
+    (mail,) = mailoutbox
+    assert mail.subject.endswith("Lead zurückgenommen: Becker Brauerei GmbH & Co. KG"), mail.subject
+    assert "GmbH & Co. KG" in mail.body and "&amp;" not in mail.body
+    html = mail.alternatives[0][0]
+    assert "GmbH &amp; Co. KG" in html

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.services.imports import BATCH, import_leads
+from portal.messages import render_message
 
 
 class Command(BaseCommand):
@@ -31,7 +32,8 @@ class Command(BaseCommand):
         seconds = time.monotonic() - started
         for problem in report.errors:
             details = "; ".join(
-                f"{field}: {' '.join(msgs)}" for field, msgs in problem["errors"].items()
+                f"{field}: {' '.join(render_message(m) for m in msgs)}"
+                for field, msgs in problem["errors"].items()
             )
             self.stderr.write(f"line {problem['line']}: {details}")
         if report.error_rows > len(report.errors):

@@ -9,15 +9,16 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from dealers.models import DealerMembership
 from leads.models import Lead, LeadEvent, Policy, Queue
 from leads.services import deadlines
+from portal import l10n
 from portal.messages import message, moment, parts
 from portal.users.models import Notification, User
-from portal.users.services import notify_many
+from portal.users.services import notify_many, render_text
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +99,11 @@ def _send_confirmation(lead: Lead, contact_from: datetime) -> None:
         context = {
             "lead": lead,
             # "Montag, 9. März 2026 08:30", "Monday, March 9, 2026, 8:30 a.m."
-            "contact_from": ", ".join(
-                formats.date_format(contact_from, part) for part in ("l", "DATETIME_FORMAT")
-            ),
+            "contact_from": l10n.weekday_and_moment(contact_from),
             "site_url": settings.SITE_URL,
         }
-        subject = render_to_string("emails/confirmation_subject.txt", context).strip()
-        text = render_to_string("emails/confirmation.txt", context)
+        subject = render_text("emails/confirmation_subject.txt", context).strip()
+        text = render_text("emails/confirmation.txt", context)
         html = render_to_string("emails/confirmation.html", context)
     mail = EmailMultiAlternatives(subject=subject, body=text, to=[lead.contact_email])
     mail.attach_alternative(html, "text/html")
