@@ -15,7 +15,6 @@ from leads.models import Lead, Policy
 from leads.services import deadlines
 from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import lead_intake
-from portal import l10n
 from portal.choices import Sector
 from portal.forms import country_choices
 
@@ -148,5 +147,4 @@ def thanks(request):
         context["after_hours"] = deadlines.after_hours(now, lead.country, terms)
         contact_from = deadlines.next_working_start(now, lead.country, terms)
         context["contact_from"] = contact_from
-        context["contact_from_text"] = l10n.weekday_and_moment(contact_from)
     return render(request, "inbound/thanks.html", context)

@@ -111,6 +111,12 @@ def sectors(codes) -> str:
 
 
 @register.filter
+def weekday_and_moment(value) -> str:
+    """ "Monday, 7 December 2026, 08:30" in the reader's language (``portal.l10n``)."""
+    return l10n.weekday_and_moment(value) if value else ""
+
+
+@register.filter
 def rule(code) -> str:
     return l10n.rule_name(code)
 

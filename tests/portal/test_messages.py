@@ -123,7 +123,15 @@ BLOCK = re.compile(r"{%\s*blocktranslate\b(.*?)%}(.*?){%\s*endblocktranslate\s*%
 BINDING = re.compile(r"(\w+)=(\S+)")
 VARIABLE = re.compile(r"{{\s*(\w+)\s*}}")
 # A binding through one of these filters is a number, a date or a length.
-NOT_A_NAME = ("|date", "|time", "|floatformat", "|intcomma", "|length", "|timesince")
+NOT_A_NAME = (
+    "|date",
+    "|time",
+    "|weekday_and_moment",
+    "|floatformat",
+    "|intcomma",
+    "|length",
+    "|timesince",
+)
 
 
 def _template_sentences():
