@@ -141,7 +141,7 @@ def test_demo_history_is_consistent(demo):
 def test_out_of_office_rep_has_a_backup(demo):
     anna = User.objects.get(email="anna.schmidt@demo.dealerportal.eu").staffprofile
     assert anna.backup.name == "Thomas Becker"
-    assert anna.is_out_of_office()
+    assert anna.is_out_of_office(SEEDED_AT)
 
 
 # --- looks real: phones, office hours, dealers that differ, no accidental conflict ----
