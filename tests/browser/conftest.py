@@ -62,8 +62,15 @@ def migrated_rows(transactional_db):
 
 @pytest.fixture
 def browser_page(chromium, live_server, migrated_rows):
-    """A fresh browser tab against the live server; ``page.login(email, password)``."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    """A fresh browser tab against the live server; ``page.login(email, password)``.
+
+    The tab prefers reduced motion, so Bootstrap's panels open without their 350 ms
+    slide: a click that lands while a panel is still sliding open can press the button
+    in one place and release it in another, and the browser then sends no click at all
+    (a rejection that never left, seen once in forty runs on a loaded machine)."""
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", reduced_motion="reduce"
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.base_url = live_server.url

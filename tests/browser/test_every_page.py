@@ -91,7 +91,7 @@ def test_every_page_fits_a_phone_passes_axe_and_shows_focus(
     traveller.start()
     try:
         world = role_world()
-        context = chromium.new_context(viewport=PHONE, locale="en-GB")
+        context = chromium.new_context(viewport=PHONE, locale="en-GB", reduced_motion="reduce")
         user = world.users[role]
         if user is not None:
             client.force_login(user)
