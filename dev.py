@@ -2,7 +2,7 @@
 """Set up and run Dealer Portal, or run its tests, on a machine with only Python 3.11+.
 
     python3 dev.py run     # venv, install, migrate, demo data, portal + timers on :8000
-    python3 dev.py test    # venv with test tools, then the whole test suite (pytest)
+    python3 dev.py test    # venv with test tools, then the whole test suite (pytest, every core)
 
 ``run`` uses SQLite in ``var/`` and needs no other service: background work runs
 in-process and a timer loop (``manage.py run_timers``) fires reminders, escalations
@@ -91,8 +91,12 @@ def run() -> None:
 
 
 def test(args: list[str]) -> int:
+    """The suite on every core (pytest-xdist), unless the arguments choose ``-n`` or
+    ``-p no:xdist`` themselves; each worker gets its own test database and Redis db."""
     ensure_venv("requirements-dev.txt")
-    return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT).returncode
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args)
+    parallel = [] if chosen or "no:xdist" in args else ["-n", "auto"]
+    return subprocess.run([PYTHON, "-m", "pytest", *parallel, *args], cwd=ROOT).returncode
 
 
 def main() -> None:
