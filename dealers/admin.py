@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdminMixin
 
 from dealers.models import Claim, ClaimEvent, Dealer, DealerMembership, WeightChange
-from portal.admin import EventReason, ReadOnlyAdmin
+from portal.admin import EventReason, ReadOnlyAdmin, RegionSelect
 
 
 class DealerMembershipInline(admin.TabularInline):
@@ -13,7 +13,7 @@ class DealerMembershipInline(admin.TabularInline):
 
 
 @admin.register(Dealer)
-class DealerAdmin(admin.ModelAdmin):
+class DealerAdmin(RegionSelect, admin.ModelAdmin):
     list_display = [
         "name",
         "status",
@@ -34,6 +34,7 @@ class DealerAdmin(admin.ModelAdmin):
             {"fields": ["name", "slug", "status", "contact_email", "phone", "city", "language"]},
         ),
         (_("Coverage"), {"fields": ["countries", "sectors", "weekly_capacity"]}),
+        (_("Working calendar"), {"fields": ["home_country", "region"]}),
         (
             _("Allocation"),
             {

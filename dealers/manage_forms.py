@@ -6,6 +6,7 @@ from django_countries import countries as all_countries
 
 from dealers.models import Dealer
 from portal.choices import ROUTED_COUNTRIES, Language, Sector
+from portal.regions import region_choices, validate_region
 
 
 def country_choices(extra=()) -> list[tuple[str, str]]:
@@ -29,10 +30,35 @@ class DealerForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Leads in these sectors prefer this dealer within its territories."),
     )
+    home_country = forms.ChoiceField(
+        label=_("Home country"),
+        required=False,
+        help_text=_(
+            "Its working days and public holidays count on the dealer's clocks; "
+            "empty: the lead's country."
+        ),
+    )
+    region = forms.ChoiceField(
+        label=_("Region"),
+        required=False,
+        help_text=_("A Land, canton or community whose own public holidays count too."),
+    )
 
     def __init__(self, *args, current_countries=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["countries"].choices = country_choices(current_countries)
+        self.fields["home_country"].choices = [("", _("The lead's country"))] + country_choices(
+            current_countries
+        )
+        self.fields["region"].choices = region_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            validate_region(cleaned.get("region", ""), cleaned.get("home_country", ""))
+        except forms.ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
 
     @classmethod
     def initial_for(cls, dealer: Dealer) -> dict:
@@ -44,6 +70,8 @@ class DealerForm(forms.Form):
             "language": dealer.language,
             "countries": [c.code for c in dealer.countries],
             "sectors": list(dealer.sectors or []),
+            "home_country": dealer.home_country.code or "",
+            "region": dealer.region,
         }
 
 

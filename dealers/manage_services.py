@@ -53,6 +53,8 @@ def dealer_create(
     phone: str = "",
     city: str = "",
     language: str = "en",
+    home_country: str = "",
+    region: str = "",
     slug: str = "",
     admin_name: str = "",
     admin_email: str = "",
@@ -71,6 +73,8 @@ def dealer_create(
             phone=phone,
             city=city,
             language=language,
+            home_country=home_country,
+            region=region,
         )
         dealer.full_clean(exclude=["group"])
         dealer.save()
@@ -82,9 +86,19 @@ def dealer_create(
 
 
 def dealer_update(*, dealer: Dealer, actor: User, **fields) -> list[str]:
-    """Change a dealer's name, contact details, countries, sectors or language; returns
-    the names of the fields that changed."""
-    allowed = {"name", "contact_email", "phone", "city", "language", "countries", "sectors"}
+    """Change a dealer's name, contact details, countries, sectors, language or working
+    calendar (home country and region); returns the names of the fields that changed."""
+    allowed = {
+        "name",
+        "contact_email",
+        "phone",
+        "city",
+        "language",
+        "countries",
+        "sectors",
+        "home_country",
+        "region",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"dealer_update cannot change {sorted(unknown)}")
@@ -95,6 +109,8 @@ def dealer_update(*, dealer: Dealer, actor: User, **fields) -> list[str]:
             current = getattr(dealer, attr)
             if attr == "countries":
                 current = [c.code for c in current]
+            if attr == "home_country":
+                current = current.code or ""
             if attr in ("countries", "sectors"):
                 current, value = sorted(current or []), sorted(value or [])
             if current != value:

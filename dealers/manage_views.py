@@ -55,6 +55,8 @@ def dealer_create(request):
                 phone=data["phone"],
                 city=data["city"],
                 language=data["language"],
+                home_country=data["home_country"],
+                region=data["region"],
                 admin_name=data["admin_name"],
                 admin_email=data["admin_email"],
             )

@@ -8,6 +8,7 @@ through the admin's password-only form.
 from datetime import datetime
 from functools import update_wrapper
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -16,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import validate_storable_datetime
+from portal.regions import region_choices
 from portal.staff import may_open_admin
 
 
@@ -111,3 +113,13 @@ class PortalAdminSite(admin.AdminSite):
             # Signed in but not allowed (a dealer user): a plain 403, not a login loop.
             raise PermissionDenied
         return redirect_to_login(request.get_full_path())
+
+
+class RegionSelect:
+    """A model admin mixin: the ``region`` of a working calendar is chosen from the
+    regions with holidays of their own, grouped by country, not typed."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            kwargs["widget"] = forms.Select(choices=region_choices())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -42,7 +42,7 @@ from leads.models import (
     ShareCounter,
 )
 from leads.routing import engine
-from leads.services import deadlines, facts
+from leads.services import calendars, deadlines, facts
 from leads.services.pipeline import REASON_SENTENCES, CloseReason
 from leads.sla import businesstime
 from portal.messages import message, term, text
@@ -508,6 +508,7 @@ class World:
     perms: dict = field(default_factory=dict)
     dealer_groups: dict = field(default_factory=dict)
     dealer_countries: dict = field(default_factory=dict)
+    places: dict = field(default_factory=dict)  # (kind, id) -> the owner's calendar
     dealer_languages: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
 
@@ -550,6 +551,9 @@ def load_world(*, now, staff: dict) -> World:
     }
     world.dealer_languages = dict(Dealer.objects.values_list("pk", "language"))
     world.users = {u.pk: u for u in User.objects.filter(staffprofile__isnull=False)}
+    world.places = calendars.owner_places(
+        [("dealer", pk) for pk in world.dealer_groups] + [("user", pk) for pk in world.users]
+    )
     return world
 
 
@@ -779,10 +783,14 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             if owner.id == Queue.NURTURE:
                 stint.ended_at, stint.end_reason = at, Assignment.EndReason.NURTURE
             break
+        clock_country, clock_region = calendars.place_of(
+            world.places, owner.kind, owner.id, country
+        )
         stint_deadlines = deadlines.stint_deadlines(
             owner_kind=owner.kind,
             temperature=lead.temperature,
-            country=country,
+            country=clock_country,
+            region=clock_region,
             start=at,
             terms=terms,
         )
@@ -858,7 +866,9 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
                 )
             break
         stint.first_update_at = first
-        stint.first_update_hours = round(deadlines.working_hours(at, first, country, terms), 2)
+        stint.first_update_hours = round(
+            deadlines.working_hours(at, first, clock_country, terms, clock_region), 2
+        )
         stint.first_update_in_sla = first <= due
         actor = _actor(world, owner, rng)
         if owner.kind == "dealer" and rng.random() < behaviour.reject:

@@ -106,6 +106,35 @@ DEALERS = [
     DealerSpec("Luxembourg Industrial Services S.à r.l.", "LU", "Luxembourg", "en"),
 ]
 
+# The region of a dealer's city whose own public holidays count on its clocks.
+CITY_REGIONS = {
+    "München": "DE-BY",
+    "Ingolstadt": "DE-BY",
+    "Nürnberg": "DE-BY",
+    "Stuttgart": "DE-BW",
+    "Essen": "DE-NW",
+    "Köln": "DE-NW",
+    "Hamburg": "DE-HH",
+    "Hannover": "DE-NI",
+    "Frankfurt am Main": "DE-HE",
+    "Berlin": "DE-BE",
+    "Leipzig": "DE-SN",
+    "Wien": "AT-9",
+    "Innsbruck": "AT-7",
+    "Graz": "AT-6",
+    "Linz": "AT-4",
+    "Zürich": "CH-ZH",
+    "Lausanne": "CH-VD",
+    "Basel": "CH-BS",
+    "Luzern": "CH-LU",
+    "Antwerpen": "BE-Flemish",
+    "Gent": "BE-Flemish",
+    "Brugge": "BE-Flemish",
+    "Hasselt": "BE-Flemish",
+    "Liège": "BE-French",
+    "Namur": "BE-French",
+}
+
 STAFF = [
     # (e-mail local part, name, role, account manager, countries, sectors, language)
     ("claudia.jansen", "Claudia Jansen", Role.CHANNEL_MANAGER, False, (), (), "en"),
@@ -388,6 +417,7 @@ def build_reference(*, now=None) -> dict:
                 "is_account_manager": is_am,
                 "countries": list(countries),
                 "sectors": list(sectors),
+                "home_country": office,
             },
         )
         staff[local] = user
@@ -428,6 +458,8 @@ def build_reference(*, now=None) -> dict:
                 "phone": _phone(slug, spec.country, spec.city, mobile=0.0),
                 "city": spec.city,
                 "language": spec.language,
+                "home_country": spec.country,
+                "region": CITY_REGIONS.get(spec.city, ""),
             },
         )
         dealers[spec.name] = dealer

@@ -10,7 +10,10 @@ data and the SLA sweep agree:
   reminder after 1 working day and the manager is alerted after 2;
 - a queue: nobody to remind; the pool is watched on the channel manager's dashboard.
 
-Clocks run in the lead's country (its public holidays, its time zone).
+Clocks run in the owner's calendar (DESIGN.md): the home country and region of the
+dealer or rep (``leads.services.calendars`` looks them up), with its public holidays and
+time zone; an owner without a home country, and a queue, follow the lead's country. The
+prospect's own promises (the after-hours confirmation) keep the prospect's country.
 """
 
 from dataclasses import dataclass
@@ -65,31 +68,49 @@ class Deadlines:
 NONE = Deadlines()
 
 
-def calendar_for(country: str, terms: SlaTerms) -> businesstime.WorkingCalendar:
+def region_subdivision(region: str, country: str) -> str | None:
+    """The ``holidays`` subdivision of a stored region (``"DE-BY"`` -> ``"BY"``), or
+    None when the region is empty or belongs to another country."""
+    prefix, _sep, code = (region or "").partition("-")
+    return code if code and prefix == country else None
+
+
+def calendar_for(country: str, terms: SlaTerms, region: str = "") -> businesstime.WorkingCalendar:
+    """The working calendar of ``country`` (and its ``region``, stored as ``"DE-BY"``)
+    with the policy's working day."""
     overrides = {}
     if terms.workday_start is not None:
         overrides["day_start"] = terms.workday_start
     if terms.workday_end is not None:
         overrides["day_end"] = terms.workday_end
     code = getattr(country, "code", country) or "NL"  # a django-countries Country or a code
-    return _calendar(code, tuple(sorted(overrides.items())))
+    return _calendar(code, region_subdivision(region, code), tuple(sorted(overrides.items())))
 
 
 _calendars: dict = {}
 
 
-def _calendar(country: str, overrides: tuple) -> businesstime.WorkingCalendar:
-    key = (country, overrides)
+def _calendar(country: str, subdivision: str | None, overrides: tuple):
+    key = (country, subdivision, overrides)
     if key not in _calendars:
-        _calendars[key] = businesstime.WorkingCalendar.for_country(country, **dict(overrides))
+        _calendars[key] = businesstime.WorkingCalendar.for_country(
+            country, subdivision, **dict(overrides)
+        )
     return _calendars[key]
 
 
 def stint_deadlines(
-    *, owner_kind: str, temperature: str, country: str, start: datetime, terms: SlaTerms
+    *,
+    owner_kind: str,
+    temperature: str,
+    country: str,
+    start: datetime,
+    terms: SlaTerms,
+    region: str = "",
 ) -> Deadlines:
-    """The clocks a stint starting at ``start`` runs, for an owner of ``owner_kind``."""
-    cal = calendar_for(country, terms)
+    """The clocks a stint starting at ``start`` runs, for an owner of ``owner_kind``
+    working in ``country`` (and ``region``): the owner's calendar, not the lead's."""
+    cal = calendar_for(country, terms, region)
     if owner_kind == "dealer":
         due = businesstime.add_working_days(start, terms.dealer_first_update_days, cal)
         return Deadlines(
@@ -116,9 +137,11 @@ def stint_deadlines(
     return NONE
 
 
-def working_hours(start: datetime, end: datetime, country: str, terms: SlaTerms) -> float:
-    """Working hours between two moments in the country's calendar (for scorecards)."""
-    return businesstime.working_hours_between(start, end, calendar_for(country, terms))
+def working_hours(
+    start: datetime, end: datetime, country: str, terms: SlaTerms, region: str = ""
+) -> float:
+    """Working hours between two moments in the owner's calendar (for scorecards)."""
+    return businesstime.working_hours_between(start, end, calendar_for(country, terms, region))
 
 
 def after_hours(moment: datetime, country: str, terms: SlaTerms) -> bool:
@@ -129,5 +152,7 @@ def next_working_start(moment: datetime, country: str, terms: SlaTerms) -> datet
     return businesstime.next_working_start(moment, calendar_for(country, terms))
 
 
-def add_working_days(start: datetime, days: int, country: str, terms: SlaTerms) -> datetime:
-    return businesstime.add_working_days(start, days, calendar_for(country, terms))
+def add_working_days(
+    start: datetime, days: int, country: str, terms: SlaTerms, region: str = ""
+) -> datetime:
+    return businesstime.add_working_days(start, days, calendar_for(country, terms, region))

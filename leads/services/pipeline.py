@@ -38,7 +38,7 @@ from leads.models import (
     Policy,
 )
 from leads.selectors import colleagues_for_hand_over
-from leads.services import deadlines, routing
+from leads.services import calendars, deadlines, routing
 from portal.messages import message, moment, number, parts, text
 from portal.users.models import Notification, User
 from portal.users.services import notify
@@ -456,8 +456,15 @@ def _first_update(lead: Lead, actor: User | None, now: datetime) -> bool:
         return False
     terms = deadlines.SlaTerms.from_policy(Policy.current())
     stint.first_update_at = now
+    kind, owner_id = (
+        ("dealer", stint.owner_dealer_id)
+        if stint.owner_dealer_id
+        else ("user", stint.owner_user_id)
+    )
+    places = calendars.owner_places([(kind, owner_id)])
+    country, region = calendars.place_of(places, kind, owner_id, lead.country)
     stint.first_update_hours = round(
-        deadlines.working_hours(stint.started_at, now, lead.country, terms), 2
+        deadlines.working_hours(stint.started_at, now, country, terms, region), 2
     )
     stint.first_update_in_sla = stint.sla_due_at is None or now <= stint.sla_due_at
     stint.save(update_fields=["first_update_at", "first_update_hours", "first_update_in_sla"])

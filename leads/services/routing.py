@@ -39,7 +39,7 @@ from leads.models import (
     ShareCounter,
 )
 from leads.routing import engine
-from leads.services import deadlines, facts
+from leads.services import calendars, deadlines, facts
 from portal.db import insert_many, insert_rows
 from portal.messages import message, moment, parts
 from portal.users.models import Notification, User
@@ -489,14 +489,17 @@ def _hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> l
 
     outcomes = []
     clocks_for: dict[tuple, deadlines.Deadlines] = {}  # one start: same inputs, same clocks
+    places = calendars.owner_places((item.owner.kind, item.owner.id) for item in items)
     for item in items:
         lead, owner = item.lead, item.owner
-        key = (owner.kind, lead.temperature, lead.country_code)
+        country, region = calendars.place_of(places, owner.kind, owner.id, lead.country_code)
+        key = (owner.kind, lead.temperature, country, region)
         if key not in clocks_for:
             clocks_for[key] = deadlines.stint_deadlines(
                 owner_kind=owner.kind,
                 temperature=lead.temperature,
-                country=lead.country_code,
+                country=country,
+                region=region,
                 start=now,
                 terms=terms,
             )

@@ -3,10 +3,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import RegionSelect
 from portal.users.models import Notification, StaffProfile, User
 
 
-class StaffProfileInline(admin.StackedInline):
+class StaffProfileInline(RegionSelect, admin.StackedInline):
     model = StaffProfile
     fk_name = "user"
     extra = 0
@@ -60,7 +61,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(RegionSelect, admin.ModelAdmin):
     list_display = [
         "user",
         "role",

@@ -17,6 +17,7 @@ from django_countries.fields import CountryField
 
 from portal.choices import Language, Sector
 from portal.fields import ChoiceListField
+from portal.regions import validate_region
 
 
 class Role(models.TextChoices):
@@ -181,6 +182,20 @@ class StaffProfile(models.Model):
         blank=True,
         help_text=_("Countries this rep covers; none covers every country."),
     )
+    home_country = CountryField(
+        _("home country"),
+        blank=True,
+        help_text=_(
+            "Its working days and public holidays count on this person's clocks; "
+            "empty: the lead's country."
+        ),
+    )
+    region = models.CharField(
+        _("region"),
+        max_length=24,
+        blank=True,
+        help_text=_("A Land, canton or community whose own public holidays count too."),
+    )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("manager"),
@@ -224,6 +239,10 @@ class StaffProfile(models.Model):
         if not self.user.is_staff:
             type(self.user).objects.filter(pk=self.user_id).update(is_staff=True)
             self.user.is_staff = True
+
+    def clean(self):
+        super().clean()
+        validate_region(self.region, self.home_country)
 
     @property
     def title(self) -> str:

@@ -14,7 +14,7 @@ from dealers.models import Claim, ClaimEvent
 from dealers.services.claims import claim_url, claims_expire
 from dealers.services.team import dealer_people
 from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
-from leads.services import deadlines, routing
+from leads.services import calendars, deadlines, routing
 from leads.services.sla import store
 from portal.db import claim_due, insert_rows
 from portal.messages import message, moment, parts
@@ -191,6 +191,7 @@ class _Sweep:
         rows = self._claim_open_leads("escalation_due_at")
         users = store.users_by_id({r["owner_user_id"] for r in rows if r["owner_user_id"]})
         managers = store.managers_of(set(users))
+        places = calendars.owner_places(("user", pk) for pk in users)
         events, notes, rearm = [], [], {}
         for row in rows:
             user = users.get(row["owner_user_id"])
@@ -200,11 +201,15 @@ class _Sweep:
             # after the "no action" period, like every other lead.
             contact_stage = False
             if row["temperature"] in CONTACT_MISSED:
+                country, region = calendars.place_of(
+                    places, "user", row["owner_user_id"], row["country"]
+                )
                 no_action_at = deadlines.add_working_days(
                     row["assigned_at"],
                     self.terms.action_escalation_days,
-                    row["country"],
+                    country,
                     self.terms,
+                    region,
                 )
                 contact_stage = self.as_of < no_action_at
             if contact_stage:

@@ -1,0 +1,149 @@
+"""Clocks run on the owner's calendar (DESIGN.md, "Clocks"): the dealer's or rep's
+home country and region, not the lead's country. On the database, through the real
+intake and routing door."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from dealers.manage_forms import DealerForm
+from leads.models import Assignment
+from leads.services import calendars
+from leads.services.pipeline import lead_accept
+from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with
+from tests.leads.pipeline_world import new_lead
+
+pytestmark = pytest.mark.django_db
+
+BERLIN = ZoneInfo("Europe/Berlin")
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def routed_at(moment: datetime, **fields):
+    with time_machine.travel(moment, tick=False):
+        return new_lead(**fields)
+
+
+@pytest.mark.parametrize(
+    ("routed", "region", "first_update_due"),
+    [
+        # Wednesday before Corpus Christi (Thursday 27 May 2027): a Bavarian dealer
+        # has the Thursday off, a Hamburg dealer works it.
+        (datetime(2027, 5, 26, 10, 0), "DE-BY", datetime(2027, 5, 31, 10, 0)),
+        (datetime(2027, 5, 26, 10, 0), "DE-HH", datetime(2027, 5, 28, 10, 0)),
+        # All Saints' Day (Monday 1 November 2027) in Bavaria, not in Bremen.
+        (datetime(2027, 10, 29, 10, 0), "DE-BY", datetime(2027, 11, 3, 10, 0)),
+        (datetime(2027, 10, 29, 10, 0), "DE-HB", datetime(2027, 11, 2, 10, 0)),
+        # No region: the country's national holidays only.
+        (datetime(2027, 5, 26, 10, 0), "", datetime(2027, 5, 28, 10, 0)),
+    ],
+)
+def test_a_dealers_regional_holidays_move_its_deadlines(routed, region, first_update_due):
+    dealer = DealerFactory(countries=["DE"], home_country="DE", region=region)
+    territory_with(name="DE 8", country="DE", ranges=[(80000, 89999)], owners=[(dealer, 1)])
+
+    lead = routed_at(
+        routed.replace(tzinfo=BERLIN),
+        country="DE",
+        postcode="80331",
+        city="München",
+        contact_phone="+49 89 1234567",
+    )
+
+    assert lead.owner_dealer == dealer
+    assert lead.first_update_due_at == first_update_due.replace(tzinfo=BERLIN)
+    stint = Assignment.objects.get(lead=lead, ended_at__isnull=True)
+    assert stint.sla_due_at == lead.first_update_due_at
+
+
+def test_a_belgian_lead_with_a_dutch_dealer_runs_on_dutch_working_days():
+    """21 July is Belgium's national day, a working day in the Netherlands."""
+    dutch = DealerFactory(countries=["NL", "BE"], home_country="NL")
+    territory_with(name="BE Antwerpen", country="BE", ranges=[(2000, 2999)], owners=[(dutch, 1)])
+
+    lead = routed_at(
+        datetime(2027, 7, 20, 10, 0, tzinfo=AMSTERDAM),
+        country="BE",
+        postcode="2000",
+        city="Antwerpen",
+        contact_phone="+32 3 226 45 67",
+    )
+
+    assert lead.owner_dealer == dutch
+    assert lead.first_update_due_at == datetime(2027, 7, 22, 10, 0, tzinfo=AMSTERDAM)
+
+
+def test_a_dealer_without_a_home_country_follows_the_leads_country():
+    unset = DealerFactory(countries=["NL", "BE"], home_country="")
+    territory_with(name="BE Antwerpen", country="BE", ranges=[(2000, 2999)], owners=[(unset, 1)])
+
+    lead = routed_at(
+        datetime(2027, 7, 20, 10, 0, tzinfo=AMSTERDAM),
+        country="BE",
+        postcode="2000",
+        city="Antwerpen",
+        contact_phone="+32 3 226 45 67",
+    )
+
+    assert lead.first_update_due_at == datetime(2027, 7, 23, 10, 0, tzinfo=AMSTERDAM)
+
+
+def test_a_reps_region_counts_on_the_reps_clocks():
+    """A hot lead for a rep in Bavaria on the eve of Corpus Christi: 4 working hours
+    from 16:00 Wednesday end at 11:00 on Friday, not on Thursday."""
+    rep = StaffFactory(home_country="DE", region="DE-BY", countries=["DE"]).user
+    territory_with(name="DE 8 direct", country="DE", ranges=[(80000, 89999)], owners=[(rep, 1)])
+
+    lead = routed_at(
+        datetime(2027, 5, 26, 16, 0, tzinfo=BERLIN),
+        country="DE",
+        postcode="80331",
+        city="München",
+        contact_phone="+49 89 1234567",
+        interest="demo",
+    )
+
+    assert lead.owner_user == rep
+    assert lead.first_update_due_at == datetime(2027, 5, 28, 11, 0, tzinfo=BERLIN)
+    assert calendars.owner_places([("user", rep.pk)]) == {("user", rep.pk): ("DE", "DE-BY")}
+
+
+def test_the_first_update_is_measured_in_the_owners_working_hours():
+    dealer = DealerFactory(countries=["DE"], home_country="DE", region="DE-BY")
+    territory_with(name="DE 8", country="DE", ranges=[(80000, 89999)], owners=[(dealer, 1)])
+    lead = routed_at(
+        datetime(2027, 5, 26, 16, 30, tzinfo=BERLIN),
+        country="DE",
+        postcode="80331",
+        city="München",
+        contact_phone="+49 89 1234567",
+    )
+    member = DealerMemberFactory(dealer=dealer).user
+    with time_machine.travel(datetime(2027, 5, 28, 9, 30, tzinfo=BERLIN), tick=False):
+        lead_accept(lead=lead, actor=member, next_step="Call", next_step_on=date(2027, 5, 31))
+
+    stint = Assignment.objects.get(lead=lead)
+    # Wednesday 16:30-17:30 and Friday 08:30-09:30; Thursday is a holiday in Bavaria.
+    assert stint.first_update_hours == 2.0
+
+
+@pytest.mark.parametrize(
+    ("home_country", "region", "valid"),
+    [("DE", "DE-BY", True), ("AT", "AT-9", True), ("DE", "AT-9", False), ("", "DE-BY", False)],
+)
+def test_the_dealer_form_takes_only_a_region_of_the_home_country(home_country, region, valid):
+    form = DealerForm(
+        data={
+            "name": "Alpen Technik GmbH",
+            "contact_email": "info@alpen.example",
+            "language": "de",
+            "countries": ["DE", "AT"],
+            "home_country": home_country,
+            "region": region,
+        }
+    )
+    assert form.is_valid() is valid, form.errors
+    if not valid:
+        assert "region" in form.errors
