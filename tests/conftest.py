@@ -90,8 +90,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings):
     """Fast password hashing, a clean cache (rate limits), staff MFA off unless a test
-    turns it on, e-mail in memory, tasks run in-process; afterwards the default language
-    again (a request as a Dutch user leaves Dutch active in this thread)."""
+    turns it on, e-mail in memory, tasks run in-process; the default language before and
+    after (a request as a Dutch user leaves Dutch active in this thread), so no test
+    depends on the one before it (the suite runs in random order, pytest-randomly)."""
+    translation.deactivate()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.REQUIRE_STAFF_MFA = False
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

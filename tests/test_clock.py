@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests import conftest
 
@@ -69,3 +69,11 @@ def test_the_product_never_asks_the_database_for_the_time():
         if DATABASE_CLOCK.search(line) and "timezone.now()" not in line
     ]
     assert found == []
+
+
+@pytest.mark.parametrize("leaves_behind", ["nl", "de", "en"])
+def test_every_test_starts_in_the_default_language(leaves_behind, settings):
+    """Each case finds the default language and leaves another one active; in any order
+    (the suite runs in random order) the next case must not see it."""
+    assert translation.get_language() == settings.LANGUAGE_CODE
+    translation.activate(leaves_behind)
