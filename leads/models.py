@@ -128,10 +128,50 @@ class Account(CountryCode, models.Model):
         return self.legal_name
 
     def save(self, *args, **kwargs):
-        from leads.matching.normalize import normalize_company_name
+        self.fill_lookup_columns()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        """Forms (the admin) refuse a VAT or chamber-of-commerce number that is not valid
+        for the account's country: it would be kept as typed and never match a lead."""
+        from leads.matching.normalize import NormalizationError
+
+        errors = {}
+        for field, normalize in self._identifiers():
+            try:
+                normalize(getattr(self, field))
+            except NormalizationError as error:
+                errors[field] = error.text(gettext)
+        if errors:
+            raise ValidationError(errors)
+
+    def fill_lookup_columns(self) -> None:
+        """Normalised identifiers, as the matcher looks them up and leads store theirs:
+        "NL 0044.95.445.B01" is kept as "NL004495445B01", "https://www.Example.nl/" as
+        "example.nl", "KvK 1234.5678" as "12345678". A number that is not valid stays as
+        typed (``clean`` refuses it in forms)."""
+        from leads.matching.normalize import (
+            NormalizationError,
+            domain_from_url,
+            normalize_company_name,
+        )
 
         self.normalized_name = normalize_company_name(self.legal_name)
-        super().save(*args, **kwargs)
+        self.website_domain = domain_from_url(self.website_domain) or self.website_domain.strip()
+        for field, normalize in self._identifiers():
+            try:
+                setattr(self, field, normalize(getattr(self, field)))
+            except NormalizationError:
+                setattr(self, field, getattr(self, field).strip())
+
+    def _identifiers(self):
+        from leads.matching.normalize import normalize_coc, normalize_vat
+
+        country = self.country_code
+        return [
+            ("vat_number", lambda number: normalize_vat(number, country or None)),
+            ("coc_number", lambda number: normalize_coc(number, country) if country else number),
+        ]
 
 
 class InstalledProduct(models.Model):
@@ -523,11 +563,14 @@ class Lead(CountryCode, OwnerFields):
         from leads.matching.normalize import (
             domain_from_email,
             domain_from_url,
+            is_free_mail_domain,
             normalize_company_name,
         )
 
         self.company_normalized = normalize_company_name(self.company_name)
-        self.website_domain = domain_from_url(self.website) or ""
+        website_domain = domain_from_url(self.website) or ""
+        # "gmail.com" (or an address) typed as the website names no company
+        self.website_domain = "" if is_free_mail_domain(website_domain) else website_domain
         self.email_domain = domain_from_email(self.contact_email) or ""
         self.contact_email = (self.contact_email or "").strip().lower()
 

@@ -1,9 +1,11 @@
 """Which known company is this? Matches leads and claims to accounts, to claims and to
 open leads, from indexed columns only (no scans).
 
-Strength order: VAT number, chamber-of-commerce number, website or e-mail domain (never
-a free-mail domain), normalised name within the country. A subsidiary routes like its
-parent: the account comes with its parent chain and installed base prefetched.
+Strength order: VAT number, chamber-of-commerce number within the country (a register
+number means nothing abroad), website or e-mail domain (never a free-mail domain, not
+even one typed as the website), normalised name within the country. A subsidiary
+routes like its parent: the account comes with its parent chain and installed base
+prefetched.
 
 The same matcher serves routing (``leads.services.routing``), claims' conflict checks
 and the company lookup.
@@ -21,6 +23,7 @@ from leads.matching.normalize import (
     InvalidVat,
     domain_from_email,
     domain_from_url,
+    is_free_mail_domain,
     normalize_coc,
     normalize_company_name,
     normalize_vat,
@@ -50,7 +53,10 @@ class CompanyKeys:
             coc = normalize_coc(coc, country) if coc and country else ""
         except InvalidCoc:
             coc = ""
-        domains = tuple(d for d in {domain_from_url(website), domain_from_email(email)} if d)
+        website_domain = domain_from_url(website)
+        if website_domain and is_free_mail_domain(website_domain):
+            website_domain = None  # "gmail.com" or an address typed as the website
+        domains = tuple(d for d in {website_domain, domain_from_email(email)} if d)
         return cls(
             name=normalize_company_name(name),
             country=country.upper(),
@@ -76,7 +82,7 @@ class CompanyKeys:
         if self.vat:
             q |= Q(vat_number=self.vat)
         if self.coc:
-            q |= Q(coc_number=self.coc)
+            q |= Q(coc_number=self.coc, country=self.country)
         if self.domains:
             q |= Q(website_domain__any=self.domains)
         if self.name and self.country:
@@ -117,7 +123,7 @@ class Match:
 def _rank(account: Account, keys: CompanyKeys) -> int:
     if keys.vat and account.vat_number == keys.vat:
         return 0
-    if keys.coc and account.coc_number == keys.coc:
+    if keys.coc and (account.coc_number, account.country_code) == (keys.coc, keys.country):
         return 1
     if account.website_domain and account.website_domain in keys.domains:
         return 2
@@ -195,7 +201,7 @@ def match_companies(
         if account.vat_number:
             by_vat.setdefault(account.vat_number, account)
         if account.coc_number:
-            by_coc.setdefault(account.coc_number, account)
+            by_coc.setdefault((account.coc_number, account.country_code), account)
         if account.website_domain:
             by_domain.setdefault(account.website_domain, account)
         by_name.setdefault((account.normalized_name, account.country_code), account)
@@ -204,8 +210,8 @@ def match_companies(
         found, how = None, ""
         if keys.vat and keys.vat in by_vat:
             found, how = by_vat[keys.vat], "vat"
-        elif keys.coc and keys.coc in by_coc:
-            found, how = by_coc[keys.coc], "coc"
+        elif keys.coc and (keys.coc, keys.country) in by_coc:
+            found, how = by_coc[(keys.coc, keys.country)], "coc"
         elif any(d in by_domain for d in keys.domains):
             found, how = next(by_domain[d] for d in keys.domains if d in by_domain), "domain"
         elif (keys.name, keys.country) in by_name:
