@@ -89,7 +89,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings):
-    """Fast password hashing, a clean cache (rate limits), staff MFA off unless a test
+    """Fast password hashing, a clean cache (rate limits) and empty process caches
+    (content types: a query count must not depend on whether an earlier test in this
+    worker loaded them), staff MFA off unless a test
     turns it on, e-mail in memory, tasks run in-process; the default language before and
     after (a request as a Dutch user leaves Dutch active in this thread), so no test
     depends on the one before it (the suite runs in random order, pytest-randomly)."""
@@ -97,12 +99,14 @@ def _fast_and_isolated(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.REQUIRE_STAFF_MFA = False
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
     from leads import world
 
     cache.clear()
     world.reset()
+    ContentType.objects.clear_cache()
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
