@@ -13,11 +13,11 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from portal.choices import Language, Sector
 from portal.fields import ChoiceListField
 from portal.immutable import HistoryEvent
-from portal.regions import calendar_label, validate_region
+from portal.regions import WorkingCalendar
 from portal.users.models import Role, sync_role_groups
 
 
-class Dealer(models.Model):
+class Dealer(WorkingCalendar):
     """An independent company that sells our products in its territories."""
 
     class Status(models.TextChoices):
@@ -31,20 +31,6 @@ class Dealer(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )
     countries = CountryField(_("countries served"), multiple=True, blank=True)
-    home_country = CountryField(
-        _("home country"),
-        blank=True,
-        help_text=_(
-            "Its working days and public holidays count on the dealer's clocks; "
-            "empty: the lead's country."
-        ),
-    )
-    region = models.CharField(
-        _("region"),
-        max_length=24,
-        blank=True,
-        help_text=_("A Land, canton or community whose own public holidays count too."),
-    )
     sectors = ChoiceListField(
         _("sector specialisations"),
         item_choices=Sector.choices,
@@ -105,14 +91,6 @@ class Dealer(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:dealers_dealer_change", args=[self.pk])
-
-    def clean(self):
-        super().clean()
-        validate_region(self.region, self.home_country)
-
-    def working_calendar(self) -> str:
-        """Whose working days count on this dealer's clocks, in words."""
-        return calendar_label(self.home_country, self.region)
 
     def effective_weight(self, on=None) -> float:
         """The weight routing uses today: the override while it lasts, else performance."""

@@ -11,8 +11,10 @@ import functools
 
 import holidays
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from django_countries.fields import CountryField
 
 # The countries whose regions keep holidays of their own that a clock must know about.
 REGIONAL_COUNTRIES = ("DE", "AT", "CH", "BE")
@@ -69,3 +71,34 @@ def calendar_label(country, region: str) -> str:
         return str(_("the lead's country"))
     name = dict(regions_of(code)).get(region)
     return f"{countries.name(code)} · {name}" if name else str(countries.name(code))
+
+
+class WorkingCalendar(models.Model):
+    """Where an owner works, for its clocks: a home country and, optionally, a region of
+    it (``Dealer`` and ``StaffProfile``). Empty: the lead's country counts."""
+
+    home_country = CountryField(
+        _("home country"),
+        blank=True,
+        help_text=_(
+            "This country's working days and public holidays count on the owner's clocks; "
+            "empty: the lead's country."
+        ),
+    )
+    region = models.CharField(
+        _("region"),
+        max_length=24,
+        blank=True,
+        help_text=_("A Land, canton or community whose own public holidays count too."),
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        validate_region(self.region, self.home_country)
+
+    def working_calendar(self) -> str:
+        """Whose working days count on this owner's clocks, in words."""
+        return calendar_label(self.home_country, self.region)

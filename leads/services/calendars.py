@@ -19,23 +19,20 @@ def owner_places(owners: Iterable[tuple[str, object]]) -> dict[tuple[str, object
     """``{(kind, id): (country, region)}`` for the dealers and users among ``owners``
     that have a home country, in at most two queries."""
     owners = set(owners)
-    dealer_ids = {pk for kind, pk in owners if kind == "dealer"}
-    user_ids = {pk for kind, pk in owners if kind == "user"}
     places: dict[tuple[str, object], Place] = {}
-    if dealer_ids:
-        for pk, country, region in (
-            Dealer.objects.filter(pk__in=dealer_ids)
+    for kind, calendars, key in (
+        ("dealer", Dealer.objects, "pk"),
+        ("user", StaffProfile.objects, "user_id"),
+    ):
+        ids = {pk for owner_kind, pk in owners if owner_kind == kind}
+        if not ids:
+            continue
+        rows = (
+            calendars.filter(**{f"{key}__in": ids})
             .exclude(home_country="")
-            .values_list("pk", "home_country", "region")
-        ):
-            places["dealer", pk] = (country, region)
-    if user_ids:
-        for pk, country, region in (
-            StaffProfile.objects.filter(user_id__in=user_ids)
-            .exclude(home_country="")
-            .values_list("user_id", "home_country", "region")
-        ):
-            places["user", pk] = (country, region)
+            .values_list(key, "home_country", "region")
+        )
+        places.update({(kind, pk): (country, region) for pk, country, region in rows})
     return places
 
 

@@ -17,7 +17,7 @@ from django_countries.fields import CountryField
 
 from portal.choices import Language, Sector
 from portal.fields import ChoiceListField
-from portal.regions import validate_region
+from portal.regions import WorkingCalendar
 
 
 class Role(models.TextChoices):
@@ -163,7 +163,7 @@ class User(AbstractUser):
         return False
 
 
-class StaffProfile(models.Model):
+class StaffProfile(WorkingCalendar):
     """An internal employee: channel manager, internal sales, sales manager or senior rep."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
@@ -181,20 +181,6 @@ class StaffProfile(models.Model):
         multiple=True,
         blank=True,
         help_text=_("Countries this rep covers; none covers every country."),
-    )
-    home_country = CountryField(
-        _("home country"),
-        blank=True,
-        help_text=_(
-            "Its working days and public holidays count on this person's clocks; "
-            "empty: the lead's country."
-        ),
-    )
-    region = models.CharField(
-        _("region"),
-        max_length=24,
-        blank=True,
-        help_text=_("A Land, canton or community whose own public holidays count too."),
     )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -239,10 +225,6 @@ class StaffProfile(models.Model):
         if not self.user.is_staff:
             type(self.user).objects.filter(pk=self.user_id).update(is_staff=True)
             self.user.is_staff = True
-
-    def clean(self):
-        super().clean()
-        validate_region(self.region, self.home_country)
 
     @property
     def title(self) -> str:

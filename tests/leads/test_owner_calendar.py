@@ -21,9 +21,29 @@ BERLIN = ZoneInfo("Europe/Berlin")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-def routed_at(moment: datetime, **fields):
+MUNICH = {
+    "country": "DE",
+    "postcode": "80331",
+    "city": "München",
+    "contact_phone": "+49 89 1234567",
+}
+ANTWERP = {
+    "country": "BE",
+    "postcode": "2000",
+    "city": "Antwerpen",
+    "contact_phone": "+32 3 226 45 67",
+}
+POSTCODES = {"DE": (80000, 89999), "BE": (2000, 2999)}
+
+
+def routed_at(moment: datetime, owner, place: dict, **fields):
+    """A lead from ``place``, routed at ``moment`` in a territory ``owner`` alone serves."""
+    country = place["country"]
+    territory_with(
+        name=place["city"], country=country, ranges=[POSTCODES[country]], owners=[(owner, 1)]
+    )
     with time_machine.travel(moment, tick=False):
-        return new_lead(**fields)
+        return new_lead(**place, **fields)
 
 
 @pytest.mark.parametrize(
@@ -42,14 +62,11 @@ def routed_at(moment: datetime, **fields):
 )
 def test_a_dealers_regional_holidays_move_its_deadlines(routed, region, first_update_due):
     dealer = DealerFactory(countries=["DE"], home_country="DE", region=region)
-    territory_with(name="DE 8", country="DE", ranges=[(80000, 89999)], owners=[(dealer, 1)])
 
     lead = routed_at(
         routed.replace(tzinfo=BERLIN),
-        country="DE",
-        postcode="80331",
-        city="München",
-        contact_phone="+49 89 1234567",
+        dealer,
+        MUNICH,
     )
 
     assert lead.owner_dealer == dealer
@@ -61,14 +78,11 @@ def test_a_dealers_regional_holidays_move_its_deadlines(routed, region, first_up
 def test_a_belgian_lead_with_a_dutch_dealer_runs_on_dutch_working_days():
     """21 July is Belgium's national day, a working day in the Netherlands."""
     dutch = DealerFactory(countries=["NL", "BE"], home_country="NL")
-    territory_with(name="BE Antwerpen", country="BE", ranges=[(2000, 2999)], owners=[(dutch, 1)])
 
     lead = routed_at(
         datetime(2027, 7, 20, 10, 0, tzinfo=AMSTERDAM),
-        country="BE",
-        postcode="2000",
-        city="Antwerpen",
-        contact_phone="+32 3 226 45 67",
+        dutch,
+        ANTWERP,
     )
 
     assert lead.owner_dealer == dutch
@@ -77,14 +91,11 @@ def test_a_belgian_lead_with_a_dutch_dealer_runs_on_dutch_working_days():
 
 def test_a_dealer_without_a_home_country_follows_the_leads_country():
     unset = DealerFactory(countries=["NL", "BE"], home_country="")
-    territory_with(name="BE Antwerpen", country="BE", ranges=[(2000, 2999)], owners=[(unset, 1)])
 
     lead = routed_at(
         datetime(2027, 7, 20, 10, 0, tzinfo=AMSTERDAM),
-        country="BE",
-        postcode="2000",
-        city="Antwerpen",
-        contact_phone="+32 3 226 45 67",
+        unset,
+        ANTWERP,
     )
 
     assert lead.first_update_due_at == datetime(2027, 7, 23, 10, 0, tzinfo=AMSTERDAM)
@@ -94,14 +105,11 @@ def test_a_reps_region_counts_on_the_reps_clocks():
     """A hot lead for a rep in Bavaria on the eve of Corpus Christi: 4 working hours
     from 16:00 Wednesday end at 11:00 on Friday, not on Thursday."""
     rep = StaffFactory(home_country="DE", region="DE-BY", countries=["DE"]).user
-    territory_with(name="DE 8 direct", country="DE", ranges=[(80000, 89999)], owners=[(rep, 1)])
 
     lead = routed_at(
         datetime(2027, 5, 26, 16, 0, tzinfo=BERLIN),
-        country="DE",
-        postcode="80331",
-        city="München",
-        contact_phone="+49 89 1234567",
+        rep,
+        MUNICH,
         interest="demo",
     )
 
@@ -112,13 +120,10 @@ def test_a_reps_region_counts_on_the_reps_clocks():
 
 def test_the_first_update_is_measured_in_the_owners_working_hours():
     dealer = DealerFactory(countries=["DE"], home_country="DE", region="DE-BY")
-    territory_with(name="DE 8", country="DE", ranges=[(80000, 89999)], owners=[(dealer, 1)])
     lead = routed_at(
         datetime(2027, 5, 26, 16, 30, tzinfo=BERLIN),
-        country="DE",
-        postcode="80331",
-        city="München",
-        contact_phone="+49 89 1234567",
+        dealer,
+        MUNICH,
     )
     member = DealerMemberFactory(dealer=dealer).user
     with time_machine.travel(datetime(2027, 5, 28, 9, 30, tzinfo=BERLIN), tick=False):
