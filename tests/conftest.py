@@ -63,6 +63,14 @@ def pytest_report_header(config):
     return None
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    """The random order's seed at the end, also under ``--quiet`` (which hides the
+    header pytest-randomly prints it in), so a failing order can be replayed."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"random order: replay it with --randomly-seed={seed}")
+
+
 @pytest.fixture(autouse=True)
 def _test_clock():
     """Every test starts at ``PORTAL_TEST_NOW`` when it is set; a test that travels
@@ -107,6 +115,7 @@ def _fast_and_isolated(settings):
     cache.clear()
     world.reset()
     ContentType.objects.clear_cache()
+    outages_forgotten()
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
