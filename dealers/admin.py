@@ -4,6 +4,7 @@ from guardian.admin import GuardedModelAdminMixin
 
 from dealers.models import Claim, ClaimEvent, Dealer, DealerMembership, WeightChange
 from portal.admin import EventReason, ReadOnlyAdmin, RegionSelect
+from portal.audit.admin import ChangeHistoryInline, ValuesInChangeMessage
 
 
 class DealerMembershipInline(admin.TabularInline):
@@ -13,7 +14,7 @@ class DealerMembershipInline(admin.TabularInline):
 
 
 @admin.register(Dealer)
-class DealerAdmin(RegionSelect, admin.ModelAdmin):
+class DealerAdmin(ValuesInChangeMessage, RegionSelect, admin.ModelAdmin):
     list_display = [
         "name",
         "status",
@@ -27,7 +28,7 @@ class DealerAdmin(RegionSelect, admin.ModelAdmin):
     list_filter = ["status", "language"]
     search_fields = ["name", "slug", "contact_email", "city"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [DealerMembershipInline]
+    inlines = [DealerMembershipInline, ChangeHistoryInline]
     fieldsets = [
         (
             None,

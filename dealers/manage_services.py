@@ -5,12 +5,13 @@ Pausing or terminating a dealer routes each of its open leads again through the 
 door (``leads.services.routing.lead_route``), in the same transaction as the status
 change: every lead gets a "reassigned" event naming the reason, and the engine skips
 the dealer from then on. Reactivating routes nothing back. Every change is audited as
-an admin ``LogEntry`` on the dealer (shown on the dealer page and in the admin history).
+an admin ``LogEntry`` on the dealer, kept as an immutable ``ChangeEvent`` (shown on the
+dealer page and in the admin).
 """
 
 from datetime import datetime
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +24,8 @@ from dealers.services.claims import claims_end_for_dealer
 from leads.models import Assignment, Lead, LeadEvent
 from leads.services.facts import routing_world_changed
 from leads.services.routing import lead_route
-from portal.audit import audit_log, audit_of
+from portal.audit.models import ChangeEvent
+from portal.audit.services import audit_log, audit_of
 from portal.messages import message
 from portal.users.models import Role, User
 from portal.users.services import user_invite
@@ -243,6 +245,6 @@ def dealer_set_capacity(*, dealer: Dealer, weekly_capacity: int | None, actor: U
     return dealer
 
 
-def dealer_audit(dealer: Dealer, *, limit: int = 20) -> list[LogEntry]:
+def dealer_audit(dealer: Dealer, *, limit: int = 20) -> list[ChangeEvent]:
     """The latest audited changes of a dealer, newest first (one query)."""
     return audit_of(dealer, limit=limit)

@@ -12,7 +12,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from portal.choices import Language, Sector
 from portal.fields import ChoiceListField
-from portal.immutable import HistoryEvent
+from portal.immutable import HistoryEvent, ImmutableModel
 from portal.regions import WorkingCalendar
 from portal.users.models import Role, sync_role_groups
 
@@ -259,8 +259,10 @@ class ClaimGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Claim, on_delete=models.CASCADE)
 
 
-class WeightChange(models.Model):
-    """Audit of every allocation weight change: performance recalculation or override."""
+class WeightChange(ImmutableModel):
+    """Audit of every allocation weight change: performance recalculation or override.
+    Immutable, like a lead's events (model and database trigger), and kept when the
+    person who made it is deleted."""
 
     class Kind(models.TextChoices):
         PERFORMANCE = "performance", _("Performance recalculation")

@@ -23,6 +23,7 @@ from leads.models import (
 )
 from leads.services.sla import timers_overview
 from portal.admin import EventReason, ReadOnlyAdmin
+from portal.audit.admin import ChangeHistoryInline, ValuesInChangeMessage
 from portal.messages import render_message
 
 OWNER_FIELDS = ["owner_dealer", "owner_user", "owner_queue"]
@@ -242,8 +243,12 @@ class DuplicateSubmissionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
-    """One row: the routing order and thresholds, SLA clocks and claim terms."""
+class PolicyAdmin(ValuesInChangeMessage, admin.ModelAdmin):
+    """One row: the routing order and thresholds, SLA clocks and claim terms. Each save
+    is recorded with the old and new value of every field it changed (immutable change
+    history, at the foot of the page)."""
+
+    inlines = [ChangeHistoryInline]
 
     fieldsets = [
         (

@@ -71,8 +71,18 @@ class PortalChangeList(ChangeList):
         return filters
 
 
+class OneLogEntryPerDeletion:
+    """Mixed into every model admin: Django logs a deletion of several objects with one
+    ``bulk_create``, which sends no ``post_save``; one entry at a time, each is copied
+    into the immutable change history (``portal.audit``)."""
+
+    def log_deletions(self, request, queryset):
+        log_one = super().log_deletions
+        return [entry for obj in queryset for entry in log_one(request, [obj])]
+
+
 class PortalChangeListAdmin:
-    """Mixed into every model admin the portal's site registers."""
+    """Mixed into model admins that bring no change list of their own."""
 
     def get_changelist(self, request, **kwargs):
         return PortalChangeList
@@ -87,15 +97,17 @@ class PortalAdminSite(admin.AdminSite):
         return may_open_admin(request.user)
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        """Every model admin (ours and the libraries') lists through ``PortalChangeList``,
-        unless it brings a change list of its own."""
+        """Every model admin (ours and the libraries') logs one entry per deletion and
+        lists through ``PortalChangeList``, unless it brings a change list of its own."""
         admin_class = admin_class or admin.ModelAdmin
+        mixins: tuple = (OneLogEntryPerDeletion,)
         if admin_class.get_changelist is admin.ModelAdmin.get_changelist:
-            admin_class = type(
-                admin_class.__name__,
-                (PortalChangeListAdmin, admin_class),
-                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
-            )
+            mixins += (PortalChangeListAdmin,)
+        admin_class = type(
+            admin_class.__name__,
+            (*mixins, admin_class),
+            {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+        )
         super().register(model_or_iterable, admin_class, **options)
 
     def admin_view(self, view, cacheable=False):

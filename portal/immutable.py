@@ -61,13 +61,19 @@ class HistoryEvent(ImmutableModel):
 
 def trigger_sql(table: str) -> tuple[dict, dict]:
     """SQL that makes ``table`` refuse updates (and, on PostgreSQL, deletes), and the SQL
-    that removes it, per database vendor. SQLite gets no delete trigger: Django's test
+    that removes it, per database vendor. One update passes: emptying ``actor_id`` and
+    nothing else, which is what deleting a user does (``on_delete=SET_NULL``), so a
+    person's lines outlive their account. SQLite gets no delete trigger: Django's test
     flush deletes rows there (PostgreSQL's flush truncates, which fires no row trigger)."""
     create = {
         "postgresql": [
             f"""
             CREATE OR REPLACE FUNCTION {table}_immutable() RETURNS trigger AS $$
             BEGIN
+                IF TG_OP = 'UPDATE' AND OLD.actor_id IS NOT NULL AND NEW.actor_id IS NULL
+                   AND to_jsonb(NEW) - 'actor_id' = to_jsonb(OLD) - 'actor_id' THEN
+                    RETURN NEW;
+                END IF;
                 RAISE EXCEPTION '{table} rows are immutable (% refused)', TG_OP;
             END;
             $$ LANGUAGE plpgsql;
@@ -80,6 +86,7 @@ def trigger_sql(table: str) -> tuple[dict, dict]:
         "sqlite": [
             f"""
             CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            WHEN NOT (OLD.actor_id IS NOT NULL AND NEW.actor_id IS NULL)
             BEGIN SELECT RAISE(ABORT, '{table} rows are immutable (UPDATE refused)'); END;
             """,
         ],
@@ -92,3 +99,24 @@ def trigger_sql(table: str) -> tuple[dict, dict]:
         "sqlite": [f"DROP TRIGGER IF EXISTS {table}_no_update;"],
     }
     return create, drop
+
+
+def immutable_table(table: str, *, refresh: bool = False):
+    """A migration operation that (re)creates the trigger of ``trigger_sql`` on
+    ``table``; reversed, it removes it (a ``refresh`` of an older trigger keeps it)."""
+    from django.db import migrations
+
+    create, drop = trigger_sql(table)
+
+    def run(statements):
+        def apply(apps, schema_editor):
+            for sql in statements.get(schema_editor.connection.vendor, []):
+                schema_editor.execute(sql, params=None)
+
+        return apply
+
+    def recreate(apps, schema_editor):
+        run(drop)(apps, schema_editor)
+        run(create)(apps, schema_editor)
+
+    return migrations.RunPython(recreate, migrations.RunPython.noop if refresh else run(drop))

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_countries",
     # ours
     "portal.users",
+    "portal.audit",
     "territories",
     "dealers",
     "leads",

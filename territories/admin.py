@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdmin
+from portal.audit.admin import ChangeHistoryInline
 from territories.models import PostcodeRange, Territory, TerritoryOwner
 
 
@@ -24,7 +25,7 @@ class TerritoryAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["name", "country", "range_list", "sector_list", "owner_list", "is_active"]
     list_filter = ["country", "is_active"]
     search_fields = ["name", "owners__dealer__name", "owners__user__name"]
-    inlines = [PostcodeRangeInline, TerritoryOwnerInline]
+    inlines = [PostcodeRangeInline, TerritoryOwnerInline, ChangeHistoryInline]
 
     def get_queryset(self, request):
         return (

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_noop
 
 from dealers.models import Claim
 from leads.models import Account, DuplicateSubmission, Lead, LeadEvent
-from portal.audit import audit_log
+from portal.audit.services import audit_log
 from portal.messages import message, render_message
 from portal.users.models import User
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -26,7 +26,8 @@ from leads.matching.normalize import POSTCODE_DIGITS, is_known_country
 from leads.models import ShareCounter
 from leads.services.facts import routing_world_changed
 from leads.services.routing import LOCK_OWNER
-from portal.audit import audit_log, audit_of
+from portal.audit.models import ChangeEvent
+from portal.audit.services import audit_log, audit_of
 from portal.choices import Sector
 from portal.messages import interpolate
 from portal.users.models import User
@@ -334,6 +335,6 @@ def owner_names(keys) -> dict[tuple[str, int], str]:
     return names
 
 
-def territory_audit(territory: Territory, *, limit: int = 30) -> list[LogEntry]:
+def territory_audit(territory: Territory, *, limit: int = 30) -> list[ChangeEvent]:
     """The latest audited changes of a territory, newest first (one query)."""
     return audit_of(territory, limit=limit)

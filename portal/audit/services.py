@@ -1,10 +1,12 @@
 """The audit of staff changes made in the portal's own pages (dealers, territories,
-accounts): admin ``LogEntry`` rows, so the admin's history shows them too."""
+accounts): admin ``LogEntry`` rows, so the admin's history shows them too, each copied
+into an immutable ``ChangeEvent`` that the pages read (see ``portal.audit``)."""
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from portal.audit.models import ChangeEvent
 from portal.users.models import User
 
 
@@ -20,12 +22,14 @@ def audit_log(actor: User, obj: models.Model, flag: int, change_message: str | l
     )
 
 
-def audit_of(obj: models.Model, *, limit: int) -> list[LogEntry]:
-    """The latest audited changes of ``obj``, newest first (one query)."""
+def audit_of(obj: models.Model, *, limit: int) -> list[ChangeEvent]:
+    """The latest changes of ``obj``, newest first (one query), kept also when their
+    author's account or the admin's log entry was deleted."""
     return list(
-        LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        ChangeEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
         )
-        .select_related("user")
-        .order_by("-action_time", "-pk")[:limit]
+        .select_related("actor")
+        .order_by("-at", "-pk")[:limit]
     )
