@@ -11,6 +11,7 @@ from rest_framework import serializers
 from leads.api.fields import CountryField, PostcodeField, postcode_errors, postcode_schema
 from leads.models import Lead
 from leads.services.cleaning import INTEREST_TEMPERATURE, clean_lead_fields
+from leads.services.intake import BATCH_MAX
 from leads.services.pipeline import CloseReason
 from portal.api import NOT_BLANK, MoneyField, StrictInputMixin
 from portal.choices import Language, Sector
@@ -281,3 +282,40 @@ class LeadRejectedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField(help_text='Always "rejected".')
     detail = serializers.CharField()
+
+
+# --- the batch intake: many leads in one request -------------------------------------
+
+
+class LeadBatchSerializer(StrictInputMixin, serializers.Serializer):
+    """``{"leads": [...]}``: 1-500 objects. Each object is read like the body of
+    ``POST /api/v1/leads/`` (its errors are that item's answer, not the batch's), so the
+    schema states only that each is an object."""
+
+    leads = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=BATCH_MAX,
+        help_text=(
+            "The leads, each with the fields of `POST /api/v1/leads/` (LeadIntake) and an "
+            "`external_id`, which makes sending a batch again safe."
+        ),
+    )
+
+
+class LeadBatchItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The item's position in `leads`, from 0.")
+    status = serializers.IntegerField(
+        help_text="201 created and routed, 200 already known, 400 field errors, 409 refused."
+    )
+    lead = LeadIntakeResponseSerializer(
+        required=False, help_text="As `POST /api/v1/leads/` answers it (201 and 200)."
+    )
+    errors = serializers.DictField(required=False, help_text="Field errors (400 and 409).")
+
+
+class LeadBatchResponseSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField(help_text="Already known, or attached to an open lead.")
+    invalid = serializers.IntegerField(help_text="Items with field errors or refused.")
+    results = LeadBatchItemSerializer(many=True)

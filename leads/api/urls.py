@@ -4,6 +4,7 @@ from leads.api import views
 
 urlpatterns = [
     path("leads/", views.LeadListCreateView.as_view(), name="api-leads"),
+    path("leads/batch/", views.LeadBatchView.as_view(), name="api-leads-batch"),
     path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="api-lead"),
     path("leads/<int:pk>/status/", views.LeadStatusView.as_view(), name="api-lead-status"),
     path("claims/", include("dealers.api")),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
@@ -33,6 +34,8 @@ from leads import access, selectors
 from leads.api.permissions import IsIntegration
 from leads.api.serializers import (
     DealerLeadSerializer,
+    LeadBatchResponseSerializer,
+    LeadBatchSerializer,
     LeadIntakeResponseSerializer,
     LeadIntakeSerializer,
     LeadRejectedSerializer,
@@ -41,7 +44,7 @@ from leads.api.serializers import (
 from leads.filters import SEARCH_MAX_LENGTH, ApiLeadFilter
 from leads.models import Integration, Lead
 from leads.services import pipeline
-from leads.services.intake import lead_intake
+from leads.services.intake import lead_intake, leads_intake_batch
 from portal.api import query_int, trimmed_text_pattern
 from portal.forms import validate_storable_datetime
 
@@ -220,6 +223,102 @@ class LeadListCreateView(generics.ListAPIView):
         return Response(
             body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )
+
+
+BATCH_EXAMPLE = {
+    "leads": [
+        {
+            "external_id": "crm-10071",
+            "company_name": "Rijnmond Techniek B.V.",
+            "country": "NL",
+            "postcode": "3011 AB",
+            "contact_email": "inkoop@rijnmond-techniek.example",
+            "interest": "demo",
+            "estimated_value": "40000",
+        },
+        {
+            "external_id": "crm-10072",
+            "company_name": "Alpen Maschinenbau GmbH",
+            "country": "DE",
+            "postcode": "80331",
+            "contact_phone": "+49 89 1234567",
+            "sector": "manufacturing",
+        },
+    ]
+}
+
+
+class LeadBatchView(APIView):
+    """``POST``: up to 500 leads from an integration in one request."""
+
+    permission_classes = [IsIntegration]
+    throttle_scope = "intake"
+
+    def get_throttles(self):
+        return [IntakeThrottle()]
+
+    @extend_schema(
+        operation_id="leads_create_batch",
+        summary="Post many leads at once",
+        description=(
+            "Creates and routes up to 500 leads in one transaction (marketing automation, "
+            "CRM syncs). Each item has the fields of `POST /api/v1/leads/` and needs an "
+            "`external_id`: sending the same batch again adds nothing. The answer is 207 "
+            "with one result per item, in order, each with the status the single endpoint "
+            "would give: 201 created (owner, rule, reason, deadlines), 200 already known "
+            "(the same external id, or a repeat of an open lead: `duplicate: true`), 400 "
+            "with the item's field errors. A bad item never fails the others."
+        ),
+        request=LeadBatchSerializer,
+        examples=[OpenApiExample("Two leads", value=BATCH_EXAMPLE, request_only=True)],
+        responses={
+            207: LeadBatchResponseSerializer,
+            400: OpenApiResponse(
+                description='Not a batch: {"leads": ["Ensure this field has no more than 500 '
+                'elements."]}'
+            ),
+        },
+        tags=["intake"],
+    )
+    def post(self, request):
+        batch = LeadBatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        results: dict[int, dict] = {}
+        valid: dict[int, dict] = {}
+        for index, item in enumerate(batch.validated_data["leads"]):
+            serializer = LeadIntakeSerializer(data=item)
+            errors = {} if serializer.is_valid() else dict(serializer.errors)
+            if not str(item.get("external_id") or "").strip():
+                errors["external_id"] = [
+                    _("Give each lead of a batch your id for it, so that sending it again is safe.")
+                ]
+            if errors:
+                results[index] = {"index": index, "status": 400, "errors": errors}
+            else:
+                valid[index] = serializer.validated_data
+        integration = request.auth.integration
+        written = leads_intake_batch(
+            items=valid,
+            source=SOURCE_OF_INTEGRATION.get(integration.kind, Lead.Source.API),
+            integration=integration,
+        )
+        for index, result in written.items():
+            if result.lead is None:
+                body = {"detail": [result.error]}
+                results[index] = {"index": index, "status": result.status, "errors": body}
+                continue
+            lead = LeadIntakeResponseSerializer(
+                result.lead, context={"duplicate": result.duplicate, "outcome": result.outcome}
+            ).data
+            results[index] = {"index": index, "status": result.status, "lead": lead}
+        ordered = [results[index] for index in sorted(results)]
+        body = {
+            "created": sum(1 for r in ordered if r["status"] == 201),
+            "existing": sum(1 for r in ordered if r["status"] == 200),
+            "invalid": sum(1 for r in ordered if r["status"] >= 400),
+            "results": ordered,
+        }
+        return Response(body, status=status.HTTP_207_MULTI_STATUS)
 
 
 # The intake view keeps its old name for anything that imports it.

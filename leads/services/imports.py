@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -30,7 +30,7 @@ from django.utils.translation import gettext_noop
 from leads.models import ImportJob, Lead
 from leads.services import duplicates, routing
 from leads.services.cleaning import clean_lead_fields
-from leads.services.intake import LEAD_FIELDS, attach_duplicates, qualify
+from leads.services.intake import LEAD_FIELDS, leads_intake_many, qualify
 from portal.choices import Language, Sector
 from portal.db import Instances
 from portal.exports import Sheet, spreadsheet_text
@@ -322,72 +322,30 @@ def _import_batch(
 
 
 def _write(rows: list[tuple[int, dict, Lead]], *, report: ImportReport, actor, now) -> None:
-    """Route the new rows and attach the repeats, in one transaction. When the database
-    refuses it, nothing of it was written: halve it and try again with fresh leads,
-    until the refused rows are alone and can be reported (a few extra transactions, only
-    when a row fails)."""
-    try:
-        with transaction.atomic():
-            created, attached = _write_rows(rows, actor=actor, now=now)
-    except DatabaseError as error:
-        if len(rows) > 1:
-            fresh = [(line, data, _lead(data, now=now)) for line, data, _lead_ in rows]
-            middle = len(fresh) // 2
-            _write(fresh[:middle], report=report, actor=actor, now=now)
-            _write(fresh[middle:], report=report, actor=actor, now=now)
-            return
-        ((line, _data, _lead_),) = rows
-        log.warning("Import: the database refused line %s: %s", line, error)
+    """Route the new rows and attach the repeats, through the intake's set-wise door; a
+    row the database refuses is reported with its line, the others go in."""
+    written = leads_intake_many(
+        rows,
+        make=functools.partial(_lead, now=now),
+        created=lambda line, lead: {
+            "source": Lead.Source.CSV,
+            "external_id": lead.external_id,
+            "line": line,
+        },
+        actor=actor,
+        now=now,
+    )
+    report.created += len(written.created)
+    report.duplicates += len(written.attached)
+    for line, error in written.refused.items():
         report.add_error(
             line,
             {
                 "__all__": [
-                    message(
-                        gettext_noop("The database refused this row: %(error)s"),
-                        error=_first_line(error),
-                    )
+                    message(gettext_noop("The database refused this row: %(error)s"), error=error)
                 ]
             },
         )
-        return
-    report.created += created
-    report.duplicates += attached
-
-
-def _write_rows(rows: list[tuple[int, dict, Lead]], *, actor, now) -> tuple[int, int]:
-    leads = [(line, lead) for line, _data, lead in rows]
-    originals = duplicates.originals_of([lead for _line, lead in leads], now=now)
-    new, attach = [], []
-    for (line, lead), original in zip(leads, originals, strict=True):
-        (attach if original else new).append((line, lead, original))
-    if new:
-        routing.leads_route_new(
-            leads=[lead for _line, lead, _o in new],
-            created=[
-                {"source": Lead.Source.CSV, "external_id": lead.external_id, "line": line}
-                for line, lead, _o in new
-            ],
-            actor=actor,
-            now=now,
-        )
-    if attach:
-        # The person's details go on erasable rows, not into the immutable events.
-        attach_duplicates(
-            [
-                (
-                    original,
-                    lead,
-                    {"source": Lead.Source.CSV, "external_id": lead.external_id, "line": line},
-                )
-                for line, lead, original in attach
-            ],
-            now=now,
-        )
-    return len(new), len(attach)
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
 
 
 @functools.cache

@@ -11,11 +11,13 @@ What arrived is first checked by the one field cleaner
 """
 
 import functools
+import logging
 import operator
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -26,7 +28,10 @@ from portal.db import insert_many, insert_rows
 from portal.messages import message
 from portal.queue import publish
 
+log = logging.getLogger(__name__)
+
 QUALIFICATION_FIELDS = tuple(routing.QUALIFICATION_LABELS)
+BATCH_MAX = 500  # leads per ``POST /api/v1/leads/batch/``
 
 
 @dataclass(frozen=True)
@@ -76,22 +81,15 @@ def lead_intake(
 ) -> IntakeResult:
     """Create and route a lead from cleaned ``data`` (see ``clean_lead_fields``)."""
     now = now or timezone.now()
-    external_id = (data.get("external_id") or "").strip()
-    answers, sales_ready = qualify(data.get("qualification"))
-    lead = Lead(
-        **{k: v for k, v in data.items() if k in LEAD_FIELDS},
-        qualification=answers,
-        sales_ready=sales_ready,
+    lead = new_lead(
+        data,
         source=source,
+        now=now,
         integration=integration,
         submitted_by=submitted_by,
         submitted_by_dealer=submitted_by_dealer,
-        created_at=now,
     )
-    lead.external_id = external_id
-    lead.fill_lookup_columns()
-    if sla.needs_confirmation(lead, now):  # the outbox row for the prospect's e-mail
-        lead.confirmation_due_at = now
+    external_id = lead.external_id
     existing, known = find_existing(lead, now=now)
     if known:
         return IntakeResult(lead=existing, created=False)
@@ -116,6 +114,105 @@ def lead_intake(
     if lead.confirmation_due_at is not None:
         transaction.on_commit(lambda: _queue_confirmation(lead))
     return IntakeResult(lead=lead, created=True, outcome=outcome)
+
+
+def new_lead(data: dict, *, source: str, now: datetime, **submitted) -> Lead:
+    """The unsaved lead of cleaned ``data``, qualified, with its lookup columns filled and
+    its confirmation in the outbox when the prospect is owed one outside working hours."""
+    answers, sales_ready = qualify(data.get("qualification"))
+    lead = Lead(
+        **{k: v for k, v in data.items() if k in LEAD_FIELDS},
+        qualification=answers,
+        sales_ready=sales_ready,
+        source=source,
+        created_at=now,
+        **submitted,  # integration, submitted_by, submitted_by_dealer
+    )
+    lead.external_id = (data.get("external_id") or "").strip()
+    lead.fill_lookup_columns()
+    if sla.needs_confirmation(lead, now):
+        lead.confirmation_due_at = now
+    return lead
+
+
+@dataclass
+class Written:
+    """What ``leads_intake_many`` did with each item, by the item's key."""
+
+    created: dict = field(default_factory=dict)  # key → (lead, routing.Outcome)
+    attached: dict = field(default_factory=dict)  # key → the open lead it repeats
+    refused: dict = field(default_factory=dict)  # key → why the database refused it
+
+    def merge(self, other: "Written") -> None:
+        self.created.update(other.created)
+        self.attached.update(other.attached)
+        self.refused.update(other.refused)
+
+
+Item = tuple[Hashable, dict, Lead]  # (key, cleaned data, the unsaved lead)
+
+
+def leads_intake_many(
+    items: Sequence[Item],
+    *,
+    make: Callable[[dict], Lead],
+    created: Callable[[Hashable, Lead], dict],
+    actor=None,
+    now: datetime,
+) -> Written:
+    """Route new leads and attach repeats to the open lead each repeats, set-wise: the
+    door of the CSV import and the batch API. ``items`` share no identity (the callers
+    hold a second item of the same contact or company back for a later call);
+    ``created(key, lead)`` is the data of the lead's "created" event.
+
+    In one transaction (a savepoint inside the caller's). When the database refuses it,
+    nothing of it was written: halve it and try again with fresh leads (``make``), until
+    the refused items are alone and can be reported; one refused item never costs the
+    others (a few extra transactions, only when an item fails)."""
+    written = Written()
+    try:
+        with transaction.atomic():
+            _route_or_attach(items, created=created, actor=actor, now=now, into=written)
+    except DatabaseError as error:
+        if len(items) == 1:
+            ((key, _data, _lead),) = items
+            log.warning("Intake: the database refused item %s: %s", key, error)
+            return Written(refused={key: first_line(error)})
+        fresh = [(key, data, make(data)) for key, data, _lead in items]
+        written = Written()
+        middle = len(fresh) // 2
+        for half in (fresh[:middle], fresh[middle:]):
+            written.merge(leads_intake_many(half, make=make, created=created, actor=actor, now=now))
+    return written
+
+
+def _route_or_attach(items: Sequence[Item], *, created, actor, now, into: Written) -> None:
+    leads = [lead for _key, _data, lead in items]
+    new, attach = [], []
+    for (key, _data, lead), original in zip(
+        items, duplicates.originals_of(leads, now=now), strict=True
+    ):
+        (attach if original else new).append((key, lead, original))
+    if new:
+        outcomes = routing.leads_route_new(
+            leads=[lead for _key, lead, _o in new],
+            created=[created(key, lead) for key, lead, _o in new],
+            actor=actor,
+            now=now,
+        )
+        for (key, lead, _o), outcome in zip(new, outcomes, strict=True):
+            into.created[key] = (lead, outcome)
+    if attach:
+        attach_duplicates(
+            [(original, lead, created(key, lead)) for key, lead, original in attach], now=now
+        )
+        into.attached.update({key: original for key, _lead, original in attach})
+
+
+def first_line(error: Exception) -> str:
+    """An error's first line, short enough for a report."""
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 def _queue_confirmation(lead: Lead) -> None:
@@ -207,3 +304,105 @@ def attach_duplicates(items, *, now: datetime) -> None:
             }
         )
     insert_rows(LeadEvent, events)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One item of a batch: 201 routed, 200 already known (the same source and external
+    id, or a repeat of an open lead: ``duplicate``), or 409 when the database refused it."""
+
+    status: int
+    lead: Lead | None = None
+    outcome: routing.Outcome | None = None
+    duplicate: bool = False
+    error: str = ""
+
+
+def leads_intake_batch(
+    *, items: dict[int, dict], source: str, integration=None, now: datetime | None = None
+) -> dict[int, BatchResult]:
+    """Create and route many leads at once (``POST /api/v1/leads/batch/``): ``items`` are
+    the cleaned data of the batch's valid items by their index. The same door as the CSV
+    import (``leads_intake_many``), in one transaction for the batch, idempotent by
+    ``source`` + ``external_id``: an item seen before, as a lead or as a repeat attached
+    to one, is answered with that lead and writes nothing. A second item of the same
+    contact or company in one batch is attached to the first once it exists."""
+    now = now or timezone.now()
+    results: dict[int, BatchResult] = {}
+    pending = [
+        (index, data, new_lead(data, source=source, now=now, integration=integration))
+        for index, data in items.items()
+    ]
+    with transaction.atomic():
+        while pending:
+            pending = _known_answered(pending, source=source, into=results)
+            batch, later, seen = [], [], set()
+            for item in pending:
+                lead = item[2]
+                keys = duplicates.identity(lead) | (
+                    {("external_id", lead.external_id)} if lead.external_id else set()
+                )
+                if keys & seen:
+                    later.append(item)
+                    continue
+                seen |= keys
+                batch.append(item)
+            written = leads_intake_many(
+                batch,
+                make=functools.partial(new_lead, source=source, now=now, integration=integration),
+                created=lambda index, lead: {
+                    "source": source,
+                    "external_id": lead.external_id,
+                    "batch_item": index,
+                },
+                now=now,
+            )
+            for index, (lead, outcome) in written.created.items():
+                results[index] = BatchResult(201, lead=lead, outcome=outcome)
+            for index, original in written.attached.items():
+                results[index] = BatchResult(200, lead=original, duplicate=True)
+            for index, error in written.refused.items():
+                results[index] = BatchResult(409, error=error)
+            pending = later
+        refused = [index for index, result in results.items() if result.status == 409]
+        if refused:  # another request may have written the same external id meanwhile
+            again = [(i, items[i], new_lead(items[i], source=source, now=now)) for i in refused]
+            _known_answered(again, source=source, into=results)
+        if any(r.status == 201 and r.lead.confirmation_due_at for r in results.values()):
+            transaction.on_commit(_queue_pending_confirmations)
+    return results
+
+
+def _known_answered(pending: list[Item], *, source: str, into: dict) -> list[Item]:
+    """Answer the items whose source and external id arrived before (as a lead, or as a
+    repeat attached to an open lead) with that lead; returns the others. Two queries."""
+    ids = {lead.external_id for _index, _data, lead in pending if lead.external_id}
+    if not ids:
+        return pending
+    owners = ("owner_dealer", "owner_user", "owner_queue")
+    known = {
+        lead.external_id: (lead, False)
+        for lead in Lead.objects.filter(source=source, external_id__in=ids).select_related(*owners)
+    }
+    repeats = dict(
+        DuplicateSubmission.objects.filter(source=source, external_id__in=ids - known.keys())
+        .order_by("received_at")
+        .values_list("external_id", "lead_id")
+    )
+    if repeats:
+        originals = Lead.objects.select_related(*owners).in_bulk(set(repeats.values()))
+        known |= {ext: (originals[pk], True) for ext, pk in repeats.items()}
+    rest = []
+    for index, data, lead in pending:
+        if lead.external_id in known:
+            found, duplicate = known[lead.external_id]
+            into[index] = BatchResult(200, lead=found, duplicate=duplicate)
+        else:
+            rest.append((index, data, lead))
+    return rest
+
+
+def _queue_pending_confirmations() -> None:
+    from leads.tasks import confirm_pending_receipts  # (tasks import the services)
+
+    publish(confirm_pending_receipts)

@@ -1,0 +1,172 @@
+"""The batch intake under gunicorn on PostgreSQL: ``POST /api/v1/leads/batch/``.
+
+    .venv/bin/python bench/bench_api_batch.py [--leads 100000] [--batch 500] [--clients 4]
+        [--workers 4] [--runs 3]
+
+Resets the database ``portal_bench_batch`` (BENCH_DATABASE_URL; its name must contain
+"bench", since it is dropped) and loads the demo data set (2,000 leads: dealers,
+territories, accounts, claims), starts gunicorn (sync workers, DEBUG off) and posts
+``--leads`` unique leads in batches of ``--batch`` from ``--clients`` processes, ``--runs``
+times (new leads each run). Prints routed leads per second and the time per batch for
+each run, and their median. Goal: ≥ 3,000 routed leads/s with batches of 500.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from multiprocessing import Pool
+from urllib.parse import urlparse
+
+from _setup import ROOT, django_setup, ensure_database, manage, percentile
+
+COUNTRIES = [("NL", "3011"), ("DE", "80331"), ("BE", "2000"), ("NL", "5611"), ("AT", "1010")]
+
+
+def _post(args):
+    port, bodies, secret = args
+    headers = {"Content-Type": "application/json", "Authorization": f"Api-Key {secret}"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    seconds, created, statuses = [], 0, set()
+    for body in bodies:
+        started = time.perf_counter()
+        conn.request("POST", "/api/v1/leads/batch/", body=body, headers=headers)
+        response = conn.getresponse()
+        answer = response.read()
+        seconds.append(time.perf_counter() - started)
+        statuses.add(response.status)
+        if response.status == 207:
+            created += json.loads(answer)["created"]
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    return seconds, created, statuses
+
+
+def batches(run: int, stamp: int, leads: int, size: int) -> list[str]:
+    items = []
+    for i in range(leads):
+        country, postcode = COUNTRIES[i % len(COUNTRIES)]
+        items.append(
+            {
+                "external_id": f"batch-{stamp}-{run}-{i}",
+                "company_name": f"Stapel {stamp} {run} {i} B.V.",
+                "country": country,
+                "postcode": postcode,
+                "contact_name": "Bea Bench",
+                "contact_email": f"bea@stapel-{stamp}-{run}-{i}.example",
+                "interest": "demo",
+                "estimated_value": "40000",
+            }
+        )
+    return [json.dumps({"leads": items[i : i + size]}) for i in range(0, leads, size)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8781)))
+    args = parser.parse_args()
+    url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_batch"
+    )
+    if "bench" not in urlparse(url).path:
+        sys.exit(f"refusing to reset {url}: the database's name must contain 'bench'")
+    env = {
+        "DATABASE_URL": url,
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"),
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "k3Vx" * 16,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "API_INTAKE_RATE": "1000000/min",
+        "API_MAX_BODY_SIZE": str(8 * 1024 * 1024),
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    ensure_database(url, fresh=True)
+    manage("migrate", "-v", "0")
+    manage("seed_demo", "--leads", "2000", "--quiet-logins")
+    django_setup()
+    from django.db import connection
+
+    from leads.models import Integration, Lead
+    from leads.services.api_keys import api_key_create
+
+    integration = Integration.objects.create(name="Bench CRM", kind=Integration.Kind.MARKETING)
+    _key, secret = api_key_create(name="bench", integration=integration)
+    connection.close()
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "portal.wsgi",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        start_new_session=True,
+    )
+    stamp = int(time.time())
+    rates = []
+    try:
+        for _ in range(150):
+            try:
+                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/")
+                break
+            except OSError:
+                time.sleep(0.2)
+        warm = batches(-1, stamp, args.batch * args.clients, args.batch)
+        with Pool(args.clients) as pool:
+            pool.map(
+                _post, [(args.port, warm[c :: args.clients], secret) for c in range(args.clients)]
+            )
+        for run in range(args.runs):
+            bodies = batches(run, stamp, args.leads, args.batch)
+            started = time.perf_counter()
+            with Pool(args.clients) as pool:
+                answers = pool.map(
+                    _post,
+                    [(args.port, bodies[c :: args.clients], secret) for c in range(args.clients)],
+                )
+            seconds = time.perf_counter() - started
+            created = sum(a[1] for a in answers)
+            per_batch = [s for a in answers for s in a[0]]
+            statuses = set().union(*(a[2] for a in answers))
+            rates.append(created / seconds)
+            print(
+                f"run {run + 1}: {created:,} leads routed in {seconds:.1f} s = "
+                f"{created / seconds:,.0f} leads/s; per batch of {args.batch}: "
+                f"p50 {percentile(per_batch, 50) * 1000:.0f} ms, "
+                f"p95 {percentile(per_batch, 95) * 1000:.0f} ms (answers {sorted(statuses)})"
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    routed = Lead.objects.filter(external_id__startswith=f"batch-{stamp}-").count()
+    print(
+        f"median of {args.runs} runs: {statistics.median(rates):,.0f} routed leads/s "
+        f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}) [goal >= 3,000/s]; "
+        f"{routed:,} bench leads in the database; gunicorn {args.workers} workers, "
+        f"{args.clients} clients"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
