@@ -30,9 +30,8 @@ from django.utils.translation import gettext_noop
 from leads.models import ImportJob, Lead
 from leads.services import duplicates, routing
 from leads.services.cleaning import clean_lead_fields
-from leads.services.intake import LEAD_FIELDS, leads_intake_many, qualify
+from leads.services.intake import LEAD_FIELDS, leads_intake_many, new_lead
 from portal.choices import Language, Sector
-from portal.db import Instances
 from portal.exports import Sheet, spreadsheet_text
 from portal.messages import interpolate, message, texts
 
@@ -348,22 +347,8 @@ def _write(rows: list[tuple[int, dict, Lead]], *, report: ImportReport, actor, n
         )
 
 
-@functools.cache
-def _new_lead() -> Instances:
-    return Instances(Lead)
-
-
 def _lead(data: dict, *, now) -> Lead:
-    answers, sales_ready = qualify(data.get("qualification"))
-    lead = _new_lead()(
-        **{k: v for k, v in data.items() if k in LEAD_FIELDS},
-        qualification=answers,
-        sales_ready=sales_ready,
-        source=Lead.Source.CSV,
-        created_at=now,
-    )
-    lead.fill_lookup_columns()
-    return lead
+    return new_lead(data, source=Lead.Source.CSV, now=now, confirm=False)
 
 
 def import_job_run(*, job: ImportJob) -> ImportJob:

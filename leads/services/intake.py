@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 
 from leads.models import DuplicateSubmission, Lead, LeadEvent
 from leads.services import duplicates, routing, sla
-from portal.db import insert_many, insert_rows
+from portal.db import Instances, insert_many, insert_rows
 from portal.messages import message
 from portal.queue import publish
 
@@ -116,11 +116,17 @@ def lead_intake(
     return IntakeResult(lead=lead, created=True, outcome=outcome)
 
 
-def new_lead(data: dict, *, source: str, now: datetime, **submitted) -> Lead:
-    """The unsaved lead of cleaned ``data``, qualified, with its lookup columns filled and
-    its confirmation in the outbox when the prospect is owed one outside working hours."""
+@functools.cache
+def _leads() -> Instances:
+    return Instances(Lead)
+
+
+def new_lead(data: dict, *, source: str, now: datetime, confirm: bool = True, **submitted) -> Lead:
+    """The unsaved lead of cleaned ``data``, qualified, with its lookup columns filled
+    and, with ``confirm``, its confirmation in the outbox when the prospect is owed one
+    outside working hours (an import confirms nothing: the prospect wrote to no one)."""
     answers, sales_ready = qualify(data.get("qualification"))
-    lead = Lead(
+    lead = _leads()(
         **{k: v for k, v in data.items() if k in LEAD_FIELDS},
         qualification=answers,
         sales_ready=sales_ready,
@@ -130,7 +136,7 @@ def new_lead(data: dict, *, source: str, now: datetime, **submitted) -> Lead:
     )
     lead.external_id = (data.get("external_id") or "").strip()
     lead.fill_lookup_columns()
-    if sla.needs_confirmation(lead, now):
+    if confirm and sla.needs_confirmation(lead, now):
         lead.confirmation_due_at = now
     return lead
 
