@@ -27,7 +27,19 @@ class ValuesInChangeMessage:
         return "; ".join(values)
 
 
-class ChangeHistoryInline(ReadOnlyAdmin, GenericTabularInline):
+class ChangeColumns:
+    """The "by" and "change" columns of a history line, in the reader's language."""
+
+    @admin.display(description=_("by"))
+    def actor_name(self, event):
+        return event.actor_label
+
+    @admin.display(description=_("change"))
+    def change(self, event):
+        return event.describe()
+
+
+class ChangeHistoryInline(ChangeColumns, ReadOnlyAdmin, GenericTabularInline):
     """The immutable change history at the foot of an object's admin page."""
 
     model = ChangeEvent
@@ -40,17 +52,9 @@ class ChangeHistoryInline(ReadOnlyAdmin, GenericTabularInline):
     max_num = 0
     verbose_name_plural = _("change history")
 
-    @admin.display(description=_("by"))
-    def actor_name(self, event):
-        return event.actor_label
-
-    @admin.display(description=_("change"))
-    def change(self, event):
-        return event.describe()
-
 
 @admin.register(ChangeEvent)
-class ChangeEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class ChangeEventAdmin(ChangeColumns, ReadOnlyAdmin, admin.ModelAdmin):
     """Every change of a dealer, territory, account, the policy or anything else edited
     in the admin, as immutable lines."""
 
@@ -59,11 +63,3 @@ class ChangeEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     search_fields = ["object_repr", "message", "actor__email", "actor__name"]
     date_hierarchy = "at"
     list_select_related = ["actor", "content_type"]
-
-    @admin.display(description=_("by"))
-    def actor_name(self, event):
-        return event.actor_label
-
-    @admin.display(description=_("change"))
-    def change(self, event):
-        return event.describe()

@@ -110,11 +110,16 @@ def test_history_lines_refuse_changes_on_the_model(manager):
         WeightChange.objects.filter(pk=change.pk).delete()
 
 
-@pytest.mark.parametrize("table", ["audit_changeevent", "dealers_weightchange"])
-def test_the_database_refuses_to_rewrite_a_history_line(manager, table):
+@pytest.fixture
+def two_lines(manager):
+    """A change history line and a weight change."""
     dealer = DealerFactory()
     manage_services.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
     weight_override_set(dealer=dealer, actor=manager, weight="2", until=soon(), reason="Launch")
+
+
+@pytest.mark.parametrize("table", ["audit_changeevent", "dealers_weightchange"])
+def test_the_database_refuses_to_rewrite_a_history_line(two_lines, table):
     column = {"audit_changeevent": "message", "dealers_weightchange": "reason"}[table]
     with (
         pytest.raises(DATABASE_REFUSES, match="immutable"),
@@ -126,10 +131,7 @@ def test_the_database_refuses_to_rewrite_a_history_line(manager, table):
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("table", ["audit_changeevent", "dealers_weightchange"])
-def test_postgres_refuses_to_delete_a_history_line(manager, table):
-    dealer = DealerFactory()
-    manage_services.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
-    weight_override_set(dealer=dealer, actor=manager, weight="2", until=soon(), reason="Launch")
+def test_postgres_refuses_to_delete_a_history_line(two_lines, table):
     with (
         pytest.raises(DATABASE_REFUSES, match="immutable"),
         transaction.atomic(),
@@ -139,10 +141,8 @@ def test_postgres_refuses_to_delete_a_history_line(manager, table):
 
 
 @pytest.mark.postgres
-def test_postgres_lets_only_the_actor_go(manager):
+def test_postgres_lets_only_the_actor_go(two_lines):
     """The one update the trigger lets through is emptying the actor, nothing with it."""
-    dealer = DealerFactory()
-    manage_services.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
     with (
         pytest.raises(DATABASE_REFUSES, match="immutable"),
         transaction.atomic(),
