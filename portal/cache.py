@@ -24,7 +24,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,24 @@ class _Unavailable(Exception):
     pass
 
 
+class OneClientPerPool(RedisCacheClient):
+    """Django's client builds a new ``redis.Redis`` object for every cache call (each
+    builds its table of response callbacks: about four per API request). A client is
+    thread-safe over its connection pool, so one per pool serves every call."""
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        if (client := clients.get(id(pool))) is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         params = {**params, "OPTIONS": {**_TIMEOUTS, **params.get("OPTIONS", {})}}
         super().__init__(server, params)
+        self._class = OneClientPerPool
         self._location = ",".join(self._servers)
 
     @property

@@ -256,3 +256,17 @@ def test_after_an_outage_the_first_process_back_starts_a_new_version(settings, c
     from django.core.cache import cache
 
     assert cache.get(world.VERSION_KEY) == after
+
+
+def test_every_cache_call_of_a_process_uses_one_redis_client(settings, cache_at):
+    """Django's backend built a new client object (and its callback table) per call."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs a real Redis (REDIS_URL); runs in CI")
+    cache_at(settings.REDIS_URL)
+    from django.core.cache import cache
+
+    cache.set("one-client", 1)
+    assert cache.get("one-client") == 1 and cache.incr("one-client") == 2
+    backend = cache._cache
+    assert backend.get_client(write=True) is backend.get_client(write=True)
+    assert len(backend._clients) == 1
