@@ -14,8 +14,9 @@ from dealers.models import Claim, ClaimEvent
 from dealers.services.claims import claim_url, claims_expire
 from dealers.services.team import dealer_people
 from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
-from leads.services import calendars, deadlines, routing
+from leads.services import calendars, routing
 from leads.services.sla import store
+from leads.sla import deadlines
 from portal.db import claim_due, insert_rows
 from portal.messages import message, moment, parts
 from portal.users.models import Notification
