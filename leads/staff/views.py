@@ -42,9 +42,9 @@ from portal.staff import (
     MANAGERS,
     has_staff_role,
     staff_required,
-    staff_set_out_of_office,
 )
 from portal.users.models import StaffProfile
+from portal.users.services import staff_set_out_of_office
 
 PAGE_SIZE = 50
 OWNERS = ("owner_dealer", "owner_user", "owner_queue")
