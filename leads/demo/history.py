@@ -418,7 +418,7 @@ def _build_conflict_claim(*, dealers: dict, admins: dict, now) -> Claim | None:
 def _claim_history(claims: list[Claim]) -> None:
     """The events the services would have written for each demo claim's life."""
     from dealers.models import ClaimEvent
-    from dealers.services.claims import EXPIRED_REASON
+    from dealers.services.claim_expiry import EXPIRED_REASON
 
     Kind, Status = ClaimEvent.Kind, Claim.Status
     events = []

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, ClaimEvent
-from dealers.services.claims import claim_url, claims_expire
+from dealers.services.claim_expiry import claims_expire
+from dealers.services.claim_notices import claim_url
 from dealers.services.team import dealer_people
 from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
 from leads.services import calendars, routing
