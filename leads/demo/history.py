@@ -1,7 +1,7 @@
 """Accounts, claims and months of lead history, written with bulk inserts.
 
 Every historical lead is routed by the real engine (``leads.routing.engine``) with the
-real deadlines (``leads.services.deadlines``), then its owners' behaviour is simulated:
+real deadlines (``leads.sla.deadlines``), then its owners' behaviour is simulated:
 dealers differ in how fast they follow up and how often they win (seed 002: "Dealer A:
 90% picked up within 48 h, conversion 25%; Dealer B: 40%, 8%"), leads nobody touches
 are recycled after 5 working days, some are rejected with a reason. The result has
@@ -42,9 +42,9 @@ from leads.models import (
     ShareCounter,
 )
 from leads.routing import engine
-from leads.services import calendars, deadlines, facts
+from leads.services import calendars, facts
 from leads.services.pipeline import REASON_SENTENCES, CloseReason
-from leads.sla import businesstime
+from leads.sla import businesstime, deadlines
 from portal.messages import message, term, text
 from portal.users.models import Role, User
 
@@ -418,7 +418,7 @@ def _build_conflict_claim(*, dealers: dict, admins: dict, now) -> Claim | None:
 def _claim_history(claims: list[Claim]) -> None:
     """The events the services would have written for each demo claim's life."""
     from dealers.models import ClaimEvent
-    from dealers.services.claims import EXPIRED_REASON
+    from dealers.services.claim_expiry import EXPIRED_REASON
 
     Kind, Status = ClaimEvent.Kind, Claim.Status
     events = []

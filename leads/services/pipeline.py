@@ -38,7 +38,8 @@ from leads.models import (
     Policy,
 )
 from leads.selectors import colleagues_for_hand_over
-from leads.services import calendars, deadlines, routing
+from leads.services import calendars, routing
+from leads.sla import deadlines
 from portal.messages import message, moment, number, parts, text
 from portal.users.models import Notification, User
 from portal.users.services import notify

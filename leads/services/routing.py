@@ -39,7 +39,8 @@ from leads.models import (
     ShareCounter,
 )
 from leads.routing import engine
-from leads.services import calendars, deadlines, facts
+from leads.services import calendars, facts
+from leads.sla import deadlines
 from portal.db import insert_many, insert_rows
 from portal.messages import message, moment, parts
 from portal.users.models import Notification, User

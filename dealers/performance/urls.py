@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dealers import performance_views as views
+from dealers.performance import views
 
 urlpatterns = [
     path("scorecards/", views.scorecards_table, name="scorecards"),

@@ -1,7 +1,7 @@
 """The channel manager's dashboard (``manage:dashboard``): leads in, follow-up, forgotten
 leads, time to first update and conversion by period and routing rule, with the trend,
 the distribution over dealers and the funnel as charts, and the pool waiting for an
-owner. Channel and sales managers; the figures come from ``leads.dashboard``."""
+owner. Channel and sales managers; the figures come from ``leads.dashboard.figures``."""
 
 from django import forms
 from django.shortcuts import render
@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from dealers.models import Claim
-from leads import dashboard
-from leads.manage_forms import BulkReassignForm
+from leads.dashboard import figures
+from leads.staff.forms import BulkReassignForm
 from portal.choices import ROUTED_COUNTRIES, RULE_LABELS
 from portal.staff import (
     CHANNEL,
@@ -97,12 +97,12 @@ def _charts(trend, dealers, funnel, weekly: bool) -> dict:
 def dashboard_page(request):
     countries = managed_countries(request.user)
     data = request.GET.copy()
-    data.setdefault("period", dashboard.DEFAULT_PERIOD)
+    data.setdefault("period", figures.DEFAULT_PERIOD)
     form = DashboardFilterForm(data, countries=countries)
     data = form.cleaned_data if form.is_valid() else {}
-    period = data.get("period") or dashboard.DEFAULT_PERIOD
+    period = data.get("period") or figures.DEFAULT_PERIOD
     now = timezone.now()
-    scope = dashboard.Scope.for_period(
+    scope = figures.Scope.for_period(
         period,
         now=now,
         country=data.get("country") or "",
@@ -110,9 +110,9 @@ def dashboard_page(request):
         countries=countries,
     )
     key = ":".join([period, scope.country, scope.rule, ",".join(sorted(countries or ()))])
-    overview = dashboard.overview_cached(scope, key=key)
-    funnel = [(stage, str(dashboard.STAGE_LABELS[stage]), n) for stage, n in overview.funnel]
-    pool = dashboard.pool_summary(limit=5)
+    overview = figures.overview_cached(scope, key=key)
+    funnel = [(stage, str(figures.STAGE_LABELS[stage]), n) for stage, n in overview.funnel]
+    pool = figures.pool_summary(limit=5)
     total = overview.total
     dealers = overview.dealers
     trend = overview.trend

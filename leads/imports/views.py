@@ -38,7 +38,7 @@ def _queue(job: ImportJob) -> None:
     the pending-imports sweep picks it up within seconds (the job row is the outbox)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return  # not in this request: the demo's timer loop runs it
-    from leads.imports_tasks import run_import
+    from leads.imports.tasks import run_import
 
     publish(run_import, job.pk)
 

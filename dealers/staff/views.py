@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dealers import manage_services as services
-from dealers.manage_forms import CapacityForm, DealerCreateForm, DealerForm, InviteForm, StatusForm
 from dealers.models import Dealer
+from dealers.services import lifecycle as services
+from dealers.staff.forms import CapacityForm, DealerCreateForm, DealerForm, InviteForm, StatusForm
 from leads.models import Lead
 from portal.forms import add_service_error
 from portal.staff import CHANNEL, dealers_managed_by, get_dealer_for_staff, staff_required

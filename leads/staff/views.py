@@ -18,7 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dealers.models import Claim
 from leads.access import get_lead_for_user
-from leads.manage_forms import (
+from leads.matching.matcher import accounts_query
+from leads.matching.normalize import normalize_company_name
+from leads.models import DuplicateSubmission, Lead, Queue
+from leads.reports import rejection_report
+from leads.services import privacy
+from leads.services.lookup import CompanyHit, account_chain, company_lookup
+from leads.services.reassign import leads_reassign
+from leads.staff.forms import (
     BulkReassignForm,
     EraseForm,
     LeadFilterForm,
@@ -27,13 +34,6 @@ from leads.manage_forms import (
     ReassignForm,
     RejectionFilterForm,
 )
-from leads.matching.matcher import accounts_query
-from leads.matching.normalize import normalize_company_name
-from leads.models import DuplicateSubmission, Lead, Queue
-from leads.reports import rejection_report
-from leads.services import privacy
-from leads.services.lookup import CompanyHit, account_chain, company_lookup
-from leads.services.reassign import leads_reassign
 from portal import exports
 from portal.forms import add_service_error, error_text
 from portal.messages import interpolate
@@ -42,9 +42,9 @@ from portal.staff import (
     MANAGERS,
     has_staff_role,
     staff_required,
-    staff_set_out_of_office,
 )
 from portal.users.models import StaffProfile
+from portal.users.services import staff_set_out_of_office
 
 PAGE_SIZE = 50
 OWNERS = ("owner_dealer", "owner_user", "owner_queue")

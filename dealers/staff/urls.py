@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dealers import manage_views as views
+from dealers.staff import views
 
 urlpatterns = [
     path("dealers/", views.dealer_list, name="dealer_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from leads import manage_views as views
+from leads.staff import views
 
 urlpatterns = [
     path("pool/", views.pool, name="pool"),

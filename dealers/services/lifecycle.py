@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from dealers.models import Dealer, DealerMembership
-from dealers.services.claims import claims_end_for_dealer
+from dealers.services.claim_expiry import claims_end_for_dealer
 from leads.models import Assignment, Lead, LeadEvent
 from leads.services.facts import routing_world_changed
 from leads.services.routing import lead_route

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from leads import dashboard_views as views
+from leads.dashboard import views
 
 urlpatterns = [
     path("dashboard/", views.dashboard_page, name="dashboard"),

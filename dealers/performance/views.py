@@ -25,7 +25,7 @@ from django_tables2 import RequestConfig
 
 from dealers import allocation, scorecards, selectors, services
 from dealers.models import Claim, Dealer, WeightChange
-from dealers.performance_forms import (
+from dealers.performance.forms import (
     ApplyForm,
     ClaimDecisionForm,
     OverrideEndForm,
@@ -34,7 +34,7 @@ from dealers.performance_forms import (
     ScorecardFilterForm,
     expected_json,
 )
-from dealers.performance_tables import ScorecardTable, scorecard_rows
+from dealers.performance.tables import ScorecardTable, scorecard_rows
 from dealers.services.checks import CLAIM, CUSTOMER, OPEN_LEAD
 from leads.models import Assignment
 from portal import exports, l10n
