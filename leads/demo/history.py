@@ -1,6 +1,6 @@
 """Accounts, claims and months of lead history, written with bulk inserts.
 
-Every historical lead is routed by the real engine (``leads.routing.engine``) with the
+Every historical lead is routed by the real engine (``leads.routing``) with the
 real deadlines (``leads.services.deadlines``), then its owners' behaviour is simulated:
 dealers differ in how fast they follow up and how often they win (seed 002: "Dealer A:
 90% picked up within 48 h, conversion 25%; Dealer B: 40%, 8%"), leads nobody touches
@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, Dealer
+from leads import routing
 from leads.demo import companies
 from leads.matching.normalize import normalize_company_name
 from leads.models import (
@@ -41,7 +42,7 @@ from leads.models import (
     Queue,
     ShareCounter,
 )
-from leads.routing import engine
+from leads.routing.messages import R_FALLBACK_POOL
 from leads.services import calendars, deadlines, facts
 from leads.services.pipeline import REASON_SENTENCES, CloseReason
 from leads.sla import businesstime
@@ -496,11 +497,11 @@ class World:
     """What the lead simulation needs, loaded once."""
 
     now: object
-    context: engine.RoutingContext
+    context: routing.RoutingContext
     terms: deadlines.SlaTerms
     accounts: list[Account]
-    account_facts: dict[int, engine.AccountFacts]
-    claims: dict[int, list[engine.ClaimFacts]]
+    account_facts: dict[int, routing.AccountFacts]
+    claims: dict[int, list[routing.ClaimFacts]]
     behaviour: dict[int, Behaviour]
     counts: dict = field(default_factory=lambda: defaultdict(int))
     open_by_company: dict = field(default_factory=dict)
@@ -574,15 +575,15 @@ def owner_text(key: tuple) -> str:
     return f"{key[0]}:{key[1]}"
 
 
-def owner_json(ref: engine.OwnerRef) -> dict:
+def owner_json(ref: routing.OwnerRef) -> dict:
     return {"kind": ref.kind, "id": ref.id, "name": ref.name}
 
 
-def reason_json(msg: engine.Message) -> dict:
+def reason_json(msg: routing.Message) -> dict:
     return {"msgid": msg.msgid, "params": dict(msg.params)}
 
 
-def candidates_json(decision: engine.Decision) -> list[dict]:
+def candidates_json(decision: routing.Decision) -> list[dict]:
     return [
         {
             "owner": owner_json(c.owner),
@@ -594,7 +595,7 @@ def candidates_json(decision: engine.Decision) -> list[dict]:
     ]
 
 
-def owner_fields(ref: engine.OwnerRef) -> dict:
+def owner_fields(ref: routing.OwnerRef) -> dict:
     if ref.kind == "dealer":
         return {"owner_dealer_id": ref.id}
     if ref.kind == "user":
@@ -701,7 +702,7 @@ class LeadSimulation:
         )
         lead.fill_lookup_columns()
         lead.contact_email = lead.contact_email.lower()
-        facts_ = engine.LeadFacts(
+        facts_ = routing.LeadFacts(
             company_name=name,
             country=country,
             postcode=code or None,
@@ -717,12 +718,12 @@ class LeadSimulation:
         company_key = account.pk if account else lead.company_normalized
         return lead, facts_, account, company_key
 
-    def route(self, facts_: engine.LeadFacts, account, company_key, at, excluded=frozenset()):
+    def route(self, facts_: routing.LeadFacts, account, company_key, at, excluded=frozenset()):
         world = self.world
         if excluded:
             facts_ = dataclasses.replace(facts_, excluded_owners=frozenset(excluded))
         open_lead = world.open_by_company.get(company_key)
-        decision = engine.route(
+        decision = routing.route(
             facts_,
             context=world.context,
             account=world.account_facts.get(account.pk) if account else None,
@@ -838,11 +839,11 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
                 excluded.add(owner.key)
                 previous = owner
                 if len(lead_stints) >= 3:
-                    decision = engine.Decision(
+                    decision = routing.Decision(
                         world.context.policy.pool_queue,
                         "fallback",
-                        engine.Message(
-                            engine.R_FALLBACK_POOL,
+                        routing.Message(
+                            R_FALLBACK_POOL,
                             {"queue": term(world.context.policy.pool_queue.name)},
                         ),
                     )
@@ -887,11 +888,11 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             excluded.add(owner.key)
             previous, at = owner, first
             if len(lead_stints) >= 3:
-                decision = engine.Decision(
+                decision = routing.Decision(
                     world.context.policy.pool_queue,
                     "fallback",
-                    engine.Message(
-                        engine.R_FALLBACK_POOL,
+                    routing.Message(
+                        R_FALLBACK_POOL,
                         {"queue": term(world.context.policy.pool_queue.name)},
                     ),
                 )
@@ -911,7 +912,7 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
     for key, value in final_deadlines.as_fields().items():
         setattr(lead, key, value if status == "new" else None)
     if lead.is_open and lead.owner_queue_id != Queue.NURTURE:
-        world.open_by_company[company_key] = engine.OpenLeadFacts(
+        world.open_by_company[company_key] = routing.OpenLeadFacts(
             index, _ref(world, lead), lead.created_at
         )
     elif world.open_by_company.get(company_key) and world.open_by_company[company_key].id == index:
@@ -921,7 +922,7 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
     out["stints"].append(lead_stints)
 
 
-def _ref(world: World, lead: Lead) -> engine.OwnerRef:
+def _ref(world: World, lead: Lead) -> routing.OwnerRef:
     if lead.owner_dealer_id:
         return world.context.dealer_refs[lead.owner_dealer_id]
     if lead.owner_user_id:
@@ -929,7 +930,7 @@ def _ref(world: World, lead: Lead) -> engine.OwnerRef:
     return world.context.policy.pool_queue
 
 
-def _actor(world: World, owner: engine.OwnerRef, rng: random.Random) -> int | None:
+def _actor(world: World, owner: routing.OwnerRef, rng: random.Random) -> int | None:
     if owner.kind == "user":
         return owner.id
     members = _dealer_members(owner.id)

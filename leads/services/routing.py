@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from dealers.models import Dealer, DealerMembership
-from leads import world
+from leads import routing, world
 from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import (
     Assignment,
@@ -38,7 +38,6 @@ from leads.models import (
     Queue,
     ShareCounter,
 )
-from leads.routing import engine
 from leads.services import calendars, deadlines, facts
 from portal.db import insert_many, insert_rows
 from portal.messages import message, moment, parts
@@ -65,7 +64,7 @@ BULK_NOTIFY = 50
 class Outcome:
     """What the door did for one lead: the owner, the rule, the reason, the deadlines."""
 
-    owner: engine.OwnerRef
+    owner: routing.OwnerRef
     rule: str
     reason: dict
     deadlines: deadlines.Deadlines
@@ -76,7 +75,7 @@ class HandOver:
     """One lead changing hands: who gets it, why, and how its previous stint ends."""
 
     lead: Lead
-    owner: engine.OwnerRef
+    owner: routing.OwnerRef
     rule: str
     reason: dict
     candidates: list = field(default_factory=list)
@@ -102,9 +101,9 @@ def _parse_owner(text: str) -> tuple:
     return (kind, pk if kind == "queue" else int(pk))
 
 
-def candidate_scopes(context: engine.RoutingContext, lead: Lead) -> list[tuple]:
+def candidate_scopes(context: routing.RoutingContext, lead: Lead) -> list[tuple]:
     """Every weighted-share scope the engine could use for this lead."""
-    scopes = [engine.SCOPE_SENIOR, engine.SCOPE_INTERNAL_SALES]
+    scopes = [routing.SCOPE_SENIOR, routing.SCOPE_INTERNAL_SALES]
     for territory in context.territories_covering(lead.country_code, lead.postcode_number):
         scopes.append(("territory", territory.id))
         if lead.sector:
@@ -133,9 +132,9 @@ def qualification_gaps(answers: dict) -> list[str]:
     return [key for key in QUALIFICATION_LABELS if answers.get(key) is False]
 
 
-def lead_facts(lead: Lead, *, excluded: frozenset, moved_from=None) -> engine.LeadFacts:
+def lead_facts(lead: Lead, *, excluded: frozenset, moved_from=None) -> routing.LeadFacts:
     gaps = qualification_gaps(lead.qualification or {})
-    return engine.LeadFacts(
+    return routing.LeadFacts(
         company_name=lead.company_name,
         country=lead.country_code,
         postcode=lead.postcode or None,
@@ -156,7 +155,7 @@ def decide_many(
     now: datetime,
     excluded: list[frozenset] | None = None,
     moved_from: list | None = None,
-) -> list[engine.Decision]:
+) -> list[routing.Decision]:
     """Run the engine for each lead, in order, with locked and fresh share counts; the
     new counts are written before returning. Must run inside a transaction.
     ``moved_from`` holds, per lead, the owner a manager takes it away from (or None)."""
@@ -192,7 +191,7 @@ def decide_many(
         start = dict(counts)
         decisions = []
         for the_facts, known in inputs:
-            decision = engine.route(
+            decision = routing.route(
                 the_facts, context=context, counts=counts, now=now, loads=loads, **known
             )
             if decision.share_key is not None:
@@ -214,7 +213,7 @@ def decide_many(
     return decisions
 
 
-def _capacity_matters(context: engine.RoutingContext, leads, matches) -> bool:
+def _capacity_matters(context: routing.RoutingContext, leads, matches) -> bool:
     """Whether any dealer these leads could go to has a weekly capacity (then its load
     must be read); most leads can skip that query."""
     limited = {d.id for d in context.dealers.values() if d.weekly_capacity is not None}
@@ -399,19 +398,19 @@ def lead_assign(
 OWNERS = ("owner_dealer", "owner_user", "owner_queue")
 
 
-def _ref_for(owner) -> engine.OwnerRef:
+def _ref_for(owner) -> routing.OwnerRef:
     if isinstance(owner, Dealer):
-        return engine.OwnerRef("dealer", owner.pk, owner.name)
+        return routing.OwnerRef("dealer", owner.pk, owner.name)
     if isinstance(owner, Queue):
-        return engine.OwnerRef("queue", owner.pk, owner.name)
-    return engine.OwnerRef("user", owner.pk, owner.name)
+        return routing.OwnerRef("queue", owner.pk, owner.name)
+    return routing.OwnerRef("user", owner.pk, owner.name)
 
 
-def _message_json(msg: engine.Message) -> dict:
+def _message_json(msg: routing.Message) -> dict:
     return {"msgid": msg.msgid, "params": dict(msg.params)}
 
 
-def _candidate_json(note: engine.CandidateNote) -> dict:
+def _candidate_json(note: routing.CandidateNote) -> dict:
     return {
         "owner": {"kind": note.owner.kind, "id": note.owner.id, "name": note.owner.name},
         "rule": note.rule,
