@@ -156,7 +156,7 @@ def decide_many(
             decisions.append(decision)
         used = {d.share_scope for d in decisions if d.share_scope is not None}
         if used <= locked:
-            _save_counts(counts, start)
+            save_counts(counts, start)
             return decisions
         # Decide again on the counts of the scopes we now hold locked.
         counts = Counter(start)
@@ -164,7 +164,7 @@ def decide_many(
             del counts[key]
         counts.update(_lock_scopes(used))
         locked |= used
-    _save_counts(counts, start)
+    save_counts(counts, start)
     return decisions
 
 
@@ -216,7 +216,7 @@ def _locked_rows(texts: list[str]) -> list[int]:
     )
 
 
-def _save_counts(counts: Counter, start: dict) -> None:
+def save_counts(counts: Counter, start: dict) -> None:
     changed = [
         ShareCounter(scope=scope_text(scope), owner=owner_text(owner), count=n)
         for (scope, owner), n in counts.items()
