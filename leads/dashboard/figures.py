@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealers.scorecards import Median
 from leads.models import Assignment, Lead, LeadEvent, Queue
-from leads.routing.engine import Rule
+from leads.routing import Rule
 
 PERIODS = {"30d": 30, "90d": 90, "180d": 180, "365d": 365}
 DEFAULT_PERIOD = "90d"

@@ -236,7 +236,8 @@ class Lead(CountryCode, OwnerFields):
     close_note = models.CharField(_("note"), max_length=500, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    # --- ownership (written only by the routing service) -------------------------------
+    # --- ownership: the decision is written only by the routing service, who handles
+    # the lead within the dealer (dealer_assignee) only by leads.services.access_grants
     dealer_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handled by"),
@@ -436,6 +437,7 @@ class Assignment(OwnerFields):
 
 
 # --- object permissions (django-guardian, direct foreign keys as its docs recommend) --
+# Written only by ``leads.services.access_grants``.
 class LeadUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Lead, on_delete=models.CASCADE)
 
