@@ -3,6 +3,7 @@
 from django.urls import path
 
 from leads import manage_views as views
+from leads import policy_views
 
 urlpatterns = [
     path("pool/", views.pool, name="pool"),
@@ -28,4 +29,5 @@ urlpatterns = [
     path("staff/<int:user_pk>/out-of-office/", views.staff_out_of_office, name="staff_ooo"),
     path("out-of-office/", views.my_out_of_office, name="my_ooo"),
     path("reports/rejections/", views.rejections, name="rejections"),
+    path("routing/", policy_views.routing_policy, name="routing_policy"),
 ]
