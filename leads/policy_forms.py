@@ -16,13 +16,17 @@ def position_field(rule: str) -> str:
     return f"position_{rule}"
 
 
+def _whole(value: Decimal) -> Decimal:
+    """250000 rather than 250000.00 in the field, when there are no cents."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
 class RoutingPolicyForm(forms.Form):
     enterprise_threshold = forms.DecimalField(
         label=_("Enterprise threshold (EUR)"),
         min_value=Decimal("0"),
         max_digits=12,
         decimal_places=2,
-        localize=True,
         help_text=_("Leads worth this much or more go to a senior rep (the deal size rule)."),
     )
     team_fallback = forms.BooleanField(
@@ -47,7 +51,7 @@ class RoutingPolicyForm(forms.Form):
     def initial_for(cls, policy: Policy) -> dict:
         order = list(policy.rule_order or [])
         initial = {
-            "enterprise_threshold": policy.enterprise_threshold,
+            "enterprise_threshold": _whole(policy.enterprise_threshold),
             "team_fallback": policy.team_fallback,
         }
         for rule in RULES:
