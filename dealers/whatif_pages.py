@@ -5,13 +5,19 @@ territory's edit page, a dealer's status form and the routing policy page."""
 from django.utils.translation import gettext as _
 
 from dealers.allocation import Preview
+from portal import l10n
+
+
+def _owner_name(owner) -> str:
+    """A queue in the reader's language (its name is stored in English)."""
+    return l10n.term(owner.name) if owner.kind == "queue" else owner.name
 
 
 def preview_chart(preview: Preview) -> dict:
     """The chart's data: the 20 owners whose lead count changes most."""
     shifted = preview.changed_owners[:20]
     return {
-        "labels": [o.owner.name for o in shifted],
+        "labels": [_owner_name(o.owner) for o in shifted],
         "before": [o.before for o in shifted],
         "after": [o.after for o in shifted],
         "text": {"before": _("Today's settings"), "after": _("Proposed")},

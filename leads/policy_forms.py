@@ -27,7 +27,7 @@ class RoutingPolicyForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=12,
         decimal_places=2,
-        help_text=_("Leads worth this much or more go to a senior rep (the deal size rule)."),
+        help_text=_("Leads worth more than this go to a senior rep (the deal size rule)."),
     )
     team_fallback = forms.BooleanField(
         label=_("Round robin in the internal sales team before the pool"), required=False

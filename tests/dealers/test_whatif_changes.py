@@ -438,3 +438,40 @@ def test_a_dealer_preview_of_its_own_status_gives_a_field_error(client, world):
     assert "status" in response.context["status_form"].errors
     client.force_login(StaffFactory(role=Role.SALES_MANAGER).user)
     assert client.post(url, {"status": "paused", "preview": "1"}).status_code == 403
+
+
+@pytest.mark.parametrize("language", ["nl", "de"])
+def test_the_three_previews_read_in_dutch_and_german(client, world, language):
+    """The previews are reached by POST only, so the locale walk never opens them."""
+    from tests.locale_check import data_phrases, findings, visible_text
+
+    manager = world["manager"]
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    data = data_phrases()
+    responses = {
+        "policy": client.post(
+            reverse("manage:routing_policy"),
+            policy_form(enterprise_threshold="150000", preview="1"),
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+        "territory": client.post(
+            reverse("manage:territory_edit", args=[world["utrecht"].pk]),
+            territory_form(world["utrecht"], world["gamma"], postcodes="3500-3699", preview="1"),
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+        "dealer": client.post(
+            reverse("manage:dealer_status", args=[world["beta"].pk]),
+            {"status": "paused", "reason": "", "preview": "1"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+    }
+    problems = []
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        html = response.content.decode()
+        assert 'id="whatif"' in html, name
+        problems += [f"{name}: {f}" for f in findings(visible_text(html), language, data)]
+    assert not problems, "\n".join(problems)
+    assert "€ 250.000" in responses["policy"].content.decode().replace("\xa0", " ")
