@@ -41,6 +41,7 @@ NAVIGATION = [
         [
             ("manage:scorecards", _("Scorecards"), "bar-chart", MANAGERS),
             ("manage:allocation", _("Allocation weights"), "sliders", CHANNEL),
+            ("manage:routing_policy", _("Routing policy"), "signpost-split", CHANNEL),
             ("manage:fairness", _("Fairness"), "distribute-horizontal", MANAGERS),
             ("manage:claims", _("Claim review"), "shield-exclamation", CHANNEL),
             ("manage:dealer_list", _("Dealer accounts"), "shop-window", CHANNEL),

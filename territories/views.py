@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dealers.performance.previews import preview_context
 from leads.models import ShareCounter
 from leads.services.facts import build_context
 from leads.services.routing import LOCK_OWNER
@@ -33,6 +34,7 @@ from territories.forms import (
     owner_initial,
 )
 from territories.models import Territory, TerritoryOwner
+from territories.services.preview import territory_preview
 
 
 def _with_rows(territories):
@@ -123,10 +125,13 @@ def territory_edit(request, pk: int | None = None):
         territory = get_territory_for_staff(request.user, pk)
         territory = _with_rows(Territory.objects.filter(pk=territory.pk)).get()
     allowed = managed_countries(request.user)
+    preview = None
     if request.method == "POST":
         form = TerritoryForm(request.POST, allowed_countries=allowed)
         owners = OwnerFormSet(request.POST, prefix="owners")
-        if form.is_valid() and owners.is_valid():
+        if form.is_valid() and owners.is_valid() and "preview" in request.POST:
+            preview = _preview(form, owners, territory)
+        elif form.is_valid() and owners.is_valid():
             data = form.cleaned_data
             try:
                 result = services.territory_save(
@@ -168,8 +173,27 @@ def territory_edit(request, pk: int | None = None):
                 initial=TerritoryForm.initial_for(territory), allowed_countries=allowed
             )
             owners = OwnerFormSet(prefix="owners", initial=owner_initial(territory))
-    context = {"form": form, "owners": owners, "territory": territory}
+    context = {"form": form, "owners": owners, "territory": territory, **preview_context(preview)}
     return render(request, "territories/form.html", context)
+
+
+def _preview(form, owners, territory):
+    """The what-if preview of the edit as typed (None, with the errors on the form, when
+    it is not valid); the form keeps the values."""
+    data = form.cleaned_data
+    try:
+        return territory_preview(
+            territory=territory,
+            name=data["name"],
+            country=data["country"],
+            sectors=data["sectors"],
+            is_active=data["is_active"],
+            ranges=data["ranges"],
+            owners=owners.specs(),
+        )
+    except ValidationError as error:
+        add_service_error(form, error, fields={"ranges": "postcodes", "owners": None})
+        return None
 
 
 @staff_required(*CHANNEL)

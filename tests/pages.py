@@ -66,6 +66,7 @@ MUST_FIND = {
         "manage:scorecard_detail",
         "manage:allocation",
         "manage:allocation_dealer",
+        "manage:routing_policy",
         "manage:claims",
         "manage:dashboard",
         "manage:territory_detail",

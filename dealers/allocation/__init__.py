@@ -5,8 +5,11 @@ before anything changes, and the fairness report.
 - ``weights``: ``recency_weight`` (the formula, pure), ``weights_compute`` (read),
   ``weights_apply``, ``weight_override_set``, ``weight_override_clear``,
   ``overrides_end_expired`` (writes, audited as ``WeightChange`` rows);
-- ``whatif``: ``whatif_preview`` replays the last N leads through the pure engine under
-  today's and the proposed settings; writes nothing;
+- ``whatif``: ``whatif_preview`` (weights) and ``routing_change_preview`` (any change made
+  with ``with_policy``, ``with_territory``, ``with_dealer_status``, ``with_weights``;
+  ``dealer_status_preview`` adds the open leads a pause would route again)
+  replay the last N leads through the pure engine under today's and the proposed
+  settings; write nothing;
 - ``fairness``: ``fairness_report``, each owner's actual against target share.
 
 The weight formula
@@ -54,10 +57,16 @@ from dealers.allocation.whatif import (
     OwnerShift,
     Preview,
     ReplayLead,
+    StatusPreview,
     compare,
+    dealer_status_preview,
     proposed_weights,
     replay,
+    routing_change_preview,
     whatif_preview,
+    with_dealer_status,
+    with_policy,
+    with_territory,
     with_weights,
 )
 
@@ -75,14 +84,17 @@ __all__ = [
     "ReplayLead",
     "ScopeShares",
     "ShareRow",
+    "StatusPreview",
     "WeightInputs",
     "compare",
     "computed_weight",
+    "dealer_status_preview",
     "fairness_report",
     "overrides_end_expired",
     "proposed_weights",
     "recency_weight",
     "replay",
+    "routing_change_preview",
     "share_deviation",
     "weight_history",
     "weight_override_clear",
@@ -90,5 +102,8 @@ __all__ = [
     "weights_apply",
     "weights_compute",
     "whatif_preview",
+    "with_dealer_status",
+    "with_policy",
+    "with_territory",
     "with_weights",
 ]

@@ -1,6 +1,7 @@
 """The what-if preview: the last N leads replayed through the pure routing engine under
-today's settings and under the proposed ones (dealers' weights, optionally the routing
-policy), each from empty share counters, never calling the routing service (which locks
+today's settings and under a proposed change of the routing world (dealers' weights, the
+routing policy, a territory, a dealer's status: ``with_*`` below turn one into a changed
+``RoutingContext``), each from empty share counters, never calling the routing service (which locks
 and writes counters). Reports per owner how many leads each would have received and
 which leads would move. Writes nothing.
 
@@ -9,12 +10,12 @@ are now, in batches of 500 as of the batch's newest lead (claims that have since
 or were withdrawn are not seen; claims approved after the lead are skipped by the
 engine); open work is the company's leads that are open now and were created before the
 replayed lead; weekly capacity counts only the replayed leads; leads are replayed as if
-new (nobody excluded for an earlier rejection); dealers' status and territories are
+new (nobody excluded for an earlier rejection); everything the change leaves alone is
 today's, the same in both runs, so the difference shows the proposal alone.
 """
 
 from collections import Counter, defaultdict, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,7 +37,7 @@ MATCH_BATCH = 500
 
 @dataclass(frozen=True)
 class ReplayLead:
-    """One lead as the replay feeds it to the engine."""
+    """One lead as the replay feeds it to the routing."""
 
     id: int
     company: str
@@ -90,6 +91,16 @@ def replay(
     return decisions
 
 
+def _changed(context: routing.RoutingContext, **parts) -> routing.RoutingContext:
+    """``context`` with some of its dealers, reps, territories or policy replaced."""
+    return routing.RoutingContext(
+        dealers=parts.get("dealers", context.dealers),
+        reps=parts.get("reps", context.reps),
+        territories=parts.get("territories", context.territories),
+        policy=parts.get("policy", context.policy),
+    )
+
+
 def with_weights(
     context: routing.RoutingContext,
     weights: Mapping[int, float | Decimal],
@@ -101,12 +112,57 @@ def with_weights(
         pk: replace(d, weight=float(weights[pk])) if pk in weights else d
         for pk, d in context.dealers.items()
     }
-    return routing.RoutingContext(
-        dealers=dealers,
-        reps=context.reps,
-        territories=context.territories,
-        policy=policy or context.policy,
-    )
+    return _changed(context, dealers=dealers, policy=policy or context.policy)
+
+
+def with_policy(
+    context: routing.RoutingContext,
+    *,
+    rule_order: Sequence[str] | None = None,
+    enterprise_threshold: Decimal | None = None,
+    team_fallback: bool | None = None,
+) -> routing.RoutingContext:
+    """The same world with the routing policy's rule order, enterprise threshold or team
+    fallback replaced (None: as it is)."""
+    changes: dict = {}
+    if rule_order is not None:
+        changes["rule_order"] = tuple(rule_order)
+    if enterprise_threshold is not None:
+        changes["enterprise_threshold"] = Decimal(enterprise_threshold)
+    if team_fallback is not None:
+        changes["team_fallback"] = bool(team_fallback)
+    return _changed(context, policy=replace(context.policy, **changes))
+
+
+NEW_TERRITORY_ID = -1  # a territory not saved yet, in a preview only
+
+
+def with_territory(
+    context: routing.RoutingContext,
+    territory: routing.TerritoryFacts,
+    *,
+    active: bool = True,
+) -> routing.RoutingContext:
+    """The same world with ``territory`` (its ranges, sectors, owners and weights) in
+    place of the one with its id, or added (a new one: ``NEW_TERRITORY_ID``); an
+    inactive one is taken out, as routing only sees active territories."""
+    territories = {pk: t for pk, t in context.territories.items() if pk != territory.id}
+    if active:
+        territories[territory.id] = territory
+    return _changed(context, territories=territories)
+
+
+def with_dealer_status(
+    context: routing.RoutingContext, dealer_id: int, status: str
+) -> routing.RoutingContext:
+    """The same world with one dealer's status (active, paused, terminated) replaced."""
+    dealers = {
+        pk: replace(d, status=status) if pk == dealer_id else d for pk, d in context.dealers.items()
+    }
+    return _changed(context, dealers=dealers)
+
+
+RoutingChange = Callable[[routing.RoutingContext], routing.RoutingContext]
 
 
 @dataclass(frozen=True)
@@ -314,6 +370,28 @@ class OpenWork:
         return tuple(ordered[:OPEN_WORK_PER_LEAD])
 
 
+def routing_change_preview(
+    change: RoutingChange,
+    *,
+    limit: int = PREVIEW_DEFAULT,
+    now: datetime | None = None,
+    weights: Mapping[int, Decimal | float] | None = None,
+) -> Preview:
+    """Replay the last ``limit`` leads under today's routing world and under
+    ``change(today's world)`` (built with the ``with_*`` functions). Writes nothing."""
+    now = now or timezone.now()
+    limit = max(1, min(int(limit), PREVIEW_MAX))
+    current = facts.build_context(on=timezone.localdate(now))
+    proposed = change(current)
+    leads = replay_leads(limit=limit, context=current)
+    return compare(
+        leads,
+        replay(leads, context=current),
+        replay(leads, context=proposed),
+        weights={pk: Decimal(str(w)).quantize(CENT) for pk, w in (weights or {}).items()},
+    )
+
+
 def whatif_preview(
     *,
     weights: Mapping[int, Decimal | float],
@@ -323,17 +401,37 @@ def whatif_preview(
 ) -> Preview:
     """Replay the last ``limit`` leads under today's settings and with the dealers'
     effective weights in ``weights`` (and ``policy``) instead. Writes nothing."""
-    now = now or timezone.now()
-    limit = max(1, min(int(limit), PREVIEW_MAX))
-    current = facts.build_context(on=timezone.localdate(now))
-    proposed = with_weights(current, weights, policy=policy)
-    leads = replay_leads(limit=limit, context=current)
-    return compare(
-        leads,
-        replay(leads, context=current),
-        replay(leads, context=proposed),
-        weights={pk: Decimal(str(w)).quantize(CENT) for pk, w in weights.items()},
+    return routing_change_preview(
+        lambda context: with_weights(context, weights, policy=policy),
+        limit=limit,
+        now=now,
+        weights=weights,
     )
+
+
+@dataclass(frozen=True)
+class StatusPreview:
+    """A dealer's status change: the replay, and how many of its open leads applying
+    routes again now (pausing and terminating do; reactivating routes nothing back)."""
+
+    preview: Preview
+    rerouted: int
+
+
+def dealer_status_preview(
+    *, dealer_id: int, status: str, limit: int = PREVIEW_DEFAULT, now: datetime | None = None
+) -> StatusPreview:
+    """Where the last ``limit`` leads would have gone with the dealer at ``status``, and
+    how many of its open leads ``dealer_set_status`` would route again. Writes nothing."""
+    preview = routing_change_preview(
+        lambda context: with_dealer_status(context, dealer_id, status), limit=limit, now=now
+    )
+    rerouted = 0
+    if status != routing.DEALER_ACTIVE:
+        rerouted = Lead.objects.filter(
+            owner_dealer_id=dealer_id, status__in=Lead.OPEN_STATUSES
+        ).count()
+    return StatusPreview(preview, rerouted)
 
 
 def proposed_weights(weights: Sequence[DealerWeight]) -> dict[int, Decimal]:

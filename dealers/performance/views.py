@@ -34,6 +34,7 @@ from dealers.performance.forms import (
     ScorecardFilterForm,
     expected_json,
 )
+from dealers.performance.previews import preview_chart
 from dealers.performance.tables import ScorecardTable, scorecard_rows
 from dealers.services.checks import CLAIM, CUSTOMER, OPEN_LEAD
 from leads.models import Assignment
@@ -186,16 +187,6 @@ def _preview_form_shown(form: PreviewForm) -> PreviewForm:
     return form
 
 
-def _preview_chart(preview) -> dict:
-    shifted = preview.changed_owners[:20]
-    return {
-        "labels": [o.owner.name for o in shifted],
-        "before": [o.before for o in shifted],
-        "after": [o.after for o in shifted],
-        "text": {"before": _("Today's settings"), "after": _("Proposed")},
-    }
-
-
 @staff_required(*CHANNEL)
 @require_GET
 def allocation_page(request):
@@ -216,7 +207,7 @@ def allocation_page(request):
         "changing": changing,
         "preview_form": _preview_form_shown(preview_form),
         "preview": preview,
-        "preview_chart": _preview_chart(preview) if preview else None,
+        "preview_chart": preview_chart(preview) if preview else None,
         "apply_form": ApplyForm(
             initial={"expected": expected_json({w.dealer.pk: w.computed for w in weights})}
         ),
@@ -321,7 +312,7 @@ def allocation_dealer(request, pk: int):
         "form": form,
         "preview_form": preview_form,
         "preview": preview,
-        "preview_chart": _preview_chart(preview) if preview else None,
+        "preview_chart": preview_chart(preview) if preview else None,
         "end_form": OverrideEndForm(),
         "changes": WeightChange.objects.filter(dealer=dealer)
         .select_related("actor")

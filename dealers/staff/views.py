@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dealers import allocation
 from dealers.models import Dealer
+from dealers.performance.previews import preview_context
 from dealers.services import lifecycle as services
 from dealers.staff.forms import CapacityForm, DealerCreateForm, DealerForm, InviteForm, StatusForm
 from leads.models import Lead
@@ -92,7 +94,15 @@ def dealer_edit(request, pk: int):
     return render(request, "dealers/manage/form.html", {"form": form, "dealer": dealer})
 
 
-def _detail(request, dealer: Dealer, *, status_form=None, capacity_form=None, invite_form=None):
+def _detail(
+    request,
+    dealer: Dealer,
+    *,
+    status_form=None,
+    capacity_form=None,
+    invite_form=None,
+    preview=None,
+):
     members = dealer.memberships.select_related("user").order_by("-role", "user__name")
     open_by_status = dict(
         Lead.objects.filter(owner_dealer=dealer, status__in=Lead.OPEN_STATUSES)
@@ -117,8 +127,10 @@ def _detail(request, dealer: Dealer, *, status_form=None, capacity_form=None, in
         "invite_form": invite_form or InviteForm(),
         "audit": services.dealer_audit(dealer),
         "weight": dealer.effective_weight(),
+        **preview_context(preview and preview.preview, rerouted=preview and preview.rerouted),
     }
-    status = 400 if any(f is not None for f in (status_form, capacity_form, invite_form)) else 200
+    forms = (status_form, capacity_form, invite_form)
+    status = 400 if preview is None and any(f is not None for f in forms) else 200
     return render(request, "dealers/manage/detail.html", context, status=status)
 
 
@@ -136,6 +148,8 @@ def dealer_detail(request, pk: int):
 @require_POST
 def dealer_status(request, pk: int):
     dealer = get_dealer_for_staff(request.user, pk)
+    if "preview" in request.POST:
+        return _status_preview(request, dealer)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -156,6 +170,26 @@ def dealer_status(request, pk: int):
             )
             return redirect("manage:dealer_detail", pk=dealer.pk)
     return _detail(request, dealer, status_form=form)
+
+
+def _status_preview(request, dealer: Dealer):
+    """Where the last leads would have gone with the chosen status, and how many open
+    leads applying routes again; writes nothing. The form keeps the typed values (the
+    reason is needed only to apply)."""
+    form = StatusForm(request.POST)
+    form.is_valid()
+    status = form.cleaned_data.get("status")
+    if status is None:
+        return _detail(request, dealer, status_form=form)
+    if status == dealer.status:
+        form.add_error(
+            "status",
+            _("The dealer is already %(status)s.") % {"status": dealer.get_status_display()},
+        )
+        return _detail(request, dealer, status_form=form)
+    shown = StatusForm(initial={"status": status, "reason": request.POST.get("reason", "")})
+    preview = allocation.dealer_status_preview(dealer_id=dealer.pk, status=status)
+    return _detail(request, dealer, status_form=shown, preview=preview)
 
 
 @staff_required(*CHANNEL)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from leads.staff import views
+from leads.staff import policy_views, views
 
 urlpatterns = [
     path("pool/", views.pool, name="pool"),
@@ -28,4 +28,5 @@ urlpatterns = [
     path("staff/<int:user_pk>/out-of-office/", views.staff_out_of_office, name="staff_ooo"),
     path("out-of-office/", views.my_out_of_office, name="my_ooo"),
     path("reports/rejections/", views.rejections, name="rejections"),
+    path("routing/", policy_views.routing_policy, name="routing_policy"),
 ]
