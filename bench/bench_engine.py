@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from leads.routing.engine import (
+from leads.routing import (
     AccountFacts,
     ClaimFacts,
     DealerFacts,

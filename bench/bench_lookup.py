@@ -34,9 +34,9 @@ from django.test import RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench._setup import database_ms, percentile  # noqa: E402
-from leads.manage_views import lookup  # noqa: E402
 from leads.models import Account, Lead  # noqa: E402
 from leads.services.lookup import company_lookup  # noqa: E402
+from leads.staff.views import lookup  # noqa: E402
 from portal.users.models import Role, User  # noqa: E402
 
 

@@ -126,13 +126,13 @@ def pages(requests: int) -> None:
             ("page: fairness report", reverse("manage:fairness")),
         ):
             measure_page(client, label, url, requests)
-    from leads import dashboard
+    from leads.dashboard import figures
 
     for period in ("90d", "365d"):
-        scope = dashboard.Scope.for_period(period, now=timezone.now())
+        scope = figures.Scope.for_period(period, now=timezone.now())
         measure(
             f"dashboard figures uncached ({period})",
-            lambda scope=scope: dashboard.overview(scope),
+            lambda scope=scope: figures.overview(scope),
             3,
         )
     weights = allocation.proposed_weights(allocation.weights_compute(now=timezone.now()))

@@ -8,6 +8,7 @@ class LeadsConfig(AppConfig):
 
     def ready(self):
         import portal.db  # noqa: F401 - registers the __any lookup
-        from leads import imports_tasks, signals  # noqa: F401 - registers the import tasks
+        from leads import signals
+        from leads.imports import tasks  # noqa: F401 - registers the import tasks
 
         signals.connect()

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from leads.models import Lead, Policy
-from leads.services import deadlines
 from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import lead_intake
+from leads.sla import deadlines
 from portal.choices import Sector
 from portal.forms import country_choices
 

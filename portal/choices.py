@@ -31,7 +31,7 @@ class Language(models.TextChoices):
     DE = "de", _("German")
 
 
-# The routing rules by the code the engine writes on a lead (``leads.routing.engine.Rule``)
+# The routing rules by the code the engine writes on a lead (``leads.routing.Rule``)
 # and "manual" for a hand-over by a manager, as people read them.
 RULE_LABELS = {
     "nurture": _("Nurture"),

@@ -1,17 +1,18 @@
 """The staff side of the portal under /manage/: each app contributes its pages."""
 
-from dealers import manage_urls as dealers_pages
-from dealers import performance_urls
-from leads import dashboard_urls, imports_urls
-from leads import manage_urls as leads_pages
-from territories import manage_urls as territories_pages
+from dealers.performance import urls as performance_pages
+from dealers.staff import urls as dealers_pages
+from leads.dashboard import urls as dashboard_pages
+from leads.imports import urls as imports_pages
+from leads.staff import urls as leads_pages
+from territories import urls as territories_pages
 
 app_name = "manage"
 urlpatterns = [
     *leads_pages.urlpatterns,
-    *imports_urls.urlpatterns,
+    *imports_pages.urlpatterns,
     *dealers_pages.urlpatterns,
-    *performance_urls.urlpatterns,
-    *dashboard_urls.urlpatterns,
+    *performance_pages.urlpatterns,
+    *dashboard_pages.urlpatterns,
     *territories_pages.urlpatterns,
 ]

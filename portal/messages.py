@@ -19,7 +19,7 @@ one-key dict, and formatted when the message is shown (``portal.l10n``):
 - ``term(name)``: a name of the portal's own vocabulary, translated (queue names).
 
 Whole numbers (counts) get the reader's thousands separator ("2,924", "2.924"). The
-routing engine writes the same dicts without Django (``leads.routing.engine``).
+routing engine writes the same dicts without Django (``leads.routing``).
 
 Every sentence gets its values through ``interpolate``: a name that ends with a full
 stop ("Jansen Holding B.V.") at the end of a sentence takes the sentence's full stop

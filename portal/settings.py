@@ -173,7 +173,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
     },
     "pending-imports": {
-        "task": "leads.imports_tasks.run_pending_imports",
+        "task": "leads.imports.tasks.run_pending_imports",
         "schedule": timedelta(seconds=10),
     },
     "daily-digest": {

@@ -1,5 +1,4 @@
-"""Staff pages: who may open them, which dealers a channel manager manages, and the
-out-of-office service for internal reps.
+"""Staff pages: who may open them, and which dealers a channel manager manages.
 
 Every page under /manage/ is decorated with ``staff_required(*roles)``: an anonymous
 visitor is sent to the login page, a dealer user (or anyone without one of ``roles``)
@@ -14,19 +13,15 @@ Other staff roles see every dealer they are allowed to see at all.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as _noop
 
 from dealers.models import Dealer
-from portal.users.models import Role, StaffProfile, User
+from portal.users.models import Role
 from territories.models import Territory
 
 MANAGERS = (Role.CHANNEL_MANAGER, Role.SALES_MANAGER)
@@ -126,88 +121,3 @@ def get_territory_for_staff(user, pk: int) -> Territory:
     if territory is None:
         raise Http404("No such territory")
     return territory
-
-
-# --- out of office -------------------------------------------------------------------
-
-
-def may_set_out_of_office(actor: User, profile: StaffProfile) -> bool:
-    """Anyone for themselves; channel and sales managers for every rep."""
-    return profile.user_id == actor.pk or has_staff_role(actor, MANAGERS)
-
-
-@transaction.atomic
-def staff_set_out_of_office(
-    *,
-    profile: StaffProfile,
-    actor: User,
-    starts: datetime | None,
-    ends: datetime | None,
-    backup: User | None,
-) -> StaffProfile:
-    """Set (or clear, with both dates empty) a rep's out-of-office period and backup.
-
-    Routing replaces the rep by the backup while the period lasts (saving the profile
-    invalidates the cached routing world)."""
-    if not may_set_out_of_office(actor, profile):
-        raise PermissionDenied
-    errors: dict[str, str] = {}
-    if starts and ends and ends <= starts:
-        errors["out_of_office_until"] = _("The end must be after the start.")
-    if backup is not None:
-        if backup.pk == profile.user_id:
-            errors["backup"] = _("Choose someone else as the backup.")
-        elif not backup.is_active or backup.staff_profile is None:
-            errors["backup"] = _("The backup must be an active internal colleague.")
-    if (starts or ends) and backup is None:
-        errors["backup"] = _(
-            "Choose a backup: without one, new leads for this rep go to the next rule."
-        )
-    if errors:
-        raise ValidationError(errors)
-    profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
-    profile.out_of_office_from = starts
-    profile.out_of_office_until = ends
-    profile.backup = backup if (starts or ends) else profile.backup
-    profile.save(update_fields=["out_of_office_from", "out_of_office_until", "backup"])
-    return profile
-
-
-# --- the tabs above the staff pages --------------------------------------------------
-
-# (url name, label, bootstrap icon, roles)
-STAFF_TABS = [
-    ("manage:pool", _noop("Pool"), "collection", MANAGERS),
-    ("manage:reassign", _noop("Reassign leads"), "arrow-left-right", MANAGERS),
-    ("manage:dealer_list", _noop("Dealer accounts"), "shop", CHANNEL),
-    ("manage:territories", _noop("Territories"), "map", CHANNEL),
-    ("manage:staff", _noop("Out of office"), "calendar-x", MANAGERS),
-    ("manage:rejections", _noop("Rejection reasons"), "hand-thumbs-down", MANAGERS),
-    ("manage:lookup", _noop("Company lookup"), "search", ALL_STAFF),
-    ("manage:my_ooo", _noop("My out of office"), "calendar-x", REPS),
-]
-
-
-def staff_tabs(request) -> list[dict]:
-    """The tabs of the staff pages this user may open, the current one marked."""
-    from django.urls import NoReverseMatch, reverse
-    from django.utils.translation import gettext
-
-    user = request.user
-    tabs = []
-    for name, label, icon, roles in STAFF_TABS:
-        if not has_staff_role(user, roles):
-            continue
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        tabs.append(
-            {
-                "url": url,
-                "label": gettext(label),
-                "icon": icon,
-                "active": request.path.startswith(url),
-            }
-        )
-    return tabs

@@ -19,7 +19,7 @@ temporary and not counted here.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from leads.routing import engine
+from leads import routing
 
 NO_SECTOR = ""
 
@@ -53,7 +53,7 @@ class Overlap:
 
 @dataclass(frozen=True)
 class Unstaffed:
-    territory: engine.TerritoryFacts
+    territory: routing.TerritoryFacts
     reasons: tuple[tuple[str, str], ...]  # (owner name, problem code); empty: no owners
 
 
@@ -72,14 +72,16 @@ class Coverage:
 PROBLEMS = ("unknown", "paused", "terminated", "weight_zero", "deactivated")
 
 
-def owner_problem(context: engine.RoutingContext, owner: engine.TerritoryOwnerFacts) -> str | None:
+def owner_problem(
+    context: routing.RoutingContext, owner: routing.TerritoryOwnerFacts
+) -> str | None:
     """Why an owner can receive no leads through the territory rule (one of
     ``PROBLEMS``, or a dealer status), or None."""
     if owner.owner_kind == "dealer":
         dealer = context.dealers.get(owner.owner_id)
         if dealer is None:
             return "unknown"
-        if dealer.status != engine.DEALER_ACTIVE:
+        if dealer.status != routing.DEALER_ACTIVE:
             return dealer.status
         if owner.weight * dealer.weight <= 0:
             return "weight_zero"
@@ -94,7 +96,7 @@ def owner_problem(context: engine.RoutingContext, owner: engine.TerritoryOwnerFa
     return None
 
 
-def owner_name(context: engine.RoutingContext, owner: engine.TerritoryOwnerFacts) -> str:
+def owner_name(context: routing.RoutingContext, owner: routing.TerritoryOwnerFacts) -> str:
     if owner.owner_kind == "dealer":
         dealer = context.dealers.get(owner.owner_id)
         return dealer.name if dealer else f"Dealer #{owner.owner_id}"
@@ -103,14 +105,14 @@ def owner_name(context: engine.RoutingContext, owner: engine.TerritoryOwnerFacts
 
 
 def _sectors_served(
-    territory: engine.TerritoryFacts, staffed: set[int], all_keys: frozenset[str]
+    territory: routing.TerritoryFacts, staffed: set[int], all_keys: frozenset[str]
 ) -> frozenset[str]:
     if territory.id not in staffed:
         return frozenset()
     return all_keys if not territory.sectors else frozenset(territory.sectors)
 
 
-def _shared(a: engine.TerritoryFacts, b: engine.TerritoryFacts) -> frozenset[str] | None | bool:
+def _shared(a: routing.TerritoryFacts, b: routing.TerritoryFacts) -> frozenset[str] | None | bool:
     """Sectors both territories take: None for all, False when they share none."""
     if not a.sectors and not b.sectors:
         return None
@@ -123,7 +125,7 @@ def _shared(a: engine.TerritoryFacts, b: engine.TerritoryFacts) -> frozenset[str
 
 
 def coverage_report(
-    context: engine.RoutingContext,
+    context: routing.RoutingContext,
     *,
     sectors: Sequence[str],
     countries: Sequence[str],
@@ -143,7 +145,7 @@ def coverage_report(
             continue
         reasons = tuple((owner_name(context, o), problem) for o, problem in problems)
         unstaffed.append(Unstaffed(territory, reasons))
-    by_country: dict[str, list[engine.TerritoryFacts]] = {}
+    by_country: dict[str, list[routing.TerritoryFacts]] = {}
     for territory in territories:
         by_country.setdefault(territory.country.upper(), []).append(territory)
     all_countries = sorted(set(countries) | set(by_country))
@@ -167,7 +169,7 @@ def _country_gaps(country, members, staffed, all_keys, limits) -> list[Gap]:
             Gap(country, None, None, missing, missing == all_keys, tuple(t.name for t in whole))
         ]
     low, high = limits
-    events: dict[int, list[tuple[int, engine.TerritoryFacts]]] = {}
+    events: dict[int, list[tuple[int, routing.TerritoryFacts]]] = {}
     for territory in members:
         for start, end in territory.ranges:
             start, end = max(start, low), min(end, high)
@@ -176,7 +178,7 @@ def _country_gaps(country, members, staffed, all_keys, limits) -> list[Gap]:
             events.setdefault(start, []).append((+1, territory))
             events.setdefault(end + 1, []).append((-1, territory))
     points = sorted({low, high + 1, *(p for p in events if low <= p <= high + 1)})
-    active: dict[int, tuple[int, engine.TerritoryFacts]] = {}
+    active: dict[int, tuple[int, routing.TerritoryFacts]] = {}
     raw: list[Gap] = []
     for point, following in zip(points, points[1:], strict=False):
         for delta, territory in events.get(point, ()):
@@ -229,7 +231,7 @@ def _country_overlaps(country, members) -> list[Overlap]:
     entries = sorted(
         ((start, end, t) for t in members for start, end in t.ranges), key=lambda e: (e[0], e[1])
     )
-    active: list[tuple[int, int, engine.TerritoryFacts]] = []
+    active: list[tuple[int, int, routing.TerritoryFacts]] = []
     for start, end, territory in entries:
         active = [entry for entry in active if entry[1] >= start]
         for other_start, other_end, other in active:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dealers.whatif_pages import preview_context
+from dealers.performance.previews import preview_context
 from leads.models import ShareCounter
 from leads.services.facts import build_context
 from leads.services.routing import LOCK_OWNER

@@ -7,7 +7,7 @@ every lead the engine gave by weighted share in a scope (a territory, or a secto
 a territory) since the scope's split last changed — a weight, owner or territory change
 resets them — so the targets are today's weights. A lead only one owner could take (the
 others rejected or lost it, are paused or at capacity) is no choice and is not counted
-(``leads.routing.engine``, "Weighted share"); counting those made DE Baden-Württemberg
+(``leads.routing``, "Weighted share"); counting those made DE Baden-Württemberg
 in the demo 12 % off its 2 : 1 split, because its first dealer rejected or let lie more
 than half its leads and each of them was counted again for the second.
 """
@@ -20,8 +20,8 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from leads import routing
 from leads.models import ShareCounter
-from leads.routing import engine
 from leads.services import facts
 from leads.services.routing import LOCK_OWNER
 from territories.models import Territory
@@ -44,7 +44,7 @@ def share_deviation(counts: Mapping, targets: Mapping) -> float | None:
 
 @dataclass(frozen=True)
 class ShareRow:
-    owner: engine.OwnerRef
+    owner: routing.OwnerRef
     count: int
     actual: float
     target: float
@@ -66,7 +66,7 @@ class ShareRow:
 class Gap:
     """The owner furthest from its target share in a scope, in leads."""
 
-    owner: engine.OwnerRef
+    owner: routing.OwnerRef
     count: int
     expected: float  # the leads its target share of the total gives it
     deviation_percent: float
@@ -85,7 +85,7 @@ class ScopeShares:
     """One weighted-share scope: a territory, or a sector within a territory."""
 
     scope: str
-    territory: engine.TerritoryFacts
+    territory: routing.TerritoryFacts
     sector: str | None
     total: int
     rows: list[ShareRow]
@@ -123,8 +123,8 @@ class ScopeShares:
 
 
 def scope_targets(
-    territory: engine.TerritoryFacts, sector: str | None, context: engine.RoutingContext
-) -> dict[engine.OwnerRef, float]:
+    territory: routing.TerritoryFacts, sector: str | None, context: routing.RoutingContext
+) -> dict[routing.OwnerRef, float]:
     """The owners the engine shares this scope among, with their weights: a territory's
     eligible owners (active dealers, active reps) with weight above 0; for a sector scope
     only those specialised in it, unless the territory is reserved for the sector."""
@@ -132,7 +132,7 @@ def scope_targets(
     for owner in territory.owners:
         if owner.owner_kind == "dealer":
             dealer = context.dealers.get(owner.owner_id)
-            if dealer is None or dealer.status != engine.DEALER_ACTIVE:
+            if dealer is None or dealer.status != routing.DEALER_ACTIVE:
                 continue
             weight, sectors = owner.weight * dealer.weight, dealer.sectors
             ref = context.dealer_refs[dealer.id]
@@ -226,7 +226,7 @@ def fairness_report(
     return report
 
 
-def _ref(key: tuple[str, int], context: engine.RoutingContext) -> engine.OwnerRef:
+def _ref(key: tuple[str, int], context: routing.RoutingContext) -> routing.OwnerRef:
     kind, pk = key
     refs = context.dealer_refs if kind == "dealer" else context.rep_refs
-    return refs.get(pk) or engine.OwnerRef(kind, pk, f"{kind} #{pk}")
+    return refs.get(pk) or routing.OwnerRef(kind, pk, f"{kind} #{pk}")

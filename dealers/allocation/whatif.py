@@ -24,9 +24,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dealers.allocation.weights import CENT, DealerWeight
+from leads import routing
 from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import Lead
-from leads.routing import engine
 from leads.services import facts
 from leads.services.routing import lead_facts
 
@@ -37,18 +37,20 @@ MATCH_BATCH = 500
 
 @dataclass(frozen=True)
 class ReplayLead:
-    """One lead as the replay feeds it to the engine."""
+    """One lead as the replay feeds it to the routing."""
 
     id: int
     company: str
     created_at: datetime
-    facts: engine.LeadFacts
-    account: engine.AccountFacts | None = None
-    claims: tuple[engine.ClaimFacts, ...] = ()
-    open_leads: tuple[engine.OpenLeadFacts, ...] = ()
+    facts: routing.LeadFacts
+    account: routing.AccountFacts | None = None
+    claims: tuple[routing.ClaimFacts, ...] = ()
+    open_leads: tuple[routing.OpenLeadFacts, ...] = ()
 
 
-def replay(leads: Sequence[ReplayLead], *, context: engine.RoutingContext) -> list[engine.Decision]:
+def replay(
+    leads: Sequence[ReplayLead], *, context: routing.RoutingContext
+) -> list[routing.Decision]:
     """The engine's decisions for ``leads`` in order, from empty share counters, each at
     its own ``created_at``. Weekly capacity counts the leads this replay gave each
     dealer in the 7 days before; open work on a replayed lead follows the owner this
@@ -56,7 +58,7 @@ def replay(leads: Sequence[ReplayLead], *, context: engine.RoutingContext) -> li
     counts: Counter = Counter()
     limited = any(d.weekly_capacity is not None for d in context.dealers.values())
     recent: dict[int, deque] = defaultdict(deque)
-    owners: dict[int, engine.OwnerRef] = {}
+    owners: dict[int, routing.OwnerRef] = {}
     decisions = []
     for lead in leads:
         # Open work on a company follows the owner this replay gave the earlier lead.
@@ -70,7 +72,7 @@ def replay(leads: Sequence[ReplayLead], *, context: engine.RoutingContext) -> li
                 while times and times[0] <= week_ago:
                     times.popleft()
             loads = {dealer_id: len(times) for dealer_id, times in recent.items()}
-        decision = engine.route(
+        decision = routing.route(
             lead.facts,
             context=context,
             account=lead.account,
@@ -89,9 +91,9 @@ def replay(leads: Sequence[ReplayLead], *, context: engine.RoutingContext) -> li
     return decisions
 
 
-def _changed(context: engine.RoutingContext, **parts) -> engine.RoutingContext:
+def _changed(context: routing.RoutingContext, **parts) -> routing.RoutingContext:
     """``context`` with some of its dealers, reps, territories or policy replaced."""
-    return engine.RoutingContext(
+    return routing.RoutingContext(
         dealers=parts.get("dealers", context.dealers),
         reps=parts.get("reps", context.reps),
         territories=parts.get("territories", context.territories),
@@ -100,11 +102,11 @@ def _changed(context: engine.RoutingContext, **parts) -> engine.RoutingContext:
 
 
 def with_weights(
-    context: engine.RoutingContext,
+    context: routing.RoutingContext,
     weights: Mapping[int, float | Decimal],
     *,
-    policy: engine.RoutingPolicy | None = None,
-) -> engine.RoutingContext:
+    policy: routing.RoutingPolicy | None = None,
+) -> routing.RoutingContext:
     """The same world with some dealers' effective weights (and the policy) replaced."""
     dealers = {
         pk: replace(d, weight=float(weights[pk])) if pk in weights else d
@@ -114,12 +116,12 @@ def with_weights(
 
 
 def with_policy(
-    context: engine.RoutingContext,
+    context: routing.RoutingContext,
     *,
     rule_order: Sequence[str] | None = None,
     enterprise_threshold: Decimal | None = None,
     team_fallback: bool | None = None,
-) -> engine.RoutingContext:
+) -> routing.RoutingContext:
     """The same world with the routing policy's rule order, enterprise threshold or team
     fallback replaced (None: as it is)."""
     changes: dict = {}
@@ -136,11 +138,11 @@ NEW_TERRITORY_ID = -1  # a territory not saved yet, in a preview only
 
 
 def with_territory(
-    context: engine.RoutingContext,
-    territory: engine.TerritoryFacts,
+    context: routing.RoutingContext,
+    territory: routing.TerritoryFacts,
     *,
     active: bool = True,
-) -> engine.RoutingContext:
+) -> routing.RoutingContext:
     """The same world with ``territory`` (its ranges, sectors, owners and weights) in
     place of the one with its id, or added (a new one: ``NEW_TERRITORY_ID``); an
     inactive one is taken out, as routing only sees active territories."""
@@ -151,8 +153,8 @@ def with_territory(
 
 
 def with_dealer_status(
-    context: engine.RoutingContext, dealer_id: int, status: str
-) -> engine.RoutingContext:
+    context: routing.RoutingContext, dealer_id: int, status: str
+) -> routing.RoutingContext:
     """The same world with one dealer's status (active, paused, terminated) replaced."""
     dealers = {
         pk: replace(d, status=status) if pk == dealer_id else d for pk, d in context.dealers.items()
@@ -160,12 +162,12 @@ def with_dealer_status(
     return _changed(context, dealers=dealers)
 
 
-RoutingChange = Callable[[engine.RoutingContext], engine.RoutingContext]
+RoutingChange = Callable[[routing.RoutingContext], routing.RoutingContext]
 
 
 @dataclass(frozen=True)
 class OwnerShift:
-    owner: engine.OwnerRef
+    owner: routing.OwnerRef
     before: int
     after: int
 
@@ -179,8 +181,8 @@ class LeadMove:
     lead_id: int
     company: str
     created_at: datetime
-    before: engine.OwnerRef
-    after: engine.OwnerRef
+    before: routing.OwnerRef
+    after: routing.OwnerRef
     before_rule: str
     after_rule: str
 
@@ -207,8 +209,8 @@ class Preview:
 
 def compare(
     leads: Sequence[ReplayLead],
-    before: Sequence[engine.Decision],
-    after: Sequence[engine.Decision],
+    before: Sequence[routing.Decision],
+    after: Sequence[routing.Decision],
     *,
     weights: Mapping[int, Decimal] | None = None,
 ) -> Preview:
@@ -272,7 +274,7 @@ OPEN_WORK_COLUMNS = (
 OPEN_WORK_PER_LEAD = 20  # as the matcher keeps
 
 
-def replay_leads(*, limit: int, context: engine.RoutingContext | None = None) -> list[ReplayLead]:
+def replay_leads(*, limit: int, context: routing.RoutingContext | None = None) -> list[ReplayLead]:
     """The last ``limit`` leads, oldest first, with their accounts and claims as the
     matcher finds them now (``match_companies``, batches of 500) and their open work:
     the company's leads that are open now and were created before the lead."""
@@ -335,12 +337,12 @@ class OpenWork:
         queues = {q.id: q for q in (context.policy.pool_queue, context.policy.nurture_queue)}
         for pk, created, name, country, vat, web, mail, account, dealer, user, queue in rows:
             if dealer:
-                owner = context.dealer_refs.get(dealer) or engine.OwnerRef("dealer", dealer, "")
+                owner = context.dealer_refs.get(dealer) or routing.OwnerRef("dealer", dealer, "")
             elif user:
-                owner = context.rep_refs.get(user) or engine.OwnerRef("user", user, "")
+                owner = context.rep_refs.get(user) or routing.OwnerRef("user", user, "")
             else:
-                owner = queues.get(queue) or engine.OwnerRef("queue", queue, queue)
-            lead = engine.OpenLeadFacts(id=pk, owner=owner, created_at=created)
+                owner = queues.get(queue) or routing.OwnerRef("queue", queue, queue)
+            lead = routing.OpenLeadFacts(id=pk, owner=owner, created_at=created)
             if account:
                 work.index[("account", account)].append(lead)
             if vat:
@@ -352,7 +354,7 @@ class OpenWork:
         return work
 
     def of(self, key: CompanyKeys, account, *, before: datetime) -> tuple:
-        found: dict[int, engine.OpenLeadFacts] = {}
+        found: dict[int, routing.OpenLeadFacts] = {}
         lookups = [("domain", d) for d in key.domains]
         if account is not None:
             lookups.append(("account", account.pk))
@@ -395,7 +397,7 @@ def whatif_preview(
     weights: Mapping[int, Decimal | float],
     limit: int = PREVIEW_DEFAULT,
     now: datetime | None = None,
-    policy: engine.RoutingPolicy | None = None,
+    policy: routing.RoutingPolicy | None = None,
 ) -> Preview:
     """Replay the last ``limit`` leads under today's settings and with the dealers'
     effective weights in ``weights`` (and ``policy``) instead. Writes nothing."""
@@ -425,7 +427,7 @@ def dealer_status_preview(
         lambda context: with_dealer_status(context, dealer_id, status), limit=limit, now=now
     )
     rerouted = 0
-    if status != engine.DEALER_ACTIVE:
+    if status != routing.DEALER_ACTIVE:
         rerouted = Lead.objects.filter(
             owner_dealer_id=dealer_id, status__in=Lead.OPEN_STATUSES
         ).count()

@@ -1,12 +1,16 @@
-"""Dealer writes: claims (lead registration) and the dealer's team.
+"""Dealer writes: claims (lead registration), the dealer's team and its lifecycle.
 
 - ``checks``: ``claim_check`` (the live, read-only conflict check),
   ``conflict_messages`` (what a dealer may read); a claim's fields are checked by the
   one field cleaner (``leads.services.cleaning.clean_claim_fields``);
 - ``claims``: ``claim_submit``, ``claim_approve``, ``claim_reject`` (the channel
-  manager's review), ``claim_renew``, ``claim_withdraw``, ``claims_expire`` (the one
-  door by which a claim's period ends, from the SLA sweep and from an approval);
-- ``team``: ``member_invite``, ``member_deactivate``, ``member_reactivate``.
+  manager's review), ``claim_renew``, ``claim_withdraw``;
+- ``claim_expiry``: ``claims_expire`` (the one door by which a claim's period ends,
+  from the SLA sweep and from an approval), ``claims_end_for_dealer``;
+- ``claim_notices``: who is told about a claim, ``claim_url``;
+- ``team``: ``member_invite``, ``member_deactivate``, ``member_reactivate``;
+- ``lifecycle``: the channel manager's dealer management: create, invite the admin,
+  pause, terminate (its leads are routed again) or reactivate, weekly capacity.
 
 Import from here: ``from dealers.services import claim_submit``.
 """
@@ -21,6 +25,8 @@ from dealers.services.checks import (
     conflict_kinds,
     conflict_messages,
 )
+from dealers.services.claim_expiry import claims_expire
+from dealers.services.claim_notices import claim_url
 from dealers.services.claims import (
     active_claims_of,
     claim_approve,
@@ -28,9 +34,7 @@ from dealers.services.claims import (
     claim_reject,
     claim_renew,
     claim_submit,
-    claim_url,
     claim_withdraw,
-    claims_expire,
 )
 from dealers.services.team import (
     dealer_people,

@@ -14,19 +14,17 @@ and the claim stays pending with the holder recorded as a conflict, never a 500.
 company that is no account yet is checked and created under advisory locks on its
 identifiers, so two dealers claiming it at once share one account.
 
-An approved claim whose period ended is expired by one service, ``claims_expire``: the
-SLA sweep calls it every minute, and an approval calls it for the company's stale claims
-the sweep has not reached yet. It claims the rows with one conditional ``UPDATE …
-RETURNING`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so each claim expires once, with
-its "expired" event and its dealer told, however often or concurrently it runs.
+An approved claim whose period ended is expired by one service, ``claims_expire``
+(``claim_expiry``): the SLA sweep calls it every minute, and an approval calls it for
+the company's stale claims the sweep has not reached yet. Who is told what is in
+``claim_notices``.
 
 Every change is also a ``ClaimEvent`` (who, when, why) in the claim's immutable history;
-the SLA sweep adds the reminders, ``claims_end_for_dealer`` the claims a terminated
-dealer leaves behind.
+the SLA sweep adds the reminders, ``claim_expiry.claims_end_for_dealer`` the claims a
+terminated dealer leaves behind.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,27 +32,25 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, ClaimEvent, ClaimGroupObjectPermission, Dealer
 from dealers.services.checks import CLAIM, claim_check, company_keys
-from dealers.services.team import dealer_people, dealer_recipients
+from dealers.services.claim_expiry import claims_expire
+from dealers.services.claim_notices import notify_dealer, notify_review
 from leads.matching.normalize import domain_from_url
 from leads.models import Account, Policy
 from leads.services.cleaning import clean_claim_fields
-from portal.db import claim_due, insert_rows, lock_names
-from portal.messages import message, moment, parts, text
-from portal.users.models import Notification, Role, User
-from portal.users.services import notify, notify_in_bulk
+from portal.db import lock_names
+from portal.messages import message, moment, text
+from portal.users.models import User
 
 # --- submitting ---------------------------------------------------------------------
 
 
 APPROVED_BY_MANAGER = gettext_noop("Approved by the channel manager.")
-EXPIRED_REASON = message(gettext_noop("Its period ended."))
 
 
 def active_claims_of(dealer: Dealer, *, now: datetime):
@@ -152,7 +148,7 @@ def claim_submit(
                 return claim
             # Another dealer's claim on this company was approved a moment ago.
             _record_holder(claim, now=now)
-        _notify_review(claim)
+        notify_review(claim)
     return claim
 
 
@@ -267,44 +263,6 @@ def _record_holder(claim: Claim, *, now: datetime) -> None:
     Claim.objects.filter(pk=claim.pk).update(conflicts=claim.conflicts)
 
 
-def claim_url(claim: Claim | int) -> str:
-    """A claim's page, by claim or id ("" where the claim pages are not installed)."""
-    try:
-        return reverse("dealers:claim", args=[getattr(claim, "pk", claim)])
-    except NoReverseMatch:
-        return ""
-
-
-def _review_url() -> str:
-    try:
-        return reverse("manage:claims")
-    except NoReverseMatch:
-        return ""
-
-
-def _channel_managers():
-    return User.objects.filter(is_active=True, staffprofile__role=Role.CHANNEL_MANAGER)
-
-
-def _notify_review(claim: Claim) -> None:
-    notify(
-        recipients=list(_channel_managers()),
-        kind=Notification.Kind.CLAIM,
-        subject=message(
-            gettext_noop("Claim to review: %(company)s by %(dealer)s"),
-            company=claim.company_name,
-            dealer=claim.dealer.name,
-        ),
-        body=message(
-            gettext_noop("%(count)d possible conflict(s) found; please approve or reject it."),
-            count=len(claim.conflicts),
-        )
-        if claim.conflicts
-        else message(gettext_noop("No conflicts found; the policy asks you to review it.")),
-        url=_review_url(),
-    )
-
-
 # --- the review (channel manager) -------------------------------------------------
 
 
@@ -348,25 +306,15 @@ def _notify_decision(
 ) -> None:
     """Tell the claimant's dealer the review's decision, and the dealers whose claims on
     the same company it affects."""
-    _notify_dealer(claim, subject=subject, body=body)
+    notify_dealer(claim, subject=subject, body=body)
     for other in _other_claims(claim, now=now):
-        _notify_dealer(
+        notify_dealer(
             other,
             subject=message(
                 gettext_noop("Claim decision on %(company)s"), company=other.company_name
             ),
             body=others_body,
         )
-
-
-def _notify_dealer(claim: Claim, *, subject: dict, body: dict) -> None:
-    notify(
-        recipients=dealer_recipients(claim.dealer_id, claim.submitted_by),
-        kind=Notification.Kind.CLAIM,
-        subject=subject,
-        body=body,
-        url=claim_url(claim),
-    )
 
 
 def claim_approve(
@@ -533,122 +481,6 @@ def claim_withdraw(
             reason=text(reason) if reason else message(gettext_noop("Withdrawn by the dealer.")),
         )
     return claim
-
-
-# --- expiry ---------------------------------------------------------------------------
-
-
-EXPIRE_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Expired:
-    """What one ``claims_expire`` call did."""
-
-    claim_ids: list[int]
-    notifications: int
-
-
-def claims_expire(
-    *, now: datetime, account_id: int | None = None, limit: int = EXPIRE_BATCH
-) -> Expired:
-    """Expire up to ``limit`` approved claims whose period ended by ``now`` (of one
-    account, or of all): status expired, no reminder left, an "expired" event each, and
-    every active person at the claim's dealer is told (e-mailed after commit). The
-    claims are taken with one conditional ``UPDATE … RETURNING`` that skips rows another
-    transaction holds, so a claim expires, and its dealer hears of it, exactly once
-    however often or concurrently this runs. Runs in the caller's transaction (its own
-    when there is none). Fewer than ``limit`` returned means none is left."""
-    condition = "status = 'approved'"
-    params: list = []
-    if account_id is not None:
-        condition += " AND account_id = %s"
-        params.append(account_id)
-    with transaction.atomic():
-        rows = claim_due(
-            Claim,
-            "expires_at",
-            set_sql="status = 'expired', reminder_due_at = NULL",
-            condition=condition,
-            params=params,
-            returning=["id", "dealer_id", "company_name", "expires_at"],
-            as_of=now,
-            limit=limit,
-        )
-        if not rows:
-            return Expired(claim_ids=[], notifications=0)
-        insert_rows(
-            ClaimEvent,
-            [
-                {
-                    "claim_id": row["id"],
-                    "kind": ClaimEvent.Kind.EXPIRED,
-                    "at": now,
-                    "reason": EXPIRED_REASON,
-                }
-                for row in rows
-            ],
-        )
-        people = dealer_people({row["dealer_id"] for row in rows})
-        notifications = notify_in_bulk(
-            [
-                {
-                    "recipients": people.get(row["dealer_id"], {}).get("users", []),
-                    "kind": Notification.Kind.CLAIM,
-                    "subject": message(
-                        gettext_noop("Claim expired: %(company)s"), company=row["company_name"]
-                    ),
-                    "body": parts(
-                        message(
-                            gettext_noop(
-                                "Your claim on %(company)s ended on %(date)s; the company is "
-                                "no longer protected for you."
-                            ),
-                            company=row["company_name"],
-                            date=moment(row["expires_at"]),
-                        ),
-                        message(gettext_noop("Register it again if you are still working on it.")),
-                    ),
-                    "url": claim_url(row["id"]),
-                }
-                for row in rows
-            ]
-        )
-    return Expired(claim_ids=[row["id"] for row in rows], notifications=notifications)
-
-
-def claims_end_for_dealer(*, dealer: Dealer, actor: User, reason: str, now: datetime) -> int:
-    """A terminated dealer's pending and approved claims end (withdrawn, with the
-    reason, and an "ended" event each), so they protect nothing and block no other
-    dealer's claim on the same company; its expired or decided claims stay as they
-    were. Returns how many ended."""
-    ids = list(
-        Claim.objects.filter(
-            dealer=dealer, status__in=(Claim.Status.PENDING, Claim.Status.APPROVED)
-        ).values_list("pk", flat=True)
-    )
-    Claim.objects.filter(pk__in=ids).update(
-        status=Claim.Status.WITHDRAWN,
-        decided_by=actor,
-        decided_at=now,
-        decision_reason=(_("The agreement with the dealer ended: %(reason)s") % {"reason": reason})[
-            :500
-        ],
-        reminder_due_at=None,
-    )
-    ClaimEvent.objects.bulk_create(
-        ClaimEvent(
-            claim_id=pk,
-            kind=ClaimEvent.Kind.ENDED,
-            actor=actor,
-            at=now,
-            reason=message(
-                gettext_noop("The agreement with the dealer ended: %(reason)s"), reason=reason
-            ),
-        )
-        for pk in ids
-    )
-    return len(ids)
 
 
 def _event(claim: Claim, kind: str, *, actor: User | None, at: datetime, reason: dict, **data):

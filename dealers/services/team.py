@@ -3,7 +3,6 @@ the whole team, where the dealer's admins act on them), reactivate them."""
 
 from datetime import datetime
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -12,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from dealers.models import Dealer, DealerMembership
-from leads.models import Lead, LeadEvent, LeadGroupObjectPermission, LeadUserObjectPermission
+from leads.models import Lead, LeadEvent
+from leads.services import access_grants
 from portal.messages import message
 from portal.users.models import Notification, Role, User
 from portal.users.services import notify, user_invite
@@ -120,18 +120,9 @@ def member_deactivate(
             )
         )
         ids = [lead.pk for lead in leads]
-        Lead.objects.filter(pk__in=ids).update(dealer_assignee=None, updated_at=now)
-        # Back to the whole team, as when an admin hands a lead back: the person's own
-        # rights go, the dealer's group may act on the lead again.
-        LeadUserObjectPermission.objects.filter(user=user, content_object_id__in=ids).delete()
-        act = Permission.objects.get(content_type__app_label="leads", codename="act_on_lead")
-        group_id = membership.dealer.group_id
-        LeadGroupObjectPermission.objects.bulk_create(
-            [
-                LeadGroupObjectPermission(group_id=group_id, permission=act, content_object_id=pk)
-                for pk in ids
-            ],
-            ignore_conflicts=True,
+        # Back to the whole team, as when an admin hands a lead back.
+        access_grants.revoke_assignee(
+            user=user, dealer_id=membership.dealer_id, lead_ids=ids, now=now
         )
         why = message(
             gettext_noop("%(name)s no longer works here; the dealer's admins act on this lead."),

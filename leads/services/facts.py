@@ -1,6 +1,6 @@
 """Rows → the routing engine's frozen facts.
 
-The engine (``leads.routing.engine``) knows nothing of Django; these functions load
+The engine (``leads.routing``) knows nothing of Django; these functions load
 what it needs with a fixed number of queries and translate our vocabulary to its own
 (``senior_rep`` → ``senior``, ``is_account_manager`` → ``account_manager``).
 
@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Prefetch
 
 from dealers.models import Dealer
+from leads import routing as engine
 from leads import world
 from leads.models import Account, Assignment, Lead, Policy, Queue
-from leads.routing import engine
 from portal.users.models import Role, StaffProfile
 from territories.models import Territory, TerritoryOwner
 

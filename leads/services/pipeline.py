@@ -22,7 +22,6 @@ the stint and the event together and raises ``IllegalTransition`` (a
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -33,12 +32,11 @@ from leads.models import (
     Assignment,
     Lead,
     LeadEvent,
-    LeadGroupObjectPermission,
-    LeadUserObjectPermission,
     Policy,
 )
 from leads.selectors import colleagues_for_hand_over
-from leads.services import calendars, deadlines, routing
+from leads.services import access_grants, calendars, routing
+from leads.sla import deadlines
 from portal.messages import message, moment, number, parts, text
 from portal.users.models import Notification, User
 from portal.users.services import notify
@@ -376,23 +374,8 @@ def lead_hand_over_to_colleague(
                 if colleague
                 else _("The whole team already handles this lead.")
             )
-        act = Permission.objects.get(content_type__app_label="leads", codename="act_on_lead")
-        group_id = lead.owner_dealer.group_id
-        LeadUserObjectPermission.objects.filter(content_object=lead, permission=act).delete()
-        if colleague is None:
-            LeadGroupObjectPermission.objects.get_or_create(
-                content_object=lead, group_id=group_id, permission=act
-            )
-        else:
-            LeadGroupObjectPermission.objects.filter(
-                content_object=lead, group_id=group_id, permission=act
-            ).delete()
-            LeadUserObjectPermission.objects.create(
-                content_object=lead, user=colleague, permission=act
-            )
         previous_id = lead.dealer_assignee_id
-        lead.dealer_assignee = colleague
-        lead.save(update_fields=["dealer_assignee", "updated_at"])
+        access_grants.grant_assignee(lead, colleague)
         _event(
             lead,
             LeadEvent.Kind.HANDED_OVER,

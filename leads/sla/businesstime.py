@@ -36,7 +36,6 @@ __all__ = [
     "DEFAULT_TIMEZONES",
     "FALLBACK_TIMEZONE",
     "WorkingCalendar",
-    "add_business_duration",
     "add_working_days",
     "add_working_hours",
     "clock_start",
@@ -219,34 +218,6 @@ def add_working_days(start: datetime, days: int, cal: WorkingCalendar) -> dateti
         if is_working_day(day, cal):
             days -= 1
     return _at(day, begin.time(), cal).astimezone(cal.tz)
-
-
-def add_business_duration(start: datetime, duration: timedelta, cal: WorkingCalendar) -> datetime:
-    """The deadline of an SLA of ``duration``, by the one rule of DESIGN.md.
-
-    * under a day: working hours (4 h -> ``add_working_hours(start, 4)``);
-    * a day or more: working days of 24 h each (48 h -> 2 working days,
-      5 days -> 5 working days).
-
-    A duration of a day or more that is not a whole number of days (36 h)
-    counts as fractional working days: the whole days as above, then the
-    fraction of the leftover day as that fraction of the daily window in
-    working hours (36 h = 1 day + 12/24 of 9 h = 1 working day + 4.5 working
-    hours). That keeps longer durations from ever ending earlier:
-    24 h <= 36 h <= 48 h. (Counting the 12 h leftover as 12 working hours
-    would put 36 h after 48 h.)
-    """
-    if duration < timedelta(0):
-        raise ValueError(f"duration must not be negative, got {duration!r}")
-    days, rest = divmod(duration, ONE_DAY)
-    if days == 0:
-        return add_working_hours(start, rest / ONE_HOUR, cal)
-    deadline = add_working_days(start, days, cal)
-    if rest:
-        deadline = add_working_hours(
-            deadline, rest / ONE_DAY * cal.working_day_length / ONE_HOUR, cal
-        )
-    return deadline
 
 
 # --- Measuring ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""People services: invitations, deactivation and notifications.
+"""People services: invitations, deactivation, notifications and a rep's out of office.
 
 Notifications are rows written in the same transaction as the event that causes them
 (``notify``); e-mail delivery happens afterwards (``notifications_deliver``), from a
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
@@ -23,11 +24,13 @@ from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from portal.db import insert_many, insert_rows
 from portal.messages import render_message
 from portal.queue import publish
-from portal.users.models import Notification, User
+from portal.staff import MANAGERS, has_staff_role
+from portal.users.models import Notification, StaffProfile, User
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 BATCH = 200
@@ -271,3 +274,48 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
     return unread.update(read_at=timezone.now())
+
+
+# --- out of office -------------------------------------------------------------------
+
+
+def may_set_out_of_office(actor: User, profile: StaffProfile) -> bool:
+    """Anyone for themselves; channel and sales managers for every rep."""
+    return profile.user_id == actor.pk or has_staff_role(actor, MANAGERS)
+
+
+@transaction.atomic
+def staff_set_out_of_office(
+    *,
+    profile: StaffProfile,
+    actor: User,
+    starts: datetime | None,
+    ends: datetime | None,
+    backup: User | None,
+) -> StaffProfile:
+    """Set (or clear, with both dates empty) a rep's out-of-office period and backup.
+
+    Routing replaces the rep by the backup while the period lasts (saving the profile
+    invalidates the cached routing world)."""
+    if not may_set_out_of_office(actor, profile):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if starts and ends and ends <= starts:
+        errors["out_of_office_until"] = _("The end must be after the start.")
+    if backup is not None:
+        if backup.pk == profile.user_id:
+            errors["backup"] = _("Choose someone else as the backup.")
+        elif not backup.is_active or backup.staff_profile is None:
+            errors["backup"] = _("The backup must be an active internal colleague.")
+    if (starts or ends) and backup is None:
+        errors["backup"] = _(
+            "Choose a backup: without one, new leads for this rep go to the next rule."
+        )
+    if errors:
+        raise ValidationError(errors)
+    profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    profile.out_of_office_from = starts
+    profile.out_of_office_until = ends
+    profile.backup = backup if (starts or ends) else profile.backup
+    profile.save(update_fields=["out_of_office_from", "out_of_office_until", "backup"])
+    return profile

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dealers.allocation import PREVIEW_DEFAULT, Preview, routing_change_preview, with_territory
 from dealers.allocation.whatif import NEW_TERRITORY_ID
-from leads.routing import engine
+from leads import routing
 from territories.models import Territory
 from territories.services.territory import OwnerSpec, _validate
 
@@ -30,13 +30,13 @@ def territory_preview(
     ``ValidationError`` as ``territory_save`` would for the same values."""
     country = (country or "").upper()
     _validate(country=country, sectors=sectors, ranges=ranges, owners=owners)
-    proposed = engine.TerritoryFacts(
+    proposed = routing.TerritoryFacts(
         id=territory.pk if territory is not None else NEW_TERRITORY_ID,
         name=name.strip(),
         country=country,
         ranges=tuple(sorted(ranges)),
         sectors=frozenset(sectors),
-        owners=tuple(engine.TerritoryOwnerFacts(o.kind, o.id, float(o.weight)) for o in owners),
+        owners=tuple(routing.TerritoryOwnerFacts(o.kind, o.id, float(o.weight)) for o in owners),
     )
     return routing_change_preview(
         lambda context: with_territory(context, proposed, active=is_active),

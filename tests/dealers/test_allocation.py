@@ -18,8 +18,8 @@ from dealers import allocation
 from dealers.allocation import ReplayLead, recency_weight, replay, share_deviation
 from dealers.models import Dealer, WeightChange
 from dealers.scorecards import Scorecard, performance_weight
+from leads import routing
 from leads.models import Assignment, Lead, LeadEvent, ShareCounter
-from leads.routing import engine
 from leads.services import facts, pipeline
 from portal.users.models import Role
 from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with
@@ -162,30 +162,30 @@ def test_one_factor_per_period():
 # --- the replay and fairness on the pure engine ------------------------------------------
 
 
-def world(weights: dict[int, float], *, capacity: int | None = None) -> engine.RoutingContext:
+def world(weights: dict[int, float], *, capacity: int | None = None) -> routing.RoutingContext:
     """Three dealers sharing one Rotterdam territory; dealer 4 owns Utrecht alone."""
     dealers = [
-        engine.DealerFacts(id=pk, name=f"Dealer {pk}", weight=w, weekly_capacity=capacity)
+        routing.DealerFacts(id=pk, name=f"Dealer {pk}", weight=w, weekly_capacity=capacity)
         for pk, w in weights.items()
     ]
-    dealers.append(engine.DealerFacts(id=4, name="Dealer 4"))
+    dealers.append(routing.DealerFacts(id=4, name="Dealer 4"))
     territories = [
-        engine.TerritoryFacts(
+        routing.TerritoryFacts(
             id=10,
             name="Rijnmond",
             country="NL",
             ranges=((3000, 3099),),
-            owners=tuple(engine.TerritoryOwnerFacts("dealer", pk) for pk in weights),
+            owners=tuple(routing.TerritoryOwnerFacts("dealer", pk) for pk in weights),
         ),
-        engine.TerritoryFacts(
+        routing.TerritoryFacts(
             id=11,
             name="Utrecht",
             country="NL",
             ranges=((3500, 3599),),
-            owners=(engine.TerritoryOwnerFacts("dealer", 4),),
+            owners=(routing.TerritoryOwnerFacts("dealer", 4),),
         ),
     ]
-    return engine.RoutingContext.build(dealers=dealers, reps=[], territories=territories)
+    return routing.RoutingContext.build(dealers=dealers, reps=[], territories=territories)
 
 
 def leads(n: int, *, postcode: int = 3011, every=timedelta(minutes=30)) -> list[ReplayLead]:
@@ -194,7 +194,7 @@ def leads(n: int, *, postcode: int = 3011, every=timedelta(minutes=30)) -> list[
             id=i,
             company=f"Prospect {i}",
             created_at=START + i * every,
-            facts=engine.LeadFacts(
+            facts=routing.LeadFacts(
                 company_name=f"Prospect {i}", country="NL", postcode_number=postcode
             ),
         )

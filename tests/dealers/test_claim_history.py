@@ -9,8 +9,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dealers import manage_services, services
+from dealers import services
 from dealers.models import ClaimEvent, Dealer
+from dealers.services import lifecycle
 from leads import world as routing_world
 from portal.messages import render_message
 from tests.dealers.test_services import T0, set_policy, submit
@@ -70,7 +71,7 @@ def test_claiming_a_company_whose_claim_ran_out_records_that_it_expired(world):
 
 def test_terminating_the_dealer_ends_its_claims_in_their_history(world):
     claim = submit(world.mine)
-    manage_services.dealer_set_status(
+    lifecycle.dealer_set_status(
         dealer=world.mine.dealer,
         status=Dealer.Status.TERMINATED,
         actor=world.channel_manager,

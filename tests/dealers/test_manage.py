@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dealers import manage_services as services
 from dealers.models import Dealer, DealerMembership
+from dealers.services import lifecycle as services
 from leads import world as routing_world
 from leads.models import Assignment, Lead, LeadEvent, LeadGroupObjectPermission
 from leads.services import pipeline

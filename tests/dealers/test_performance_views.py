@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 
 from dealers import services
 from dealers.models import Claim, Dealer, WeightChange
-from dealers.performance_forms import expected_json
+from dealers.performance.forms import expected_json
 from leads.models import ShareCounter
 from leads.services import pipeline
 from portal.users.models import Notification, Role

@@ -14,9 +14,10 @@ from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from dealers import allocation, manage_services
+from dealers import allocation
 from dealers.allocation.whatif import replay_leads
 from dealers.models import Dealer
+from dealers.services import lifecycle
 from leads.models import Assignment, Lead, LeadEvent, Policy, ShareCounter
 from leads.services import facts
 from leads.services.policy import policy_update
@@ -246,7 +247,7 @@ def test_pausing_a_dealer_previews_where_its_leads_would_go_and_what_is_routed_a
     assert allocation.dealer_status_preview(dealer_id=alpha.pk, status="active").rerouted == 0
 
     with time_machine.travel(NOW, tick=False):
-        rerouted = manage_services.dealer_set_status(
+        rerouted = lifecycle.dealer_set_status(
             dealer=beta, status=Dealer.Status.PAUSED, actor=world["manager"], reason="Holiday"
         )
     assert rerouted == result.rerouted

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leads import dashboard
+from leads.dashboard import figures
 from leads.models import Lead, Queue
 from leads.services import pipeline
 from leads.services.cleaning import clean_lead_fields
@@ -88,8 +88,8 @@ def history():
 
 
 def test_the_headline_figures(history):
-    scope = dashboard.Scope.for_period("30d", now=NOW)
-    total = dashboard.overview(scope).total
+    scope = figures.Scope.for_period("30d", now=NOW)
+    total = figures.overview(scope).total
     assert total.leads_in == 5
     assert total.stints == 4  # queue stints (pool, nurture) are nobody's work
     assert (total.measured, total.in_sla) == (4, 2)
@@ -106,8 +106,8 @@ def test_the_headline_figures(history):
 
 
 def test_figures_by_routing_rule(history):
-    scope = dashboard.Scope.for_period("30d", now=NOW)
-    rows = dict(dashboard.overview(scope).by_rule)
+    scope = figures.Scope.for_period("30d", now=NOW)
+    rows = dict(figures.overview(scope).by_rule)
     # The lead's current rule: the forgotten and the rejected one were routed again.
     assert {rule: f.leads_in for rule, f in rows.items()} == {
         "nurture": 1,
@@ -121,28 +121,28 @@ def test_figures_by_routing_rule(history):
 
 def test_filters_by_country_and_rule(history):
     lead_at("Berliner Werk GmbH", MONDAY, country="DE", postcode="10115")
-    de = dashboard.overview(dashboard.Scope.for_period("30d", now=NOW, country="DE")).total
+    de = figures.overview(figures.Scope.for_period("30d", now=NOW, country="DE")).total
     assert de.leads_in == 1
-    nl_only = dashboard.Scope.for_period("30d", now=NOW, countries=frozenset({"NL"}))
-    assert dashboard.overview(nl_only).total.leads_in == 5
-    territory = dashboard.overview(dashboard.Scope.for_period("30d", now=NOW, rule="territory"))
+    nl_only = figures.Scope.for_period("30d", now=NOW, countries=frozenset({"NL"}))
+    assert figures.overview(nl_only).total.leads_in == 5
+    territory = figures.overview(figures.Scope.for_period("30d", now=NOW, rule="territory"))
     assert (territory.total.leads_in, territory.total.stints) == (2, 4)
 
 
 def test_a_period_before_the_leads_is_empty(history):
-    later = dashboard.Scope.for_period("30d", now=NOW + timedelta(days=60))
-    total = dashboard.overview(later).total
+    later = figures.Scope.for_period("30d", now=NOW + timedelta(days=60))
+    total = figures.overview(later).total
     assert (total.leads_in, total.stints, total.follow_up_rate, total.median_hours) == (
         0,
         0,
         None,
         None,
     )
-    assert all(count == 0 for _stage, count in dashboard.overview(later).funnel)
+    assert all(count == 0 for _stage, count in figures.overview(later).funnel)
 
 
 def test_the_trend_has_a_point_per_week_or_month(history):
-    weekly = dashboard.overview(dashboard.Scope.for_period("30d", now=NOW)).trend
+    weekly = figures.overview(figures.Scope.for_period("30d", now=NOW)).trend
     assert [p.start.isoformat() for p in weekly] == [
         "2026-02-16",
         "2026-02-23",
@@ -151,7 +151,7 @@ def test_the_trend_has_a_point_per_week_or_month(history):
     ]
     assert [p.leads_in for p in weekly] == [0, 0, 5, 0]
     assert weekly[2].figures.stints == 4 and weekly[2].figures.recycled == 1
-    monthly = dashboard.overview(dashboard.Scope.for_period("180d", now=NOW)).trend
+    monthly = figures.overview(figures.Scope.for_period("180d", now=NOW)).trend
     assert [p.start.isoformat()[:7] for p in monthly] == [
         "2025-10",
         "2025-11",
@@ -164,7 +164,7 @@ def test_the_trend_has_a_point_per_week_or_month(history):
 
 
 def test_the_distribution_over_dealers(history):
-    shares = dashboard.overview(dashboard.Scope.for_period("30d", now=NOW)).dealers
+    shares = figures.overview(figures.Scope.for_period("30d", now=NOW)).dealers
     assert [(s.name, s.received, s.won) for s in shares] == [
         ("Alpha Techniek", 3, 1),
         ("Beta Machines", 1, 0),
@@ -173,7 +173,7 @@ def test_the_distribution_over_dealers(history):
 
 
 def test_the_funnel_counts_the_furthest_stage_each_lead_reached(history):
-    funnel = dashboard.overview(dashboard.Scope.for_period("30d", now=NOW)).funnel
+    funnel = figures.overview(figures.Scope.for_period("30d", now=NOW)).funnel
     assert funnel == [
         ("new", 4),  # the nurture lead is left out
         ("accepted", 2),  # the lost one got as far as accepted
@@ -185,19 +185,19 @@ def test_the_funnel_counts_the_furthest_stage_each_lead_reached(history):
 
 
 def test_the_pool_summary(history):
-    pool = dashboard.pool_summary(limit=1)
+    pool = figures.pool_summary(limit=1)
     assert pool.count == 2
     assert [lead.pk for lead in pool.oldest] == [history["forgotten"].pk]
-    assert dashboard.pool_summary(limit=5).count == 2
+    assert figures.pool_summary(limit=5).count == 2
 
 
 def test_the_dashboard_selectors_cost_the_same_queries_for_more_leads(history):
-    scope = dashboard.Scope.for_period("90d", now=NOW)
+    scope = figures.Scope.for_period("90d", now=NOW)
 
     def run():
         with CaptureQueriesContext(connection) as queries:
-            dashboard.overview(scope)
-            dashboard.pool_summary()
+            figures.overview(scope)
+            figures.pool_summary()
         return len(queries)
 
     few = run()

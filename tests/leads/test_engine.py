@@ -8,7 +8,9 @@ must explain the owners that were passed over.
 
 import ast
 import dataclasses
+import importlib
 import inspect
+import pkgutil
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -18,8 +20,8 @@ from decimal import Decimal
 
 import pytest
 
-from leads.routing import engine
-from leads.routing.engine import (
+from leads import routing
+from leads.routing import (
     AccountFacts,
     ClaimFacts,
     DealerFacts,
@@ -36,6 +38,7 @@ from leads.routing.engine import (
     TerritoryOwnerFacts,
     route,
 )
+from leads.routing.messages import R_CLAIM
 
 
 @pytest.fixture(autouse=True)
@@ -613,7 +616,7 @@ CASES = [
                 "The open lead waits in the Channel pool queue; a queue is not an owner to follow",
             ),
         ),
-        open_leads=(open_lead(engine.POOL_QUEUE),),
+        open_leads=(open_lead(routing.POOL_QUEUE),),
     ),
     Case(
         "oldest-followable-open-lead-wins",
@@ -623,7 +626,7 @@ CASES = [
         "Havenbedrijf Dekker BV already has an open lead owned by Schelde Techniek",
         open_leads=(
             open_lead(OwnerRef("dealer", 9, "Kempen Machines"), lead_id=702, day=25),
-            open_lead(engine.POOL_QUEUE, lead_id=700, day=10),
+            open_lead(routing.POOL_QUEUE, lead_id=700, day=10),
             open_lead(OwnerRef("dealer", 8, "Schelde Techniek"), lead_id=701, day=12),
         ),
     ),
@@ -1556,7 +1559,7 @@ def test_naive_now_is_refused():
 
 
 def test_message_renders_through_a_translation():
-    dutch = {engine.R_CLAIM: "%(dealer)s heeft een goedgekeurde claim op %(company)s tot %(until)s"}
+    dutch = {R_CLAIM: "%(dealer)s heeft een goedgekeurde claim op %(company)s tot %(until)s"}
     case = next(c for c in CASES if c.id.startswith("story-a"))
 
     reason = decide(case).reason
@@ -1569,9 +1572,9 @@ def test_message_renders_through_a_translation():
 
 def test_every_message_is_marked_for_translation():
     """makemessages extracts gettext_noop("..."): every R_/N_ msgid must use it."""
-    tree = ast.parse(inspect.getsource(engine))
+    trees = [ast.parse(inspect.getsource(module)) for module in engine_modules()]
     msgids = {}
-    for node in tree.body:
+    for node in (node for tree in trees for node in tree.body):
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             if name.startswith(("R_", "N_")):
@@ -1582,6 +1585,7 @@ def test_every_message_is_marked_for_translation():
         assert value.func.id == "gettext_noop", name
     inline = [
         node
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and getattr(node.func, "id", None) in ("Message", "note", "decide")
@@ -1591,14 +1595,23 @@ def test_every_message_is_marked_for_translation():
     assert inline == []
 
 
+def engine_modules():
+    """``leads.routing`` and every module of the package."""
+    names = [info.name for info in pkgutil.iter_modules(routing.__path__)]
+    assert {"facts", "rules", "context"} <= set(names)
+    return [routing, *(importlib.import_module(f"leads.routing.{name}") for name in names)]
+
+
 def test_engine_imports_only_the_standard_library():
-    tree = ast.parse(inspect.getsource(engine))
-    modules = {
-        alias.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    """No Django, and nothing of ours outside ``leads.routing``."""
+    trees = [ast.parse(inspect.getsource(module)) for module in engine_modules()]
+    nodes = [node for tree in trees for node in ast.walk(tree)]
+    imported = {
+        alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names
+    } | {node.module for node in nodes if isinstance(node, ast.ImportFrom)}
+    ours = {name for name in imported if name.startswith("leads.routing.")}
+    assert all(node.level == 0 for node in nodes if isinstance(node, ast.ImportFrom))
+    modules = {name.split(".")[0] for name in imported - ours}
 
     assert modules <= {
         "__future__",

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from dealers.manage_forms import DealerForm
+from dealers.staff.forms import DealerForm
 from leads.models import Assignment
 from leads.services import calendars
 from leads.services.pipeline import lead_accept

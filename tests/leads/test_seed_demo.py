@@ -21,7 +21,8 @@ from django.utils import translation
 from dealers.models import Claim, ClaimEvent, Dealer, DealerMembership
 from dealers.scorecards import dealer_scorecards
 from dealers.services.checks import CUSTOMER, claim_check
-from leads.demo import companies, history
+from leads.demo import companies
+from leads.demo.history import simulation
 from leads.models import Account, Assignment, Lead, LeadEvent, LeadGroupObjectPermission
 from leads.services.pipeline import REASON_SENTENCES
 from leads.sla import businesstime
@@ -199,7 +200,7 @@ def test_what_people_write_is_in_their_language(demo):
                 kind="accepted", actor__dealermembership__dealer__language=language
             ).values_list("data__next_step", flat=True)
         )
-        assert steps and steps <= set(history.NEXT_STEPS[language]), (language, steps)
+        assert steps and steps <= set(simulation.NEXT_STEPS[language]), (language, steps)
     german = set(Lead.objects.filter(country="DE").values_list("message", flat=True))
     assert german - {""} and german <= set(companies.MESSAGES["de"]), german
 

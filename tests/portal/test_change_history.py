@@ -12,9 +12,9 @@ from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from dealers import manage_services
 from dealers.allocation import weight_override_set
 from dealers.models import Dealer, WeightChange
+from dealers.services import lifecycle
 from leads.models import Account, LeadEvent, Policy
 from portal.audit.models import ChangeEvent
 from portal.users.models import Role, User
@@ -52,7 +52,7 @@ def change_lines(obj) -> list[ChangeEvent]:
 
 def test_a_dealer_status_change_is_an_immutable_line_that_outlives_its_author(client, manager):
     dealer = DealerFactory(name="Alpha Techniek")
-    manage_services.dealer_set_status(
+    lifecycle.dealer_set_status(
         dealer=dealer, status=Dealer.Status.PAUSED, actor=manager, reason="Holiday closure"
     )
     [line] = change_lines(dealer)
@@ -94,7 +94,7 @@ def test_a_territory_change_is_kept_on_its_page(client, manager):
 
 def test_history_lines_refuse_changes_on_the_model(manager):
     dealer = DealerFactory()
-    manage_services.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
+    lifecycle.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
     [line] = change_lines(dealer)
     line.message = "nothing happened"
     with pytest.raises(ValidationError):
@@ -114,7 +114,7 @@ def test_history_lines_refuse_changes_on_the_model(manager):
 def two_lines(manager):
     """A change history line and a weight change."""
     dealer = DealerFactory()
-    manage_services.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
+    lifecycle.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
     weight_override_set(dealer=dealer, actor=manager, weight="2", until=soon(), reason="Launch")
 
 
@@ -194,7 +194,7 @@ def test_a_policy_change_in_the_admin_records_old_and_new_values(client, superus
 
 def test_the_admin_lists_the_history_read_only(client, superuser, manager):
     dealer = DealerFactory(name="Alpha Techniek")
-    manage_services.dealer_set_status(
+    lifecycle.dealer_set_status(
         dealer=dealer, status=Dealer.Status.PAUSED, actor=manager, reason="Holiday closure"
     )
     listing = client.get(reverse("admin:audit_changeevent_changelist"))

@@ -12,7 +12,14 @@ from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
 
-from leads.routing import engine
+from leads import routing
+from leads.routing.messages import (
+    N_SHARE_CHOSEN,
+    N_TERRITORY_SECTOR_MISMATCH,
+    R_CLAIM,
+    R_DEAL_SIZE,
+    R_FALLBACK_POOL,
+)
 from leads.services import pipeline
 from portal import l10n
 from portal.messages import render_message
@@ -65,15 +72,15 @@ def test_names_in_the_readers_language():
 def test_every_routing_rule_has_a_name():
     from portal.choices import RULE_LABELS
 
-    assert {rule.value for rule in engine.Rule} <= set(RULE_LABELS)
+    assert {rule.value for rule in routing.Rule} <= set(RULE_LABELS)
 
 
 def test_the_engines_typed_params_are_shown_per_reader():
     """The engine writes amounts, percentages, dates, sectors and countries as typed
     values; each reader sees them in their own format and language."""
     reasons = [
-        engine.Message(
-            engine.N_TERRITORY_SECTOR_MISMATCH,
+        routing.Message(
+            N_TERRITORY_SECTOR_MISMATCH,
             {
                 "owner": "Schwaben Holztechnik GmbH",
                 "territory": "DE Süd",
@@ -81,8 +88,8 @@ def test_the_engines_typed_params_are_shown_per_reader():
                 "sector": {"sector": "automotive"},
             },
         ),
-        engine.Message(
-            engine.N_SHARE_CHOSEN,
+        routing.Message(
+            N_SHARE_CHOSEN,
             {
                 "owner": "Anna Schmidt",
                 "share": {"percent": "49.8"},
@@ -91,14 +98,12 @@ def test_the_engines_typed_params_are_shown_per_reader():
                 "total": 2225,
             },
         ),
-        engine.Message(
-            engine.R_DEAL_SIZE,
+        routing.Message(
+            R_DEAL_SIZE,
             {"value": {"amount": "300000"}, "threshold": {"amount": "250000"}, "owner": "S"},
         ),
-        engine.Message(
-            engine.R_CLAIM, {"dealer": "D", "company": "C", "until": {"date": "2027-02-15"}}
-        ),
-        engine.Message(engine.R_FALLBACK_POOL, {"queue": {"term": "Channel pool"}}),
+        routing.Message(R_CLAIM, {"dealer": "D", "company": "C", "until": {"date": "2027-02-15"}}),
+        routing.Message(R_FALLBACK_POOL, {"queue": {"term": "Channel pool"}}),
     ]
     stored = [{"msgid": r.msgid, "params": dict(r.params)} for r in reasons]
     with translation.override("de"):

@@ -25,7 +25,7 @@ APPS = ("portal", "dealers", "leads", "territories")
 # Tasks queued by the code when something happens, never by the clock.
 TRIGGERED_ONLY = {
     "leads.tasks.confirm_receipt": "queued by the intake for an inquiry outside working hours",
-    "leads.imports_tasks.run_import": "queued when a CSV file is uploaded",
+    "leads.imports.tasks.run_import": "queued when a CSV file is uploaded",
     "portal.users.tasks.deliver_notifications": "queued after commit with the new rows",
 }
 
@@ -53,7 +53,7 @@ def test_every_task_is_scheduled_or_triggered_on_purpose():
     [
         "leads.tasks.sla_sweep",  # reminders, escalations, recycles, claim expiry
         "portal.users.tasks.deliver_pending_notifications",  # the e-mail outbox
-        "leads.imports_tasks.run_pending_imports",  # uploads whose task never ran
+        "leads.imports.tasks.run_pending_imports",  # uploads whose task never ran
         "portal.users.tasks.send_daily_digests",
         "dealers.tasks.end_expired_weight_overrides",
     ],

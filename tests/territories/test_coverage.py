@@ -1,6 +1,6 @@
 """The coverage report, table-driven on engine facts (no database)."""
 
-from leads.routing.engine import (
+from leads.routing import (
     DealerFacts,
     RepFacts,
     RoutingContext,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 
 from dealers.models import DealerMembership
 from leads.models import Lead, LeadEvent, Policy, Queue
-from leads.services import deadlines
+from leads.sla import deadlines
 from portal import l10n
 from portal.messages import message, moment, parts
 from portal.users.models import Notification, User

@@ -11,11 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from dealers.models import Claim, ClaimEvent
-from dealers.services.claims import claim_url, claims_expire
+from dealers.services.claim_expiry import claims_expire
+from dealers.services.claim_notices import claim_url
 from dealers.services.team import dealer_people
 from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
-from leads.services import calendars, deadlines, routing
+from leads.services import calendars, routing
 from leads.services.sla import store
+from leads.sla import deadlines
 from portal.db import claim_due, insert_rows
 from portal.messages import message, moment, parts
 from portal.users.models import Notification

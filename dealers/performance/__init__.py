@@ -1,0 +1,1 @@
+"""Dealer performance for managers: scorecards, allocation weights and what-if pages."""

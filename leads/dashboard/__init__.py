@@ -1,0 +1,1 @@
+"""The channel manager's dashboard: ``figures`` (the reads), ``views`` and ``urls``."""

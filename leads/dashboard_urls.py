@@ -1,9 +1,0 @@
-"""Channel-manager pages (performance, allocation, review), under /manage/ (namespace "manage")."""
-
-from django.urls import path
-
-from leads import dashboard_views as views
-
-urlpatterns = [
-    path("dashboard/", views.dashboard_page, name="dashboard"),
-]

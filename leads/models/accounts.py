@@ -1,0 +1,142 @@
+"""Companies (accounts, with their parent and serving dealer) and their installed base."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from portal.choices import Sector
+
+
+class CountryCode:
+    """``country_code``: the stored ISO code, without building a django-countries
+    ``Country`` object (which looks up the name each time ``.country`` is read; routing
+    and the import read it many times per lead)."""
+
+    @property
+    def country_code(self) -> str:
+        code = self.__dict__.get("country")
+        return code if code is not None else self.country.code
+
+
+class Account(CountryCode, models.Model):
+    """A known company: a customer when it has installed base, otherwise a prospect
+    (for instance one a dealer has claimed). Lookup columns are normalised and
+    indexed so the matcher never scans."""
+
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    normalized_name = models.CharField(max_length=200, db_index=True, editable=False)
+    website_domain = models.CharField(_("website domain"), max_length=120, blank=True)
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    coc_number = models.CharField(_("chamber of commerce number"), max_length=30, blank=True)
+    country = CountryField(_("country"))
+    postcode = models.CharField(_("postcode"), max_length=12, blank=True)
+    postcode_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subsidiaries",
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_accounts",
+    )
+    serving_dealer = models.ForeignKey(
+        "dealers.Dealer",
+        verbose_name=_("serving dealer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="served_accounts",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["legal_name"]
+        indexes = [
+            models.Index(
+                fields=["website_domain"], condition=~Q(website_domain=""), name="account_domain"
+            ),
+            models.Index(fields=["vat_number"], condition=~Q(vat_number=""), name="account_vat"),
+            models.Index(fields=["coc_number"], condition=~Q(coc_number=""), name="account_coc"),
+            models.Index(fields=["country", "postcode_number"], name="account_postcode"),
+        ]
+
+    def __str__(self):
+        return self.legal_name
+
+    def save(self, *args, **kwargs):
+        self.fill_lookup_columns()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        """Forms (the admin) refuse a VAT or chamber-of-commerce number that is not valid
+        for the account's country: it would be kept as typed and never match a lead."""
+        from leads.matching.normalize import NormalizationError
+
+        errors = {}
+        for field, normalize in self._identifiers():
+            try:
+                normalize(getattr(self, field))
+            except NormalizationError as error:
+                errors[field] = error.text(gettext)
+        if errors:
+            raise ValidationError(errors)
+
+    def fill_lookup_columns(self) -> None:
+        """Normalised identifiers, as the matcher looks them up and leads store theirs:
+        "NL 0044.95.445.B01" is kept as "NL004495445B01", "https://www.Example.nl/" as
+        "example.nl", "KvK 1234.5678" as "12345678". A number that is not valid stays as
+        typed (``clean`` refuses it in forms)."""
+        from leads.matching.normalize import (
+            NormalizationError,
+            domain_from_url,
+            normalize_company_name,
+        )
+
+        self.normalized_name = normalize_company_name(self.legal_name)
+        self.website_domain = domain_from_url(self.website_domain) or self.website_domain.strip()
+        for field, normalize in self._identifiers():
+            try:
+                setattr(self, field, normalize(getattr(self, field)))
+            except NormalizationError:
+                setattr(self, field, getattr(self, field).strip())
+
+    def _identifiers(self):
+        from leads.matching.normalize import normalize_coc, normalize_vat
+
+        country = self.country_code
+        return [
+            ("vat_number", lambda number: normalize_vat(number, country or None)),
+            ("coc_number", lambda number: normalize_coc(number, country) if country else number),
+        ]
+
+
+class InstalledProduct(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="installed_base")
+    product = models.CharField(_("product"), max_length=120)
+    serial_number = models.CharField(_("serial number"), max_length=60, blank=True)
+    installed_on = models.DateField(_("installed on"))
+
+    class Meta:
+        verbose_name = _("installed product")
+        verbose_name_plural = _("installed base")
+        ordering = ["-installed_on"]
+
+    def __str__(self):
+        return f"{self.product} ({self.installed_on:%Y})"

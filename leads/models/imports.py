@@ -1,0 +1,81 @@
+"""A CSV/XLSX import of leads: its file, progress and the rows that failed (the rows
+are read by ``leads.services.imports``)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from leads.models.lead import Lead
+from portal.messages import render_message
+
+
+class ImportJob(models.Model):
+    """A CSV file of leads being imported in the background, with its row report."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_leads = models.PositiveIntegerField(default=0)
+    existing_leads = models.PositiveIntegerField(default=0)
+    duplicate_leads = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    # [{"line": 12, "errors": {"postcode": ["…"]}}], the first 1,000
+    errors = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("lead import")
+        verbose_name_plural = _("lead imports")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="import_pending"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def problems(self) -> list[dict]:
+        """``errors`` for people: each field named by its label ("Company", not
+        ``company_name``); errors about the whole row have no label."""
+        fields = {f.name: f for f in Lead._meta.get_fields() if hasattr(f, "verbose_name")}
+        labels = {"qualification": _("qualification")}
+        rows = []
+        for row in self.errors:
+            items = []
+            for name, messages in row.get("errors", {}).items():
+                if name in ("__all__", "non_field_errors"):
+                    label = ""
+                elif name in fields:
+                    label = capfirst(fields[name].verbose_name)
+                else:
+                    label = capfirst(labels.get(name, name))
+                # stored messages, each shown in the reader's language
+                items.append({"label": label, "messages": [render_message(m) for m in messages]})
+            rows.append({"line": row.get("line"), "items": items})
+        return rows

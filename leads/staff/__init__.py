@@ -1,0 +1,1 @@
+"""The staff pages for leads under /manage/: lead list, detail, reassign, lookup."""
