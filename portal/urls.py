@@ -4,11 +4,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from leads import inbound
+from leads import home, inbound
 from portal import api, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     # Browsers ask for /favicon.ico on pages without an icon link (API answers, files).
     path("favicon.ico", views.favicon),
     path("i18n/setlang/", views.set_language, name="set_language"),
