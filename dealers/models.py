@@ -11,6 +11,7 @@ from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from portal.choices import Language, Sector
+from portal.db import SignalledQuerySet
 from portal.fields import ChoiceListField
 from portal.immutable import HistoryEvent, ImmutableModel
 from portal.regions import WorkingCalendar
@@ -63,6 +64,8 @@ class Dealer(WorkingCalendar):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
+
     class Meta:
         verbose_name = _("dealer")
         verbose_name_plural = _("dealers")
@@ -114,6 +117,8 @@ class DealerMembership(models.Model):
         default=Role.DEALER_USER,
     )
     joined_at = models.DateTimeField(default=timezone.now)
+
+    objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
 
     class Meta:
         verbose_name = _("dealer membership")

@@ -1,10 +1,14 @@
-"""Keep the cached world (``leads.world``) in step with the rows it is built from."""
+"""Keep the cached world (``leads.world``) in step with the rows it is built from: the
+one mechanism (no service invalidates it by hand). Every model in ``ROUTING_WORLD``
+sends ``post_save``/``post_delete`` per row and, through its ``SignalledQuerySet``
+manager, ``rows_written`` for a queryset's ``update``/``bulk_create``."""
 
 from django.db.models.signals import post_delete, post_save
 
 from dealers.models import Dealer, DealerMembership
 from leads.models import ApiKey, Integration, Policy, Queue
 from leads.services.facts import routing_world_changed
+from portal.db import rows_written
 from portal.users.models import StaffProfile, User
 from territories.models import PostcodeRange, Territory, TerritoryOwner
 
@@ -23,13 +27,20 @@ ROUTING_WORLD = (
 )
 
 
-# Saves that change nothing routing or notifications read (every sign-in saves
-# last_login) do not throw the cached world away.
-IRRELEVANT = {"last_login", "password", "updated_at"}
+# Writes that change nothing routing or notifications read (every sign-in saves
+# last_login, every API request may touch its key's last_used_at) do not throw the
+# cached world away.
+IRRELEVANT = {"last_login", "password", "updated_at", "last_used_at"}
 
 
 def saved(sender, update_fields=None, **kwargs) -> None:
     if update_fields and set(update_fields) <= IRRELEVANT:
+        return
+    routing_world_changed()
+
+
+def written(sender, fields=None, **kwargs) -> None:
+    if fields and fields <= IRRELEVANT:
         return
     routing_world_changed()
 
@@ -40,3 +51,4 @@ def connect() -> None:
         post_delete.connect(
             routing_world_changed, sender=model, dispatch_uid=f"routing-del-{model.__name__}"
         )
+        rows_written.connect(written, sender=model, dispatch_uid=f"routing-rows-{model.__name__}")

@@ -2,8 +2,11 @@
 context, the policy, permission ids, dealer groups, the integrations' API keys.
 
 A version string in the shared cache (Redis in production) changes whenever one of those
-rows is saved or deleted (``leads.signals``); each process checks it at most once a
-second and throws its copies away when it changed. A change made in this process is seen
+rows is written: one mechanism, the signals of ``leads.signals`` (``post_save``,
+``post_delete``, and ``portal.db.rows_written`` for a queryset's ``update`` and
+``bulk_create`` on the models in ``ROUTING_WORLD``, whose managers send it); no service
+calls ``changed`` by hand. Each process checks the version at most once a second and
+throws its copies away when it changed. A change made in this process is seen
 at once; one made elsewhere within a second.
 
 While the shared cache is down (``portal.cache``), no process can hear of another's
@@ -30,9 +33,16 @@ _lock = threading.Lock()
 
 def changed(**_signal_kwargs) -> None:
     """Invalidate every process's copies (a new random version), now and again when the
-    transaction commits, so no process keeps a copy read before the change was visible."""
+    transaction commits, so no process keeps a copy read before the change was visible.
+    However many rows a transaction changes, it bumps once more at its commit."""
     _bump()
-    transaction.on_commit(_bump)
+    pending = transaction.get_connection().run_on_commit
+    if not any(func is _bump_at_commit for _sids, func, _robust in pending):
+        transaction.on_commit(_bump_at_commit)
+
+
+def _bump_at_commit() -> None:
+    _bump()
 
 
 def _bump() -> None:

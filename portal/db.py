@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, models
 from django.db.models.base import ModelState
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_countries.fields import CountryField
@@ -285,3 +286,24 @@ def aware(value):
     if isinstance(value, str):
         value = parse_datetime(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# Sent with the model as sender when a queryset writes rows in bulk (``update``,
+# ``bulk_create``), which ``post_save`` does not cover; ``fields`` names what an update set.
+rows_written = Signal()
+
+
+class SignalledQuerySet(models.QuerySet):
+    """A queryset whose bulk writes send ``rows_written``: the models the routing world
+    is read from use it (``leads.signals``), so no ``.update()`` can leave a stale copy.
+    (``bulk_update`` goes through ``update``; deletes send ``post_delete`` per row.)"""
+
+    def update(self, **kwargs):
+        count = super().update(**kwargs)
+        rows_written.send(sender=self.model, fields=frozenset(kwargs))
+        return count
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        rows_written.send(sender=self.model, fields=None)
+        return created

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from portal.choices import Sector
+from portal.db import SignalledQuerySet
 from portal.fields import ChoiceListField
 
 
@@ -30,6 +31,8 @@ class Territory(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
+
     class Meta:
         verbose_name = _("territory")
         verbose_name_plural = _("territories")
@@ -44,6 +47,8 @@ class PostcodeRange(models.Model):
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="ranges")
     start = models.PositiveIntegerField(_("from"))
     end = models.PositiveIntegerField(_("to"))
+
+    objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
 
     class Meta:
         verbose_name = _("postcode range")
@@ -88,6 +93,8 @@ class TerritoryOwner(models.Model):
         help_text=_("Share of this territory's leads relative to its other owners."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
 
     class Meta:
         verbose_name = _("territory owner")

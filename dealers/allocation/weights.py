@@ -26,7 +26,6 @@ from django.utils.translation import gettext_noop
 from dealers import scorecards
 from dealers.models import Dealer, WeightChange
 from dealers.scorecards import Scorecard
-from leads.services import facts
 from portal.users.models import User
 from territories.models import TerritoryOwner
 from territories.services import territory_shares_reset
@@ -272,11 +271,6 @@ def _reset_shares(dealer_ids: Iterable[int]) -> list[int]:
     return territory_ids
 
 
-def _world_changed() -> None:
-    facts.routing_world_changed()
-    transaction.on_commit(facts.routing_world_changed)
-
-
 def weights_apply(
     *,
     actor: User | None,
@@ -330,7 +324,6 @@ def weights_apply(
         Dealer.objects.bulk_update([w.dealer for w in changing], ["performance_weight"])
         WeightChange.objects.bulk_create(changes)
         _reset_shares(moved)
-        _world_changed()
     return changes
 
 
@@ -401,7 +394,6 @@ def weight_override_set(
         )
         if old != value:
             _reset_shares([dealer.pk])
-        _world_changed()
     return change
 
 
@@ -445,7 +437,6 @@ def weight_override_clear(
             reason=(reason or "").strip()[:300] or gettext_noop("Ended by the channel manager."),
             now=now,
         )
-        _world_changed()
     return change
 
 
@@ -470,8 +461,6 @@ def overrides_end_expired(*, now: datetime | None = None) -> list[WeightChange]:
             )
             for dealer in expired
         ]
-        if changes:
-            _world_changed()
     return changes
 
 

@@ -22,7 +22,6 @@ from django.utils.translation import gettext_noop
 from dealers.models import Dealer, DealerMembership
 from dealers.services.claim_expiry import claims_end_for_dealer
 from leads.models import Assignment, Lead, LeadEvent
-from leads.services.facts import routing_world_changed
 from leads.services.routing import lead_route
 from portal.audit.models import ChangeEvent
 from portal.audit.services import audit_log, audit_of
@@ -83,7 +82,6 @@ def dealer_create(
         audit_log(actor, dealer, ADDITION, _("Dealer created."))
         if admin_email:
             dealer_invite_admin(dealer=dealer, email=admin_email, name=admin_name, invited_by=actor)
-        transaction.on_commit(routing_world_changed)
     return dealer
 
 
@@ -123,8 +121,7 @@ def dealer_update(*, dealer: Dealer, actor: User, **fields) -> list[str]:
             dealer.save()
             labels = [str(Dealer._meta.get_field(attr).verbose_name) for attr in changed]
             audit_log(actor, dealer, CHANGE, [{"changed": {"fields": labels}}])
-            transaction.on_commit(routing_world_changed)
-    return changed
+        return changed
 
 
 def dealer_invite_admin(
@@ -179,7 +176,6 @@ def dealer_set_status(
         old = dealer.get_status_display()
         dealer.status = status
         dealer.save(update_fields=["status"])
-        routing_world_changed()  # this transaction's routing must already skip the dealer
         rerouted = 0
         if status in STATUS_NOTES:
             note = message(STATUS_NOTES[status], dealer=dealer.name, reason=reason)
@@ -215,7 +211,6 @@ def dealer_set_status(
                 "claims": ended,
             },
         )
-        transaction.on_commit(routing_world_changed)
     return rerouted
 
 
@@ -241,7 +236,6 @@ def dealer_set_capacity(*, dealer: Dealer, weekly_capacity: int | None, actor: U
                 "new": none if weekly_capacity is None else weekly_capacity,
             },
         )
-        transaction.on_commit(routing_world_changed)
     return dealer
 
 

@@ -19,6 +19,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from leads.models.accounts import Account, CountryCode
 from leads.models.integrations import Integration
 from portal.choices import Language, Sector
+from portal.db import SignalledQuerySet
 
 
 class Queue(models.Model):
@@ -39,6 +40,8 @@ class Queue(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
 
     class Meta:
         verbose_name = _("queue")

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.db import SignalledQuerySet
+
 
 def default_rule_order() -> list[str]:
     return [
@@ -81,6 +83,8 @@ class Policy(models.Model):
         _("approve claims without conflicts automatically"), default=True
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
 
     class Meta:
         verbose_name = _("policy")

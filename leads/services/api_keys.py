@@ -70,4 +70,3 @@ def api_key_touch(api_key: ApiKey) -> None:
 
 def api_key_revoke(*, api_key: ApiKey) -> None:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    world.changed()

@@ -8,7 +8,6 @@ from django.contrib.admin.models import CHANGE
 from django.db import transaction
 
 from leads.models import Policy
-from leads.services.facts import routing_world_changed
 from portal.audit.services import audit_log
 from portal.users.models import User
 
@@ -54,6 +53,4 @@ def policy_update(*, actor: User, **changes) -> list[str]:
                 for field in changed
             ),
         )
-        routing_world_changed()
-        transaction.on_commit(routing_world_changed)
     return changed

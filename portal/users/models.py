@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from portal.choices import Language, Sector
+from portal.db import SignalledQuerySet
 from portal.fields import ChoiceListField
 from portal.regions import WorkingCalendar
 
@@ -61,7 +62,7 @@ def sync_role_groups(user, roles) -> None:
         user.groups.add(*missing)
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager.from_queryset(SignalledQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
@@ -200,6 +201,8 @@ class StaffProfile(WorkingCalendar):
         blank=True,
         related_name="backup_for",
     )
+
+    objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
 
     class Meta:
         verbose_name = _("staff profile")

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer
 from leads.matching.normalize import POSTCODE_DIGITS, is_known_country
 from leads.models import ShareCounter
-from leads.services.facts import routing_world_changed
 from leads.services.routing import LOCK_OWNER
 from portal.audit.models import ChangeEvent
 from portal.audit.services import audit_log, audit_of
@@ -226,7 +225,6 @@ def territory_save(
                 audit_log(actor, territory, ADDITION, [{"added": {}}, *changes])
             elif changes:
                 audit_log(actor, territory, CHANGE, changes)
-            transaction.on_commit(routing_world_changed)
     except IntegrityError as error:  # the same name saved at the same moment
         raise ValidationError(
             {
