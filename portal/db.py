@@ -8,9 +8,11 @@ without the ORM's query compilation; on other databases they are ``bulk_create``
 SLA sweep's clocks, claim expiry).
 """
 
+import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from django.db import connection, models
 from django.db.models.base import ModelState
@@ -23,6 +25,9 @@ from psycopg.types.json import Jsonb
 # Fewer rows than this go in with one INSERT: COPY's set-up costs the database more than
 # it saves on a handful of rows (one routed lead writes one to three rows per table).
 COPY_FROM = 20
+
+
+T = TypeVar("T")
 
 
 def insert_many(
@@ -248,35 +253,60 @@ def claim_due(
     model: type[models.Model],
     due: str,
     *,
-    set_sql: str,
-    returning: list[str],
+    returning: type[T],
     as_of: datetime,
     limit: int,
-    condition: str = "",
-    params: Sequence = (),
-) -> list[dict]:
-    """Clear the due column of up to ``limit`` due rows that no other transaction holds
-    and return them: one statement, so two sweeps never get the same row. ``condition``
-    (SQL, with ``params``) narrows the rows further."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    where = f"{due} <= %s" + (f" AND {condition}" if condition else "")
+    clear: Sequence[str] = (),
+    set_values: Mapping[str, object] | None = None,
+    where: Mapping[str, object] | None = None,
+) -> list[T]:
+    """Claim up to ``limit`` rows of ``model`` whose ``due`` column is at or before
+    ``as_of`` and that no other transaction holds, and return them as ``returning`` (a
+    dataclass whose fields are the columns to read): one ``UPDATE … RETURNING`` that sets
+    the ``clear`` columns to NULL and the ``set_values`` columns to their values, so two
+    sweeps never get the same row. ``where`` narrows the rows to those whose columns
+    equal the given values. Columns are named, never SQL: each must be one of the
+    model's."""
+    columns = {field.column for field in model._meta.concrete_fields}
+    set_values, where = dict(set_values or {}), dict(where or {})
+    wanted = [field.name for field in dataclasses.fields(returning)]
+    unknown = ({due, *clear, *set_values, *where, *wanted}) - columns
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column {', '.join(sorted(unknown))}")
+    if not clear and not set_values:
+        raise ValueError("claim_due must clear or set a column, or it would claim a row twice")
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    assignments = [f"{quote(name)} = NULL" for name in clear]
+    assignments += [f"{quote(name)} = %s" for name in set_values]
+    conditions = [f"{quote(due)} <= %s", *(f"{quote(name)} = %s" for name in where)]
     skip_locked = (
         " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
     sql = (
-        f"UPDATE {table} SET {set_sql} WHERE id IN ("
-        f"SELECT id FROM {table} WHERE {where} ORDER BY {due} LIMIT %s{skip_locked}"
-        f") RETURNING {', '.join(returning)}"
+        f"UPDATE {table} SET {', '.join(assignments)} WHERE id IN ("
+        f"SELECT id FROM {table} WHERE {' AND '.join(conditions)} ORDER BY {quote(due)} "
+        f"LIMIT %s{skip_locked}) RETURNING {', '.join(quote(name) for name in wanted)}"
     )
+    params = [
+        *set_values.values(),
+        connection.ops.adapt_datetimefield_value(as_of),
+        *where.values(),
+        limit,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(as_of), *params, limit])
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    for row in rows:
-        for name in names:
-            if name.endswith("_at"):
-                row[name] = aware(row[name])
-    return rows
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    moments = [name.endswith("_at") for name in wanted]
+    return [
+        returning(
+            **{
+                name: aware(value) if moment else value
+                for name, value, moment in zip(wanted, row, moments, strict=True)
+            }
+        )
+        for row in rows
+    ]
 
 
 def aware(value):

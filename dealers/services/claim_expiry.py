@@ -26,6 +26,16 @@ EXPIRED_REASON = message(gettext_noop("Its period ended."))
 
 
 @dataclass(frozen=True)
+class ExpiringClaim:
+    """An approved claim whose period ended, as ``claims_expire`` takes it."""
+
+    id: int
+    dealer_id: int
+    company_name: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class Expired:
     """What one ``claims_expire`` call did."""
 
@@ -43,19 +53,17 @@ def claims_expire(
     transaction holds, so a claim expires, and its dealer hears of it, exactly once
     however often or concurrently this runs. Runs in the caller's transaction (its own
     when there is none). Fewer than ``limit`` returned means none is left."""
-    condition = "status = 'approved'"
-    params: list = []
+    where = {"status": Claim.Status.APPROVED}
     if account_id is not None:
-        condition += " AND account_id = %s"
-        params.append(account_id)
+        where["account_id"] = account_id
     with transaction.atomic():
         rows = claim_due(
             Claim,
             "expires_at",
-            set_sql="status = 'expired', reminder_due_at = NULL",
-            condition=condition,
-            params=params,
-            returning=["id", "dealer_id", "company_name", "expires_at"],
+            set_values={"status": Claim.Status.EXPIRED},
+            clear=["reminder_due_at"],
+            where=where,
+            returning=ExpiringClaim,
             as_of=now,
             limit=limit,
         )
@@ -65,7 +73,7 @@ def claims_expire(
             ClaimEvent,
             [
                 {
-                    "claim_id": row["id"],
+                    "claim_id": row.id,
                     "kind": ClaimEvent.Kind.EXPIRED,
                     "at": now,
                     "reason": EXPIRED_REASON,
@@ -73,14 +81,14 @@ def claims_expire(
                 for row in rows
             ],
         )
-        people = dealer_people({row["dealer_id"] for row in rows})
+        people = dealer_people({row.dealer_id for row in rows})
         notifications = notify_in_bulk(
             [
                 {
-                    "recipients": people.get(row["dealer_id"], {}).get("users", []),
+                    "recipients": people.get(row.dealer_id, {}).get("users", []),
                     "kind": Notification.Kind.CLAIM,
                     "subject": message(
-                        gettext_noop("Claim expired: %(company)s"), company=row["company_name"]
+                        gettext_noop("Claim expired: %(company)s"), company=row.company_name
                     ),
                     "body": parts(
                         message(
@@ -88,17 +96,17 @@ def claims_expire(
                                 "Your claim on %(company)s ended on %(date)s; the company is "
                                 "no longer protected for you."
                             ),
-                            company=row["company_name"],
-                            date=moment(row["expires_at"]),
+                            company=row.company_name,
+                            date=moment(row.expires_at),
                         ),
                         message(gettext_noop("Register it again if you are still working on it.")),
                     ),
-                    "url": claim_url(row["id"]),
+                    "url": claim_url(row.id),
                 }
                 for row in rows
             ]
         )
-    return Expired(claim_ids=[row["id"] for row in rows], notifications=notifications)
+    return Expired(claim_ids=[row.id for row in rows], notifications=notifications)
 
 
 def claims_end_for_dealer(*, dealer: Dealer, actor: User, reason: str, now: datetime) -> int:

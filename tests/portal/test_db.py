@@ -53,3 +53,45 @@ def test_insert_rows_fills_left_out_fields_with_their_defaults(count):
     rows = list(Notification.objects.filter(recipient=user).order_by("pk"))
     assert [row.subject["msgid"] for row in rows] == [str(n) for n in range(count)]
     assert {(row.url, row.read_at, row.lead_id) for row in rows} == {("", None, None)}
+
+
+def test_claim_due_names_columns_and_answers_with_the_dataclass():
+    from dataclasses import dataclass
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leads.models import Lead
+    from leads.services.sla.store import DueLead
+    from portal.db import claim_due
+    from tests.leads.pipeline_world import new_lead
+
+    lead = new_lead()
+    Lead.objects.filter(pk=lead.pk).update(reminder_due_at=timezone.now() - timedelta(minutes=1))
+
+    (row,) = claim_due(
+        Lead,
+        "reminder_due_at",
+        clear=["reminder_due_at"],
+        returning=DueLead,
+        as_of=timezone.now(),
+        limit=10,
+    )
+    assert isinstance(row, DueLead) and row.id == lead.pk and row.is_open
+    assert Lead.objects.get(pk=lead.pk).reminder_due_at is None
+    again = {"clear": ["reminder_due_at"], "returning": DueLead, "limit": 10}
+    assert claim_due(Lead, "reminder_due_at", as_of=timezone.now(), **again) == []
+
+    @dataclass
+    class Sneaky:
+        id: int
+
+    with pytest.raises(ValueError, match="no column"):
+        claim_due(
+            Lead,
+            "reminder_due_at",
+            clear=["reminder_due_at = NULL; DROP TABLE leads_lead; --"],
+            returning=Sneaky,
+            as_of=timezone.now(),
+            limit=1,
+        )

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from dealers.models import Claim, ClaimEvent
+from dealers.models import ClaimEvent
 from dealers.services.claim_expiry import claims_expire
 from dealers.services.claim_notices import claim_url
 from dealers.services.team import dealer_people
@@ -18,7 +18,7 @@ from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
 from leads.services import calendars, routing
 from leads.services.sla import store
 from leads.sla import deadlines
-from portal.db import claim_due, insert_rows
+from portal.db import insert_rows
 from portal.messages import message, moment, parts
 from portal.users.models import Notification
 from portal.users.services import notify_in_bulk
@@ -136,13 +136,13 @@ class _Sweep:
     # --- leads ---------------------------------------------------------------------
 
     def reminders(self) -> int:
-        rows = self._claim_open_leads("reminder_due_at")
-        members = dealer_people({r["owner_dealer_id"] for r in rows if r["owner_dealer_id"]})
-        users = store.users_by_id({r["owner_user_id"] for r in rows if r["owner_user_id"]})
+        rows = store.due_open_leads("reminder_due_at", as_of=self.as_of, limit=self.batch_size)
+        members = dealer_people({r.owner_dealer_id for r in rows if r.owner_dealer_id})
+        users = store.users_by_id({r.owner_user_id for r in rows if r.owner_user_id})
         events, notes = [], []
         for row in rows:
-            if row["owner_dealer_id"]:
-                owner = members[row["owner_dealer_id"]]
+            if row.owner_dealer_id:
+                owner = members[row.owner_dealer_id]
                 reason = message(
                     gettext_noop("No status update within %(days)s working days."),
                     days=self.terms.dealer_first_update_days,
@@ -153,18 +153,18 @@ class _Sweep:
                             "Accept or reject it and give a status update; without one it "
                             "goes to another dealer on %(recycle)s."
                         ),
-                        recycle=moment(row["recycle_due_at"]),
+                        recycle=moment(row.recycle_due_at),
                     )
-                    if row["recycle_due_at"]
+                    if row.recycle_due_at
                     else message(gettext_noop("Accept or reject it and give a status update."))
                 )
                 snapshot, recipients = owner["snapshot"], owner["users"]
                 subject = gettext_noop("Reminder: %(company)s is waiting for your first update")
-            elif row["owner_user_id"] in users:
-                user = users[row["owner_user_id"]]
+            elif row.owner_user_id in users:
+                user = users[row.owner_user_id]
                 reason = message(
                     gettext_noop("No action since the lead was assigned on %(assigned)s."),
-                    assigned=moment(row["assigned_at"]),
+                    assigned=moment(row.assigned_at),
                 )
                 action = (
                     message(
@@ -172,9 +172,9 @@ class _Sweep:
                             "Contact the prospect and log it; your manager is alerted on "
                             "%(escalation)s."
                         ),
-                        escalation=moment(row["escalation_due_at"]),
+                        escalation=moment(row.escalation_due_at),
                     )
-                    if row["escalation_due_at"]
+                    if row.escalation_due_at
                     else message(gettext_noop("Contact the prospect and log it."))
                 )
                 snapshot, recipients = store.user_snapshot(user), [user]
@@ -190,24 +190,22 @@ class _Sweep:
         return len(rows)
 
     def escalations(self) -> int:
-        rows = self._claim_open_leads("escalation_due_at")
-        users = store.users_by_id({r["owner_user_id"] for r in rows if r["owner_user_id"]})
+        rows = store.due_open_leads("escalation_due_at", as_of=self.as_of, limit=self.batch_size)
+        users = store.users_by_id({r.owner_user_id for r in rows if r.owner_user_id})
         managers = store.managers_of(set(users))
         places = calendars.owner_places(("user", pk) for pk in users)
         events, notes, rearm = [], [], {}
         for row in rows:
-            user = users.get(row["owner_user_id"])
+            user = users.get(row.owner_user_id)
             if user is None:
                 continue
             # Hot and warm leads escalate first on the contact deadline, then once more
             # after the "no action" period, like every other lead.
             contact_stage = False
-            if row["temperature"] in CONTACT_MISSED:
-                country, region = calendars.place_of(
-                    places, "user", row["owner_user_id"], row["country"]
-                )
+            if row.temperature in CONTACT_MISSED:
+                country, region = calendars.place_of(places, "user", row.owner_user_id, row.country)
                 no_action_at = deadlines.add_working_days(
-                    row["assigned_at"],
+                    row.assigned_at,
                     self.terms.action_escalation_days,
                     country,
                     self.terms,
@@ -215,11 +213,11 @@ class _Sweep:
                 )
                 contact_stage = self.as_of < no_action_at
             if contact_stage:
-                rearm[row["id"]] = no_action_at
+                rearm[row.id] = no_action_at
                 reason = message(
-                    CONTACT_MISSED[row["temperature"]],
+                    CONTACT_MISSED[row.temperature],
                     owner=user.name,
-                    due=moment(row["first_update_due_at"]),
+                    due=moment(row.first_update_due_at),
                 )
                 action = message(
                     gettext_noop(
@@ -233,7 +231,7 @@ class _Sweep:
                 reason = message(
                     gettext_noop("No action by %(owner)s since the lead was assigned on %(at)s."),
                     owner=user.name,
-                    at=moment(row["assigned_at"]),
+                    at=moment(row.assigned_at),
                 )
                 action = message(
                     gettext_noop("Check with %(owner)s or reassign the lead."), owner=user.name
@@ -261,63 +259,42 @@ class _Sweep:
         self.counts["escalations"] += len(events)
         return len(rows)
 
-    def _claim_open_leads(self, due: str) -> list[dict]:
-        """Claim a batch of leads whose ``due`` clock ran out (clearing it) and keep the
-        open ones (a closed lead's clock has nothing left to do)."""
-        rows = claim_due(
-            Lead,
-            due,
-            set_sql=f"{due} = NULL",
-            returning=LEAD_COLUMNS,
-            as_of=self.as_of,
-            limit=self.batch_size,
-        )
-        return [row for row in rows if row["status"] in Lead.OPEN_STATUSES]
-
     def recycle_one(self) -> bool:
         """Claim one lead whose recycle clock ran out and route it again, in its own
         transaction (the door locks share counters; recycles are few)."""
         with transaction.atomic():
-            rows = claim_due(
-                Lead,
-                "recycle_due_at",
-                set_sql="recycle_due_at = NULL, reminder_due_at = NULL",
-                returning=LEAD_COLUMNS,
-                as_of=self.as_of,
-                limit=1,
-            )
-            if not rows:
+            row = store.due_recycle(as_of=self.as_of)
+            if row is None:
                 return False
-            row = rows[0]
             if not self._recyclable(row):
                 return True
             try:
                 with transaction.atomic():
-                    outcome = lead_recycle(lead_id=row["id"], now=self.as_of, terms=self.terms)
+                    outcome = lead_recycle(lead_id=row.id, now=self.as_of, terms=self.terms)
             except Exception as error:  # one lead must not stop the sweep; try it later
-                log.exception("Recycling lead %s failed", row["id"])
-                Lead.objects.filter(pk=row["id"]).update(recycle_due_at=self.as_of + RETRY_AFTER)
-                self.errors.append({"lead": row["id"], "error": repr(error)})
+                log.exception("Recycling lead %s failed", row.id)
+                Lead.objects.filter(pk=row.id).update(recycle_due_at=self.as_of + RETRY_AFTER)
+                self.errors.append({"lead": row.id, "error": repr(error)})
                 return True
         self.counts["recycles"] += 1
         self.counts["events"] += 1
         self.recycled.append(
             {
-                "lead": row["id"],
-                "company": row["company_name"],
-                "from": row["owner_dealer_id"],
+                "lead": row.id,
+                "company": row.company_name,
+                "from": row.owner_dealer_id,
                 "to": {"kind": outcome.owner.kind, "id": outcome.owner.id},
                 "to_name": outcome.owner.name,
             }
         )
         return True
 
-    def _recyclable(self, row: dict) -> bool:
+    def _recyclable(self, row: store.DueLead) -> bool:
         """Open, with a dealer, and no first update in the current stint."""
-        if row["status"] not in Lead.OPEN_STATUSES or not row["owner_dealer_id"]:
+        if not row.is_open or not row.owner_dealer_id:
             return False
         return Assignment.objects.filter(
-            lead_id=row["id"], ended_at__isnull=True, first_update_at__isnull=True
+            lead_id=row.id, ended_at__isnull=True, first_update_at__isnull=True
         ).exists()
 
     # --- claims --------------------------------------------------------------------
@@ -330,23 +307,11 @@ class _Sweep:
         return len(expired.claim_ids)
 
     def claim_reminders(self) -> int:
-        rows = claim_due(
-            Claim,
-            "reminder_due_at",
-            set_sql="reminder_due_at = NULL",
-            returning=["id", "dealer_id", "company_name", "status", "expires_at", "renewals"],
-            as_of=self.as_of,
-            limit=self.batch_size,
-        )
-        rows = [
-            row
-            for row in rows
-            if row["status"] == Claim.Status.APPROVED and row["expires_at"] > self.as_of
-        ]
-        members = dealer_people({row["dealer_id"] for row in rows})
+        rows = store.due_claim_reminders(as_of=self.as_of, limit=self.batch_size)
+        members = dealer_people({row.dealer_id for row in rows})
         notes = []
         for row in rows:
-            left = max(0, self.policy.claim_renewals - (row["renewals"] or 0))
+            left = max(0, self.policy.claim_renewals - (row.renewals or 0))
             action = (
                 message(
                     gettext_noop(
@@ -360,12 +325,12 @@ class _Sweep:
             )
             notes.append(
                 {
-                    "recipients": members.get(row["dealer_id"], {}).get("users", []),
+                    "recipients": members.get(row.dealer_id, {}).get("users", []),
                     "kind": Notification.Kind.CLAIM,
                     "subject": message(
                         gettext_noop("Claim on %(company)s expires on %(date)s"),
-                        company=row["company_name"],
-                        date=moment(row["expires_at"]),
+                        company=row.company_name,
+                        date=moment(row.expires_at),
                     ),
                     "body": parts(
                         message(
@@ -373,12 +338,12 @@ class _Sweep:
                                 "Your claim protects %(company)s until %(date)s; after that "
                                 "new leads from the company are routed as usual."
                             ),
-                            company=row["company_name"],
-                            date=moment(row["expires_at"]),
+                            company=row.company_name,
+                            date=moment(row.expires_at),
                         ),
                         action,
                     ),
-                    "url": claim_url(row["id"]),
+                    "url": claim_url(row.id),
                 }
             )
         self._claim_events(
@@ -390,35 +355,35 @@ class _Sweep:
         self.counts["claim_reminders"] += len(rows)
         return len(rows)
 
-    def _claim_events(self, rows: list[dict], kind: str, reason: dict) -> None:
+    def _claim_events(self, rows: list, kind: str, reason: dict) -> None:
         insert_rows(
             ClaimEvent,
             [
-                {"claim_id": row["id"], "kind": kind, "at": self.as_of, "reason": reason}
+                {"claim_id": row.id, "kind": kind, "at": self.as_of, "reason": reason}
                 for row in rows
             ],
         )
 
     # --- writing -------------------------------------------------------------------
 
-    def _event(self, row: dict, kind: str, snapshot: dict, reason: dict) -> dict:
+    def _event(self, row: store.DueLead, kind: str, snapshot: dict, reason: dict) -> dict:
         return {
-            "lead_id": row["id"],
+            "lead_id": row.id,
             "kind": kind,
             "at": self.as_of,
             "to_owner": snapshot,
             "reason": reason,
-            "data": {"due": store.iso(row["first_update_due_at"])},
+            "data": {"due": store.iso(row.first_update_due_at)},
         }
 
     def _note(self, row, kind, recipients, subject, reason, action) -> dict:
         return {
             "recipients": recipients,
             "kind": kind,
-            "subject": message(subject, company=row["company_name"]),
+            "subject": message(subject, company=row.company_name),
             "body": parts(reason, action),
-            "url": self.lead_url.format(row["id"]),
-            "lead_id": row["id"],
+            "url": self.lead_url.format(row.id),
+            "lead_id": row.id,
         }
 
     def _write(self, events: list[dict], notes: list[dict]) -> None:
