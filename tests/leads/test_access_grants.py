@@ -120,7 +120,7 @@ def fresh(user: User) -> User:
 
 def test_grant_owners_gives_the_dealers_group_and_a_user_view_and_act(world):
     dealer_lead, rep_lead, queue_lead = world.lead(), world.lead(), world.lead()
-    rep = StaffFactory()
+    rep = StaffFactory().user
     leads = [dealer_lead, rep_lead, queue_lead]
     access_grants.revoke_owners(leads)
     assert not LeadGroupObjectPermission.objects.filter(content_object__in=leads).exists()
