@@ -296,7 +296,6 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Dealer Portal <porta
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security -------------------------------------------------------------------------
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
