@@ -20,12 +20,13 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Aggregate, Count, FloatField, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from dealers.models import Claim, Dealer
 from leads.models import Assignment
+from portal.db import Median
 
 WINDOW_DAYS = 90
 FOLLOW_UP_TARGET = Decimal("0.80")
@@ -37,16 +38,6 @@ NEUTRAL_WEIGHT = Decimal("1.00")
 ZERO = Decimal("0")
 
 END = Assignment.EndReason
-
-
-class Median(Aggregate):
-    """PostgreSQL's ``percentile_cont(0.5) WITHIN GROUP (ORDER BY …)``; with a
-    ``filter`` Django appends ``FILTER (WHERE …)``, which ordered-set aggregates accept."""
-
-    function = "PERCENTILE_CONT"
-    name = "Median"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -131,6 +131,16 @@ _PLAIN_TYPES = {
 }
 
 
+class Median(models.Aggregate):
+    """PostgreSQL's ``percentile_cont(0.5) WITHIN GROUP (ORDER BY …)``; with a
+    ``filter`` Django appends ``FILTER (WHERE …)``, which ordered-set aggregates accept."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = models.FloatField()
+
+
 @models.Field.register_lookup
 class Any(models.Lookup):
     """``field__any=[…]``: like ``__in``, but on PostgreSQL the list travels as ONE array

@@ -42,6 +42,23 @@ class ScorecardFilterForm(forms.Form):
         return int(value or 90)
 
 
+class RepFilterForm(forms.Form):
+    """The rep scorecards' filters: the window, and (for a reader who sees several
+    teams) one team, by its manager."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
+    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", _("All teams")), *teams]
+
+    @property
+    def days(self) -> int:
+        value = self.cleaned_data.get("period") if self.is_valid() else ""
+        return int(value or 90)
+
+
 class OverrideForm(forms.Form):
     weight = forms.DecimalField(
         label=_("Weight"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer
 from dealers.scorecards import Scorecard
+from leads.rep_scorecards import Figures as RepFigures
 from portal import l10n
 
 NUMBER = {"th": {"class": "text-end"}, "td": {"class": "text-end text-nowrap"}}
@@ -297,3 +298,221 @@ class ScorecardTable(tables.Table):
 
     def value_weight_override(self, record: ScorecardRow):
         return "yes" if record.override else ""
+
+
+# --- internal reps and teams ------------------------------------------------------------
+
+
+@dataclass
+class RepRow:
+    """One rep's or one team's figures with the values the table shows and sorts by."""
+
+    name: str
+    detail: str  # the rep's role, or the team's size
+    team: str
+    figures: RepFigures
+
+    def _rate(self, rate: float | None) -> float:
+        return MISSING if rate is None else rate
+
+    @property
+    def received(self) -> int:
+        return self.figures.received
+
+    @property
+    def hot(self) -> float:
+        return self._rate(self.figures.hot_rate)
+
+    @property
+    def warm(self) -> float:
+        return self._rate(self.figures.warm_rate)
+
+    @property
+    def follow_up(self) -> float:
+        return self._rate(self.figures.follow_up_rate)
+
+    @property
+    def median(self) -> float:
+        hours = self.figures.median_first_update_hours
+        return NO_MEDIAN if hours is None else hours
+
+    @property
+    def escalated(self) -> int:
+        return self.figures.escalated
+
+    @property
+    def won(self) -> int:
+        return self.figures.won
+
+    @property
+    def lost(self) -> int:
+        return self.figures.lost
+
+    @property
+    def conversion(self) -> float:
+        return self._rate(self.figures.conversion)
+
+    @property
+    def pipeline(self) -> Decimal:
+        return self.figures.pipeline_value
+
+
+def _sla_cell(part: int, whole: int, rate: float | None):
+    if rate is None:
+        return "—"
+    css = "text-success" if rate >= 0.8 else "text-danger" if rate < 0.5 else ""
+    return format_html(
+        '<span class="{}" title="{} / {}">{}</span>',
+        css,
+        l10n.number(part),
+        l10n.number(whole),
+        _percent(rate),
+    )
+
+
+def _export_rate(rate: float | None):
+    return "" if rate is None else round(rate * 100, 1)
+
+
+class RepScorecardTable(tables.Table):
+    """Internal reps (or, as ``TeamScorecardTable``, their teams): sortable, exportable."""
+
+    name = tables.Column(verbose_name=_("Rep"), attrs={"td": {"class": "fw-semibold"}})
+    received = tables.Column(verbose_name=_("Received"), attrs=NUMBER)
+    hot = tables.Column(
+        verbose_name=_("Hot in SLA"),
+        attrs=titled(NUMBER, _("Hot leads contacted within 4 working hours")),
+    )
+    warm = tables.Column(
+        verbose_name=_("Warm in SLA"),
+        attrs=titled(WIDE_NUMBER, _("Warm leads contacted within 1 working day")),
+    )
+    follow_up = tables.Column(
+        verbose_name=_("In SLA"),
+        attrs=titled(WIDE_NUMBER, _("All leads with a first update before their deadline")),
+    )
+    median = tables.Column(
+        verbose_name=_("1st update"),
+        attrs=titled(WIDE_NUMBER, _("Median working hours to the first update")),
+    )
+    escalated = tables.Column(
+        verbose_name=_("Escalated"),
+        attrs=titled(NUMBER, _("Leads escalated to the manager while this owner had them")),
+    )
+    won = tables.Column(verbose_name=_("Won"), attrs=WIDE_NUMBER)
+    lost = tables.Column(verbose_name=_("Lost"), attrs=WIDE_NUMBER)
+    conversion = tables.Column(
+        verbose_name=_("Conversion"), attrs=titled(NUMBER, _("won ÷ (won + lost)"))
+    )
+    pipeline = tables.Column(
+        verbose_name=_("Pipeline"), attrs=titled(WIDE_NUMBER, _("Estimated value of open leads"))
+    )
+    # Export only
+    role = tables.Column(verbose_name=_("Role"), accessor="detail", visible=False)
+    team = tables.Column(verbose_name=_("Team"), visible=False, orderable=False)
+    measured = tables.Column(
+        verbose_name=_("Measured stints"), accessor="figures__measured", visible=False
+    )
+    in_sla = tables.Column(
+        verbose_name=_("Followed up within SLA"), accessor="figures__in_sla", visible=False
+    )
+    hot_measured = tables.Column(
+        verbose_name=_("Hot leads measured"), accessor="figures__hot_measured", visible=False
+    )
+    hot_in_sla = tables.Column(
+        verbose_name=_("Hot leads in SLA"), accessor="figures__hot_in_sla", visible=False
+    )
+    warm_measured = tables.Column(
+        verbose_name=_("Warm leads measured"), accessor="figures__warm_measured", visible=False
+    )
+    warm_in_sla = tables.Column(
+        verbose_name=_("Warm leads in SLA"), accessor="figures__warm_in_sla", visible=False
+    )
+    rejected = tables.Column(
+        verbose_name=_("Rejected"), accessor="figures__rejected", visible=False
+    )
+    won_value = tables.Column(
+        verbose_name=_("Won value"), accessor="figures__won_value", visible=False
+    )
+    open_stints = tables.Column(
+        verbose_name=_("Open leads"), accessor="figures__open_stints", visible=False
+    )
+
+    class Meta:
+        order_by = ("name",)
+        template_name = "django_tables2/bootstrap5-responsive.html"
+        attrs = {
+            "class": "table table-sm table-hover align-middle mb-0 lead-table scorecard-table",
+            "id": "rep-table",
+        }
+        empty_text = _("No rep in this team yet.")
+
+    def render_name(self, record: RepRow):
+        return format_html(
+            '{}<div class="small text-muted fw-normal">{}</div>', record.name, record.detail
+        )
+
+    def render_hot(self, record: RepRow):
+        f = record.figures
+        return _sla_cell(f.hot_in_sla, f.hot_measured, f.hot_rate)
+
+    def render_warm(self, record: RepRow):
+        f = record.figures
+        return _sla_cell(f.warm_in_sla, f.warm_measured, f.warm_rate)
+
+    def render_follow_up(self, record: RepRow):
+        f = record.figures
+        return _sla_cell(f.in_sla, f.measured, f.follow_up_rate)
+
+    def render_median(self, record: RepRow):
+        hours = record.figures.median_first_update_hours
+        return "—" if hours is None else l10n.hours(hours)
+
+    def render_escalated(self, record: RepRow):
+        return l10n.number(record.escalated)
+
+    def render_received(self, record: RepRow):
+        return l10n.number(record.received)
+
+    def render_conversion(self, record: RepRow):
+        return _percent(record.conversion)
+
+    def render_pipeline(self, record: RepRow):
+        return l10n.amount(round(record.pipeline))
+
+    # --- values in the CSV / XLSX export ------------------------------------------
+    def value_name(self, record: RepRow):
+        return record.name
+
+    def value_hot(self, record: RepRow):
+        return _export_rate(record.figures.hot_rate)
+
+    def value_warm(self, record: RepRow):
+        return _export_rate(record.figures.warm_rate)
+
+    def value_follow_up(self, record: RepRow):
+        return _export_rate(record.figures.follow_up_rate)
+
+    def value_median(self, record: RepRow):
+        hours = record.figures.median_first_update_hours
+        return "" if hours is None else round(hours, 1)
+
+    def value_conversion(self, record: RepRow):
+        return _export_rate(record.figures.conversion)
+
+    def value_pipeline(self, record: RepRow):
+        return str(record.pipeline)
+
+    def value_won_value(self, record: RepRow):
+        return str(record.figures.won_value)
+
+
+class TeamScorecardTable(RepScorecardTable):
+    name = tables.Column(verbose_name=_("Team"), attrs={"td": {"class": "fw-semibold"}})
+    role = tables.Column(verbose_name=_("Reps"), accessor="detail", visible=False)
+    team = None
+
+    class Meta(RepScorecardTable.Meta):
+        order_by = ()  # teams by manager, reps without one last, until a header is clicked
+        attrs = {**RepScorecardTable.Meta.attrs, "id": "team-table"}
+        empty_text = _("No team yet.")

@@ -7,6 +7,7 @@ from dealers.performance import views
 urlpatterns = [
     path("scorecards/", views.scorecards_table, name="scorecards"),
     path("scorecards/<int:pk>/", views.scorecard_detail, name="scorecard_detail"),
+    path("reps/", views.rep_scorecards, name="rep_scorecards"),
     path("allocation/", views.allocation_page, name="allocation"),
     path("allocation/apply/", views.allocation_apply, name="allocation_apply"),
     path("allocation/<int:pk>/", views.allocation_dealer, name="allocation_dealer"),

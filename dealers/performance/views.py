@@ -31,12 +31,20 @@ from dealers.performance.forms import (
     OverrideEndForm,
     OverrideForm,
     PreviewForm,
+    RepFilterForm,
     ScorecardFilterForm,
     expected_json,
 )
 from dealers.performance.previews import preview_chart
-from dealers.performance.tables import ScorecardTable, scorecard_rows
+from dealers.performance.tables import (
+    RepRow,
+    RepScorecardTable,
+    ScorecardTable,
+    TeamScorecardTable,
+    scorecard_rows,
+)
 from dealers.services.checks import CLAIM, CUSTOMER, OPEN_LEAD
+from leads import rep_scorecards as reps
 from leads.models import Assignment
 from portal import exports, l10n
 from portal.forms import add_service_error, error_text
@@ -126,6 +134,80 @@ def scorecards_table(request):
         "can_allocate": has_staff_role(request.user, CHANNEL),
     }
     return render(request, "manage/performance/scorecards.html", context)
+
+
+@staff_required(*MANAGERS)
+@require_GET
+def rep_scorecards(request):
+    """Internal reps' and account managers' figures, per rep and per team, over the same
+    windows as the dealers': a channel manager sees every team (of the countries they
+    manage), a sales manager their own direct reports. Exportable like the dealers'."""
+    user = request.user
+    own_team = not has_staff_role(user, CHANNEL)
+    if not own_team:
+        people = reps.internal_owners(countries=managed_countries(user))
+    else:
+        people = reps.internal_owners(manager_id=user.pk)
+    people = list(people)
+    teams = reps.Teams.of_profiles(people, no_team_name=_("No manager"))
+    data = request.GET.copy()
+    data.setdefault("period", "90")
+    choices = teams.choices()
+    form = RepFilterForm(data, teams=choices if len(choices) > 1 else ())
+    days = form.days
+    team = form.cleaned_data.get("team") if form.is_valid() else None
+    if team is not None:
+        people = [p for p in people if teams.of[p.user_id] == team]
+    now = timezone.now()
+    start, end = scorecards.scorecard_window(now=now, days=days)
+    cards = reps.rep_scorecards(people, start=start, end=end, now=now)
+    team_cards = reps.team_scorecards(
+        people, cards, start=start, end=end, no_team_name=_("No manager")
+    )
+    rep_rows = [RepRow(c.name, c.title, teams.names[c.team_id], c.figures) for c in cards]
+    team_rows = [
+        RepRow(
+            t.manager_name,
+            ngettext("%(n)s rep", "%(n)s reps", len(t.members)) % {"n": len(t.members)},
+            t.manager_name,
+            t.figures,
+        )
+        for t in team_cards
+    ]
+    rep_table = RepScorecardTable(rep_rows, prefix="rep-")
+    team_table = TeamScorecardTable(team_rows, prefix="team-")
+    RequestConfig(request, paginate=False).configure(rep_table)
+    RequestConfig(request, paginate=False).configure(team_table)
+    export_format = request.GET.get("_export")
+    if export_format in exports.FORMATS:
+        of_teams = request.GET.get("of") == "teams"
+        table = team_table if of_teams else rep_table
+        kind = "team" if of_teams else "rep"
+        sheet = exports.Sheet.from_table(table, title=f"{kind} scorecards")
+        stamp = timezone.localdate(now).isoformat()
+        filename = f"{kind}-scorecards-{days}d-{stamp}.{export_format}"
+        return sheet.response(export_format, filename=filename)
+    total = reps.Figures.total(t.figures for t in team_cards)
+    context = {
+        "form": form,
+        "rep_table": rep_table,
+        "team_table": team_table,
+        "show_teams": len(team_cards) > 1 or has_staff_role(user, CHANNEL),
+        "total": total,
+        "shares": {
+            "hot": scorecards.percent(total.hot_rate),
+            "warm": scorecards.percent(total.warm_rate),
+            "conversion": scorecards.percent(total.conversion),
+        },
+        "reps": len(cards),
+        "nobody": not cards or (own_team and not any(p.manager_id == user.pk for p in people)),
+        "days": days,
+        "start": start,
+        "query": _query_without(request, "_export", "of"),
+        "can_allocate": has_staff_role(user, CHANNEL),
+        "own_team": own_team,
+    }
+    return render(request, "manage/performance/reps.html", context)
 
 
 @staff_required(*MANAGERS)

@@ -32,9 +32,9 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealers.scorecards import Median
 from leads.models import Assignment, Lead, LeadEvent, Queue
 from leads.routing import Rule
+from portal.db import Median
 
 PERIODS = {"30d": 30, "90d": 90, "180d": 180, "365d": 365}
 DEFAULT_PERIOD = "90d"

@@ -33,8 +33,9 @@ from leads.services import calendars
 from leads.services.pipeline import REASON_SENTENCES, CloseReason
 from leads.services.routing.decide import candidate_json, message_json
 from leads.services.routing.handover import hand_over_event, owner_json, set_owner, stint_row
+from leads.services.sla.sweep import CONTACT_MISSED
 from leads.sla import deadlines
-from portal.messages import message, term, text
+from portal.messages import message, moment, term, text
 from portal.users.models import User
 
 DEMO_PREFIX = "demo-"
@@ -292,6 +293,20 @@ def simulate(sim: LeadSimulation, index: int, out: dict) -> None:
             first = office_hours_after(at, min(hours, 80.0), cal)
             if owner.kind == "dealer" and first >= stint_deadlines.recycle_due_at:
                 first = None  # too late: the lead was recycled before
+        # The sweep escalates a hot or warm lead not contacted by its deadline.
+        missed = first is None or first > due
+        if owner.kind == "user" and lead.temperature in CONTACT_MISSED and due <= now and missed:
+            lead_events.append(
+                LeadEvent(
+                    kind="escalation",
+                    at=due,
+                    to_owner=owner_json(owner),
+                    reason=message(
+                        CONTACT_MISSED[lead.temperature], owner=owner.name, due=moment(due)
+                    ),
+                    data={"stage": "contact", "notified": []},
+                )
+            )
         if first is None or first > now:
             # Still waiting for a first update, or it never came.
             if owner.kind == "dealer" and stint_deadlines.reminder_due_at <= now:
