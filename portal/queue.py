@@ -13,6 +13,14 @@ After a failed publish the broker is left alone for ``RETRY_AFTER`` seconds, so 
 an outage a request does not even try; the outage is logged as an error once, and again
 at most every ``RETRY_AFTER`` seconds while it lasts.
 
+A request does not publish one task per row: ``publish_or_sweep`` asks for the outbox
+sweep of that kind of row (``deliver_pending_notifications``, ``confirm_pending_receipts``)
+to run ``SWEEP_AFTER`` (1 s) later, and only when this process has not asked for it in
+the last second. Under load a request then publishes nothing, and one task sends what a
+second's requests wrote. The ask is made after the commit, so every row of a request
+that skipped it was committed before the task that was asked for runs. Without a broker
+(the demo, tests: ``task_always_eager``) the task for the rows themselves runs at once.
+
 Publishing uses its own connection per thread with short timeouts and no retries
 (``broker_transport_options`` keep their values for the workers, which should wait
 for the broker, not give up).
@@ -29,20 +37,30 @@ log = logging.getLogger(__name__)
 TIMEOUT = 0.1  # seconds a publish may take before the outbox takes over
 RETRY_AFTER = 10.0  # seconds the broker is left alone after a failure
 
+SWEEP_AFTER = 1.0  # seconds: a request's outbox rows are sent by a sweep this much later
+
 _local = threading.local()
 _state = {"down_until": 0.0, "down_since": None}
+_sweep_asked: dict[str, float] = {}  # task name → until when a sweep is on its way
 _lock = threading.Lock()
 
 
-def publish(task: Task, *args, **kwargs) -> bool:
-    """Queue ``task(*args, **kwargs)`` for a worker; False when it was not queued (the
-    broker is down or slow: the row it works on waits for the sweep). Never raises."""
+def publish(task: Task, *args, countdown: float | None = None, **kwargs) -> bool:
+    """Queue ``task(*args, **kwargs)`` for a worker (``countdown`` seconds later); False
+    when it was not queued (the broker is down or slow: the row it works on waits for
+    the sweep). Never raises."""
     if task.app.conf.task_always_eager:  # no broker (the demo, tests): run it here
         return not task.apply(args=args, kwargs=kwargs).failed()
     if time.monotonic() < _state["down_until"]:
         return False
     try:
-        task.apply_async(args=args, kwargs=kwargs, connection=_connection(task), retry=False)
+        task.apply_async(
+            args=args,
+            kwargs=kwargs,
+            countdown=countdown,
+            connection=_connection(task),
+            retry=False,
+        )
     except Exception as error:
         _broker_down(error)
         return False
@@ -51,6 +69,19 @@ def publish(task: Task, *args, **kwargs) -> bool:
             log.warning("The broker is reachable again (down since %s).", _state["down_since"])
             _state["down_since"] = None
     return True
+
+
+def publish_or_sweep(task: Task, *args, sweep: Task) -> bool:
+    """Get ``task(*args)`` done on rows already in the outbox: at once without a broker;
+    with one, by asking for ``sweep`` (which acts on every pending row of that kind) in
+    ``SWEEP_AFTER`` seconds, unless this process already asked within that time."""
+    if task.app.conf.task_always_eager:
+        return publish(task, *args)
+    now = time.monotonic()
+    if now < _sweep_asked.get(sweep.name, 0.0):
+        return True  # the sweep that was asked for runs after this request's commit
+    _sweep_asked[sweep.name] = now + SWEEP_AFTER
+    return publish(sweep, countdown=SWEEP_AFTER)
 
 
 def _connection(task: Task):
@@ -92,7 +123,8 @@ def _broker_down(error: Exception) -> None:
 
 
 def reset() -> None:
-    """Forget a broker outage (tests)."""
+    """Forget a broker outage and the sweeps asked for (tests)."""
+    _sweep_asked.clear()
     with _lock:
         _state["down_until"], _state["down_since"] = 0.0, None
     connection = getattr(_local, "connection", None)

@@ -29,6 +29,7 @@ from leads.matching.normalize import (
     normalize_vat,
 )
 from leads.models import Account, InstalledProduct, Lead
+from portal.db import rows_of
 
 
 @dataclass(frozen=True)
@@ -186,16 +187,16 @@ def match_companies(
     cocs = {k.coc for k in all_keys if k.coc}
     domains = {d for k in all_keys for d in k.domains}
     names = {k.name for k in all_keys if k.name and k.country}
-    condition = Q()
-    if vats:
-        condition |= Q(vat_number__any=vats) & ~Q(vat_number="")
-    if cocs:
-        condition |= Q(coc_number__any=cocs) & ~Q(coc_number="")
-    if domains:
-        condition |= Q(website_domain__any=domains) & ~Q(website_domain="")
-    if names:
-        condition |= Q(normalized_name__any=names)
-    accounts = list(matching_accounts().filter(condition)) if condition else []
+    one = len(all_keys) == 1
+    sets = [sorted(vats), sorted(cocs), sorted(domains), sorted(names)]
+    if not any(sets):
+        accounts = []
+    elif one:  # the ids first, by SQL compiled once (portal.db.rows_of); most find none
+        shape = ("match-accounts", *map(len, sets))
+        ids = [pk for (pk,) in rows_of(shape, functools.partial(_account_ids, shape), _flat(sets))]
+        accounts = list(matching_accounts().filter(pk__any=ids)) if ids else []
+    else:
+        accounts = list(matching_accounts().filter(_account_condition(*sets)))
     by_vat, by_coc, by_domain, by_name = {}, {}, {}, {}
     for account in sorted(accounts, key=lambda a: a.pk):
         if account.vat_number:
@@ -226,40 +227,24 @@ def match_companies(
         ):
             claims_by_account.setdefault(claim.account_id, []).append(claim)
 
-    conditions = []
-    # "<> ''" repeats the partial indexes' predicate: PostgreSQL cannot prove it from an
-    # IN list of more than 100 values, and would not use those indexes otherwise.
-    if vats:
-        conditions.append(Q(vat_number__any=vats) & ~Q(vat_number=""))
-    if domains:
-        conditions += [
-            Q(website_domain__any=domains) & ~Q(website_domain=""),
-            Q(email_domain__any=domains) & ~Q(email_domain=""),
-        ]
-    if names:
-        conditions.append(Q(company_normalized__any=names))
-    if account_ids:
-        conditions.append(Q(account_id__any=account_ids))
     open_leads = []
-    if conditions and with_open_leads:
-        # One lead: one query with OR. A batch: one query per identifier, so each uses
-        # its own index (an OR over five long IN lists tempts the planner into a scan).
-        groups = [conditions] if len(all_keys) == 1 else [[c] for c in conditions]
-        excluded = [pk for pk in exclude_pks or () if pk is not None]
+    lead_sets = [sorted(vats), sorted(domains), sorted(names), sorted(account_ids)]
+    if any(lead_sets) and with_open_leads:
+        excluded = sorted(pk for pk in exclude_pks or () if pk is not None)
         found: dict[int, Lead] = {}
-        for group in groups:
-            query = (
-                Lead.objects.filter(
-                    functools.reduce(operator.or_, group),
-                    status__in=Lead.OPEN_STATUSES,
-                    erased_at__isnull=True,
-                )
-                .select_related("owner_dealer", "owner_user", "owner_queue")
-                .only(*OPEN_LEAD_COLUMNS)
-            )
-            if excluded:
-                query = query.exclude(pk__any=excluded)
-            for lead in query.order_by("created_at")[: 50 * len(all_keys) + 50]:
+        if one:  # one query with OR, the ids first by SQL compiled once
+            shape = ("match-open-leads", *map(len, lead_sets), len(excluded))
+            build = functools.partial(_open_lead_ids, shape)
+            ids = [pk for (pk,) in rows_of(shape, build, _flat([*lead_sets, excluded]))]
+            queries = [_open_leads().filter(pk__any=ids)] if ids else []
+        else:  # one query per identifier, so each uses its own index (an OR over five
+            # long IN lists tempts the planner into a scan)
+            queries = [
+                _open_leads(condition, excluded)[: 50 * len(all_keys) + 50]
+                for condition in _open_lead_conditions(*lead_sets)
+            ]
+        for query in queries:
+            for lead in query:
                 found.setdefault(lead.pk, lead)
         open_leads = sorted(found.values(), key=lambda x: (x.created_at, x.pk))
     by_key: dict[tuple, list[Lead]] = {}
@@ -275,6 +260,76 @@ def match_companies(
                 found.setdefault(lead.pk, lead)
         match.open_leads = sorted(found.values(), key=lambda x: (x.created_at, x.pk))[:20]
     return matches
+
+
+def _flat(lists) -> tuple:
+    return tuple(value for values in lists for value in values)
+
+
+def _split(values: tuple, sizes: tuple) -> list[list]:
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(list(values[start : start + size]))
+        start += size
+    return parts
+
+
+def _account_condition(vats, cocs, domains, names) -> Q:
+    condition = Q()
+    if vats:
+        condition |= Q(vat_number__any=vats) & ~Q(vat_number="")
+    if cocs:
+        condition |= Q(coc_number__any=cocs) & ~Q(coc_number="")
+    if domains:
+        condition |= Q(website_domain__any=domains) & ~Q(website_domain="")
+    if names:
+        condition |= Q(normalized_name__any=names)
+    return condition
+
+
+def _account_ids(shape: tuple, *values):
+    sets = _split(values, shape[1:])
+    return Account.objects.filter(_account_condition(*sets)).order_by().values_list("pk")
+
+
+def _open_lead_conditions(vats, domains, names, account_ids) -> list[Q]:
+    # "<> ''" repeats the partial indexes' predicate: PostgreSQL cannot prove it from an
+    # IN list of more than 100 values, and would not use those indexes otherwise.
+    conditions = []
+    if vats:
+        conditions.append(Q(vat_number__any=vats) & ~Q(vat_number=""))
+    if domains:
+        conditions += [
+            Q(website_domain__any=domains) & ~Q(website_domain=""),
+            Q(email_domain__any=domains) & ~Q(email_domain=""),
+        ]
+    if names:
+        conditions.append(Q(company_normalized__any=names))
+    if account_ids:
+        conditions.append(Q(account_id__any=account_ids))
+    return conditions
+
+
+def _open_leads(condition: Q | None = None, excluded=()):
+    query = Lead.objects.filter(status__in=Lead.OPEN_STATUSES, erased_at__isnull=True)
+    if condition is not None:
+        query = query.filter(condition)
+    if excluded:
+        query = query.exclude(pk__any=list(excluded))
+    return (
+        query.select_related("owner_dealer", "owner_user", "owner_queue")
+        .only(*OPEN_LEAD_COLUMNS)
+        .order_by("created_at")
+    )
+
+
+def _open_lead_ids(shape: tuple, *values):
+    *sets, excluded = _split(values, shape[1:])
+    condition = functools.reduce(operator.or_, _open_lead_conditions(*sets))
+    query = Lead.objects.filter(condition, status__in=Lead.OPEN_STATUSES, erased_at__isnull=True)
+    if excluded:
+        query = query.exclude(pk__any=excluded)
+    return query.order_by("created_at").values_list("pk")[:100]
 
 
 def _lead_keys(lead: Lead) -> list[tuple]:

@@ -76,26 +76,30 @@ def sharing(keys: Iterable[Key]) -> list[Q]:
     return found
 
 
+def window_start(*, now: datetime) -> datetime | None:
+    """Since when an open lead can be repeated (None: the window is off)."""
+    window = Policy.current().duplicate_window_days
+    return now - timedelta(days=window) if window else None
+
+
+def open_since(since: datetime) -> Q:
+    """Open, not erased, and created since ``since``."""
+    return Q(status__in=Lead.OPEN_STATUSES) & Q(created_at__gte=since) & Q(erased_at__isnull=True)
+
+
 def open_in_window(*, now: datetime) -> Q | None:
     """Open, not erased, and from the duplicate window (None: the window is off)."""
-    window = Policy.current().duplicate_window_days
-    if not window:
-        return None
-    return (
-        Q(status__in=Lead.OPEN_STATUSES)
-        & Q(created_at__gte=now - timedelta(days=window))
-        & Q(erased_at__isnull=True)
-    )
+    since = window_start(now=now)
+    return None if since is None else open_since(since)
 
 
-def duplicate_condition(lead: Lead, *, now: datetime) -> Q | None:
-    """The condition for the open leads ``lead`` repeats (``lead_intake`` folds it into
-    its "seen before?" query and takes the oldest)."""
-    scope = open_in_window(now=now)
-    conditions = sharing(identity(lead))
-    if scope is None or not conditions:
+def repeating(keys: Iterable[Key], since: datetime) -> Q | None:
+    """The condition for the open leads since ``since`` that share one of ``keys``
+    (``lead_intake`` folds it into its "seen before?" query and takes the oldest)."""
+    conditions = sharing(keys)
+    if not conditions:
         return None
-    return functools.reduce(operator.or_, conditions) & scope
+    return functools.reduce(operator.or_, conditions) & open_since(since)
 
 
 def originals_of(leads: list[Lead], *, now: datetime) -> list[Lead | None]:

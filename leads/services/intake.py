@@ -24,9 +24,9 @@ from django.utils.translation import gettext_noop
 
 from leads.models import DuplicateSubmission, Lead, LeadEvent
 from leads.services import duplicates, routing, sla
-from portal.db import Instances, insert_many, insert_rows
+from portal.db import Instances, insert_many, insert_rows, rows_of
 from portal.messages import message
-from portal.queue import publish
+from portal.queue import publish, publish_or_sweep
 
 log = logging.getLogger(__name__)
 
@@ -222,33 +222,50 @@ def first_line(error: Exception) -> str:
 
 
 def _queue_confirmation(lead: Lead) -> None:
-    from leads.tasks import confirm_receipt  # (tasks import the services)
+    from leads.tasks import confirm_pending_receipts, confirm_receipt  # (tasks import services)
 
-    publish(confirm_receipt, lead.pk)
+    publish_or_sweep(confirm_receipt, lead.pk, sweep=confirm_pending_receipts)
 
 
 def find_existing(lead: Lead, *, now: datetime) -> tuple[Lead | None, bool]:
     """What we have already of the unsaved ``lead``, in one query: ``(the lead, True)``
     when its source and external id arrived before; else ``(the lead, False)`` for the
-    open lead it repeats (``leads.services.duplicates``); else ``(None, False)``."""
-    known = Q(source=lead.source, external_id=lead.external_id) if lead.external_id else None
-    duplicate = duplicates.duplicate_condition(lead, now=now)
-    if known is None and duplicate is None:
+    open lead it repeats (``leads.services.duplicates``); else ``(None, False)``.
+
+    The query's SQL is compiled once per shape (``portal.db.rows_of``): which of the
+    external id and the kinds of identifier the lead has; the values travel apart."""
+    known = (lead.source, lead.external_id) if lead.external_id else ()
+    since = duplicates.window_start(now=now)
+    keys = sorted(duplicates.identity(lead)) if since is not None else []
+    if not known and not keys:
         return None, False
+    shape = ("find_existing", bool(known), tuple(key[0] for key in keys))
+    values = (*known, *(part for key in keys for part in key[1:]), *((since,) if keys else ()))
+    rows = rows_of(shape, functools.partial(_existing_query, shape), values)
+    if not rows:
+        return None, False
+    pk, source, external_id = rows[0]
+    return Lead.objects.get(pk=pk), bool(known) and (source, external_id) == known
+
+
+def _existing_query(shape: tuple, *values):
+    """``find_existing``'s query for ``values`` laid out as ``shape`` says."""
+    _name, has_known, kinds = shape
+    values = list(values)
+    known = Q(source=values.pop(0), external_id=values.pop(0)) if has_known else None
+    keys = []
+    for kind in kinds:
+        parts = (values.pop(0), values.pop(0)) if kind == "name" else (values.pop(0),)
+        keys.append((kind, *parts))
+    duplicate = duplicates.repeating(keys, values.pop(0)) if kinds else None
     conditions = [q for q in (known, duplicate) if q is not None]
     query = Lead.objects.filter(functools.reduce(operator.or_, conditions))
     if len(conditions) == 2:  # the submission's own lead first, then the oldest open one
         seen = ExpressionWrapper(known, output_field=BooleanField())
-        query = query.alias(seen=seen).order_by(F("seen").desc(), "created_at")
+        query = query.alias(seen=seen).order_by(F("seen").desc(), "created_at", "pk")
     else:
-        query = query.order_by("created_at")
-    found = query.first()
-    seen_before = (
-        known is not None
-        and found is not None
-        and (found.source, found.external_id) == (lead.source, lead.external_id)
-    )
-    return found, seen_before
+        query = query.order_by("created_at", "pk")
+    return query.values_list("pk", "source", "external_id")[:1]
 
 
 def _attach_duplicate(original: Lead, submission: Lead, *, now: datetime) -> IntakeResult:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from portal.db import insert_many, insert_rows
 from portal.messages import render_message
-from portal.queue import publish
+from portal.queue import publish, publish_or_sweep
 from portal.staff import MANAGERS, has_staff_role
 from portal.users.models import Notification, StaffProfile, User
 
@@ -180,9 +180,9 @@ def _queue_delivery(ids: list[int]) -> None:
     """Hand the e-mails to a worker (``portal.queue``: if the broker does not answer at
     once they stay in the outbox and the periodic sweep sends them). Never fails or
     holds up the request that caused them."""
-    from portal.users.tasks import deliver_notifications
+    from portal.users.tasks import deliver_notifications, deliver_pending_notifications
 
-    publish(deliver_notifications, ids)
+    publish_or_sweep(deliver_notifications, ids, sweep=deliver_pending_notifications)
 
 
 def _queue_outbox(emails: int) -> None:

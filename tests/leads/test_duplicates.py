@@ -14,7 +14,7 @@ from leads.services import duplicates
 from leads.services.api_keys import api_key_create
 from leads.services.cleaning import clean_lead_fields
 from leads.services.imports import import_leads
-from leads.services.intake import lead_intake
+from leads.services.intake import find_existing, lead_intake
 from tests.factories import DealerFactory, territory_with
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_one_rule_for_one_lead_and_for_a_batch(rotterdam, fields, repeat):
     submission.fill_lookup_columns()
     now = timezone.now()
 
-    single = Lead.objects.filter(duplicates.duplicate_condition(submission, now=now)).first()
+    single, _seen_before = find_existing(submission, now=now)
     (batch,) = duplicates.originals_of([submission], now=now)
     other = Lead(company_name="Nothing Alike B.V.", country="BE")
     other.fill_lookup_columns()
@@ -129,9 +129,4 @@ def test_the_oldest_open_lead_is_the_original(rotterdam):
     submission.fill_lookup_columns()
 
     assert duplicates.originals_of([submission], now=timezone.now()) == [older]
-    assert (
-        Lead.objects.filter(duplicates.duplicate_condition(submission, now=timezone.now()))
-        .order_by("created_at")
-        .first()
-        == older
-    )
+    assert find_existing(submission, now=timezone.now()) == (older, False)

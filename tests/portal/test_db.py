@@ -2,6 +2,7 @@
 COPY (on PostgreSQL; elsewhere ``bulk_create``), with ids, defaults and JSON intact."""
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from portal.db import COPY_FROM, insert_many, insert_rows
@@ -95,3 +96,66 @@ def test_claim_due_names_columns_and_answers_with_the_dataclass():
             as_of=timezone.now(),
             limit=1,
         )
+
+
+# --- rows_of: SQL compiled once per shape ------------------------------------------------
+
+
+def _by_email_since(email, since):
+    from portal.users.models import User
+
+    return User.objects.filter(email=email, date_joined__gte=since).values_list("pk", "email")
+
+
+def test_rows_of_gives_what_the_queryset_gives_for_every_value_of_one_shape():
+    from datetime import timedelta
+
+    from portal import db
+
+    people = [UserFactory(email=f"p{n}@example.com") for n in range(3)]
+    since = timezone.now() - timedelta(days=1)
+    for person in people:
+        rows = db.rows_of("by-email", _by_email_since, (person.email, since))
+        assert rows == list(_by_email_since(person.email, since)) == [(person.pk, person.email)]
+    assert db.rows_of("by-email", _by_email_since, ("nobody@example.com", since)) == []
+    later = timezone.now() + timedelta(days=1)
+    assert db.rows_of("by-email", _by_email_since, (people[0].email, later)) == []
+    if connection.vendor == "postgresql":  # compiled once, then run with each value
+        assert db._compiled[(connection.alias, "by-email")] is not db._UNCACHABLE
+
+
+def test_rows_of_passes_a_list_of_values_and_converts_what_it_reads():
+    from portal import db
+    from portal.users.models import User
+
+    people = [UserFactory(email=f"q{n}@example.com") for n in range(3)]
+
+    def build(*emails):
+        return (
+            User.objects.filter(email__any=list(emails))
+            .order_by("pk")
+            .values_list("email", "date_joined")
+        )
+
+    two = (people[0].email, people[2].email)
+    rows = db.rows_of(("emails", 2), build, two)
+    assert rows == list(build(*two))
+    assert [email for email, _joined in rows] == list(two)
+    assert all(joined.tzinfo is not None for _email, joined in rows)
+    other = (people[1].email, "nobody@example.com")
+    assert db.rows_of(("emails", 2), build, other) == [(people[1].email, people[1].date_joined)]
+
+
+def test_rows_of_runs_a_query_whose_values_the_orm_changes_as_a_queryset():
+    from portal import db
+    from portal.users.models import User
+
+    ada = UserFactory(email="ada.lovelace@example.com")
+
+    def build(part):
+        return User.objects.filter(email__icontains=part).values_list("pk")
+
+    assert db.rows_of("contains", build, ("LOVELACE",)) == [(ada.pk,)]
+    assert db.rows_of("contains", build, ("babbage",)) == []
+    if connection.vendor == "postgresql":
+        assert db._compiled[(connection.alias, "contains")] is db._UNCACHABLE

@@ -162,6 +162,22 @@ def test_intake_with_the_broker_down_is_stored_and_its_mail_waits_in_the_outbox(
     assert not leads.filter(confirmation_due_at__isnull=False).exists()
 
 
+@pytest.mark.parametrize("broker", ["closed", "silent"])
+def test_with_the_broker_down_sign_in_and_a_password_reset_work(client, broker_at, silent, broker):
+    broker_at(CLOSED if broker == "closed" else silent.url)
+    user = UserFactory(email="eva@example.com")
+
+    response = client.post(
+        reverse("account_login"), {"login": "eva@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("home")).wsgi_request.user == user
+    client.logout()
+    response = client.post(reverse("account_reset_password"), {"email": "eva@example.com"})
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["eva@example.com"]]
+
+
 def test_a_publish_gives_up_quickly_and_leaves_the_broker_alone_for_a_while(broker_at, silent):
     broker_at(silent.url)
 

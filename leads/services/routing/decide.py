@@ -25,6 +25,7 @@ from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import Assignment, Lead, LeadEvent, Queue, ShareCounter
 from leads.services import facts
 from leads.services.routing.handover import OWNERS, HandOver, Outcome, hand_over
+from portal.db import rows_of
 from portal.messages import message
 from portal.users.models import User
 
@@ -68,8 +69,17 @@ def candidate_scopes(context: routing.RoutingContext, lead: Lead) -> list[tuple]
 
 def load_counts(scopes) -> dict:
     by_text = {scope_text(scope): scope for scope in scopes}
-    rows = ShareCounter.objects.filter(scope__in=list(by_text)).exclude(owner=LOCK_OWNER)
-    return {(by_text[row.scope], parse_owner(row.owner)): row.count for row in rows}
+    texts = sorted(by_text)
+    rows = rows_of(("share-counts", len(texts)), _counts_query, tuple(texts))
+    return {(by_text[scope], parse_owner(owner)): count for scope, owner, count in rows}
+
+
+def _counts_query(*texts):
+    return (
+        ShareCounter.objects.filter(scope__any=list(texts))
+        .exclude(owner=LOCK_OWNER)
+        .values_list("scope", "owner", "count")
+    )
 
 
 def excluded_owners(lead: Lead) -> frozenset:
@@ -208,11 +218,15 @@ def _lock_scopes(scopes) -> dict:
 
 
 def _locked_rows(texts: list[str]) -> list[int]:
-    return list(
+    return [pk for (pk,) in rows_of(("share-locks", len(texts)), _locks_query, tuple(texts))]
+
+
+def _locks_query(*texts):
+    return (
         ShareCounter.objects.select_for_update()
-        .filter(scope__in=texts, owner=LOCK_OWNER)
+        .filter(scope__any=list(texts), owner=LOCK_OWNER)
         .order_by("scope")
-        .values_list("pk", flat=True)
+        .values_list("pk")
     )
 
 
