@@ -9,6 +9,7 @@ SLA sweep's clocks, claim expiry).
 """
 
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -76,20 +77,34 @@ def insert_many(
 def _write(model, fields, rows: list[list], *, returning: bool = False) -> list | None:
     """Write ``rows`` (values in ``fields``' order): below ``COPY_FROM`` rows one INSERT
     (… RETURNING the new primary keys, with ``returning``), else COPY."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
         if len(rows) < COPY_FROM:
-            placeholders = f"({', '.join(['%s'] * len(fields))})"
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}"
-            if returning:
-                sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+            sql = _insert_sql(model, tuple(fields), len(rows), returning)
             cursor.execute(sql, [value for row in rows for value in row])
             return [new_id for (new_id,) in cursor.fetchall()] if returning else None
+        table, columns = _table_and_columns(model, tuple(fields))
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _table_and_columns(model, fields: tuple) -> tuple[str, str]:
+    table = connection.ops.quote_name(model._meta.db_table)
+    return table, ", ".join(connection.ops.quote_name(f.column) for f in fields)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(model, fields: tuple, rows: int, returning: bool) -> str:
+    """One INSERT of ``rows`` rows (made once per shape: a lead's way in writes a few
+    rows to five tables)."""
+    table, columns = _table_and_columns(model, fields)
+    placeholders = f"({', '.join(['%s'] * len(fields))})"
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * rows)}"
+    if returning:
+        sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+    return sql
 
 
 def _converter(field):

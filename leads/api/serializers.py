@@ -13,12 +13,12 @@ from leads.models import Lead
 from leads.services.cleaning import INTEREST_TEMPERATURE, clean_lead_fields
 from leads.services.intake import BATCH_MAX
 from leads.services.pipeline import CloseReason
-from portal.api import NOT_BLANK, MoneyField, StrictInputMixin
+from portal.api import NOT_BLANK, MoneyField, PrototypeFields, StrictInputMixin
 from portal.choices import Language, Sector
 from portal.messages import render_message
 
 
-class QualificationSerializer(StrictInputMixin, serializers.Serializer):
+class QualificationSerializer(PrototypeFields, StrictInputMixin, serializers.Serializer):
     """The lead definition (seed 004). Omitted answers are unknown; a lead with any
     answer "false" goes to the marketing nurture queue instead of sales."""
 
@@ -30,7 +30,7 @@ class QualificationSerializer(StrictInputMixin, serializers.Serializer):
     talk_2w = serializers.BooleanField(required=False, help_text="Willing to talk within 2 weeks")
 
 
-class LeadIntakeSerializer(StrictInputMixin, serializers.Serializer):
+class LeadIntakeSerializer(PrototypeFields, StrictInputMixin, serializers.Serializer):
     external_id = serializers.CharField(
         max_length=100,
         required=False,
@@ -78,13 +78,13 @@ class LeadIntakeSerializer(StrictInputMixin, serializers.Serializer):
         return cleaned
 
 
-class OwnerSerializer(serializers.Serializer):
+class OwnerSerializer(PrototypeFields, serializers.Serializer):
     kind = serializers.ChoiceField(choices=["dealer", "user", "queue"])
     id = serializers.CharField()
     name = serializers.CharField()
 
 
-class LeadIntakeResponseSerializer(serializers.Serializer):
+class LeadIntakeResponseSerializer(PrototypeFields, serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
     owner = serializers.SerializerMethodField()
