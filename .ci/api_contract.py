@@ -1,7 +1,7 @@
 """The API contract check: schemathesis with every check against the running portal, once
 with an integration key and once with a dealer's personal token (README: API).
 
-    .venv/bin/python .ci/api_contract.py [--examples 100] [--seed N]
+    .venv/bin/python .ci/api_contract.py [--examples 200] [--seed N]
 
 It migrates the database in DATABASE_URL and loads a small demo data set into it, so
 point DATABASE_URL at a scratch database (CI: its own fresh one); without DATABASE_URL
@@ -70,7 +70,7 @@ def free_port() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--examples", type=int, default=100, help="schemathesis --max-examples")
+    parser.add_argument("--examples", type=int, default=200, help="schemathesis --max-examples")
     parser.add_argument("--seed", help="schemathesis --seed (default: a new one, printed)")
     options = parser.parse_args()
     started = time.monotonic()
