@@ -25,7 +25,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from dealers.models import Claim, Dealer
-from leads.models import Assignment
+from leads.models import Assignment, LeadEvent
 from portal.db import Median
 
 WINDOW_DAYS = 90
@@ -245,6 +245,42 @@ def dealer_scorecard(*, dealer_id: int, now: datetime, days: int = WINDOW_DAYS) 
     if not cards:
         raise Dealer.DoesNotExist(dealer_id)
     return cards[0]
+
+
+@dataclass(frozen=True)
+class Answers:
+    """How a dealer's people answered new leads, and how many of those answers came from
+    the Accept/Reject links of the lead's e-mail."""
+
+    accepted: int = 0
+    accepted_by_email: int = 0
+    rejected: int = 0
+    rejected_by_email: int = 0
+
+
+def dealer_answers(*, dealer_id: int, start: datetime, end: datetime) -> Answers:
+    """Accepts and rejects by the dealer's people in ``[start, end)``: one query."""
+    kinds = (LeadEvent.Kind.ACCEPTED, LeadEvent.Kind.REJECTED)
+    rows = (
+        LeadEvent.objects.filter(
+            kind__in=kinds,
+            at__gte=start,
+            at__lt=end,
+            actor__dealermembership__dealer_id=dealer_id,
+        )
+        .values("kind")
+        .annotate(total=Count("pk"), by_email=Count("pk", filter=Q(data__via="email")))
+        .order_by()
+    )
+    counts = {row["kind"]: row for row in rows}
+    accepted = counts.get(LeadEvent.Kind.ACCEPTED, {})
+    rejected = counts.get(LeadEvent.Kind.REJECTED, {})
+    return Answers(
+        accepted=accepted.get("total", 0),
+        accepted_by_email=accepted.get("by_email", 0),
+        rejected=rejected.get("total", 0),
+        rejected_by_email=rejected.get("by_email", 0),
+    )
 
 
 # --- trend ----------------------------------------------------------------------------

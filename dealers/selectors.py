@@ -156,6 +156,7 @@ def scorecard_page(*, dealer_id: int, now: datetime) -> dict:
     }
     return {
         "card": card,
+        "answers": scorecards.dealer_answers(dealer_id=dealer_id, start=card.start, end=card.end),
         "trend": trend,
         "chart": chart,
         "follow_up": percent(card.follow_up_rate),

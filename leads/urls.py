@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import views
+from leads import email_views, views
 
 app_name = "leads"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/status/", views.lead_set_status, name="status"),
     path("<int:pk>/note/", views.lead_add_note, name="note"),
     path("<int:pk>/hand-over/", views.lead_hand_over, name="hand_over"),
+    path("email/<str:token>/", email_views.email_action, name="email_action"),
 ]

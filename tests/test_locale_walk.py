@@ -37,6 +37,7 @@ from dealers.models import Dealer, DealerMembership
 from dealers.services.claims import claim_reject, claim_submit
 from leads.models import ImportJob, Lead
 from leads.services.cleaning import clean_lead_fields
+from leads.services.email_actions import action_token
 from leads.services.imports import import_job_run
 from leads.services.intake import lead_intake
 from leads.services.sla import sla_sweep
@@ -127,6 +128,22 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
             atomic.__exit__(None, None, None)
 
 
+def _email_action_urls(language: str) -> list[str]:
+    """The Accept and Reject pages of a new lead's e-mail to one of its dealer's people,
+    who reads in ``language``."""
+    lead = Lead.objects.filter(status=Lead.Status.NEW, owner_dealer__isnull=False).first()
+    member = lead.owner_dealer.memberships.select_related("user").first().user
+    member.language = language
+    member.save(update_fields=["language"])
+    return [
+        reverse("leads:email_action", args=[action_token(user=member, lead=lead, action=action)])
+        for action in ("accept", "reject")
+    ]
+
+
+FROM_EMAILS = {"leads:email_action": _email_action_urls}
+
+
 def _open_directly(client, name: str, route: str):
     """A pattern no page links to, with made-up ids."""
     kwargs = {key: 1 if f"int:{key}" in route else "x" for key in kwarg_names(route)}
@@ -170,7 +187,7 @@ def test_every_page_reads_in_the_readers_language(client, demo, language, capsys
         channel = User.objects.get(email=USERS["channel manager"])
         client.force_login(channel)
         routes = {name: route for name, _pattern, route in walk(get_resolver().url_patterns)}
-        for name in sorted(unreached(reached) - NOT_IN_THE_DEMO):
+        for name in sorted(unreached(reached) - NOT_IN_THE_DEMO - set(FROM_EMAILS)):
             response = _open_directly(client, name, routes[name])
             pages += 1
             kind = response.get("Content-Type", "")
@@ -183,6 +200,17 @@ def test_every_page_reads_in_the_readers_language(client, demo, language, capsys
                 continue
             html = response.content.decode()
             problems += [f"{name}: {f}" for f in findings(visible_text(html), language, data)]
+        # Pages only an e-mail's link opens, as its recipient reads them (no session).
+        client.logout()
+        for name, urls in FROM_EMAILS.items():
+            for url in urls(language):
+                response = client.get(url)
+                pages += 1
+                if response.status_code != 200:
+                    problems.append(f"{name}: {url} answers {response.status_code}")
+                    continue
+                html = response.content.decode()
+                problems += [f"{name}: {f}" for f in findings(visible_text(html), language, data)]
     with capsys.disabled():
         print(
             f"\nlocale walk ({language}): {pages} pages for {len(USERS)} users in "

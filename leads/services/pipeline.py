@@ -146,8 +146,10 @@ def lead_accept(
     next_step: str,
     next_step_on: date | None,
     now: datetime | None = None,
+    via: str = "",
 ) -> Lead:
-    """Accept a new lead with the planned next step and its date."""
+    """Accept a new lead with the planned next step and its date (``via="email"`` when
+    it came from the link in the lead's e-mail)."""
     now = now or timezone.now()
     next_step = (next_step or "").strip()
     errors = {}
@@ -183,7 +185,11 @@ def lead_accept(
                 step=next_step,
                 date=moment(next_step_on),
             ),
-            data={"next_step": next_step, "next_step_on": next_step_on.isoformat()},
+            data={
+                "next_step": next_step,
+                "next_step_on": next_step_on.isoformat(),
+                **({"via": via} if via else {}),
+            },
         )
     return lead
 
@@ -195,9 +201,11 @@ def lead_reject(
     reason: str,
     note: str = "",
     now: datetime | None = None,
+    via: str = "",
 ) -> routing.Outcome:
     """Give a new or accepted lead back with a reason: the owner's stint ends and the
-    lead is routed again without them; they lose access in the same transaction."""
+    lead is routed again without them; they lose access in the same transaction
+    (``via="email"`` when it came from the link in the lead's e-mail)."""
     now = now or timezone.now()
     reason, note = _clean_reason(reason, note)
     with transaction.atomic():
@@ -215,7 +223,7 @@ def lead_reject(
             actor,
             now,
             reason=message(REASON_SENTENCES[reason]),
-            data={"reason": reason, "note": note},
+            data={"reason": reason, "note": note, **({"via": via} if via else {})},
             from_owner=routing.owner_snapshot(lead),
         )
         return routing.lead_route(

@@ -10,7 +10,8 @@ written as model instances (``notify``, ``notify_many``) or copied in by the tho
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.forms import default_token_generator
@@ -34,6 +35,23 @@ from portal.users.models import Notification, StaffProfile, User
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 BATCH = 200
+
+
+@dataclass(frozen=True)
+class EmailButton:
+    label: str
+    url: str
+    primary: bool = False
+
+
+# What the apps add to a notification's e-mail, as buttons: each provider takes the
+# notification (in its recipient's language) and returns its buttons, or none. The
+# leads app registers Accept and Reject for a dealer's new lead (leads/apps.py).
+email_buttons: list[Callable[[Notification], list[EmailButton]]] = []
+
+
+def buttons_for(notification: Notification) -> list[EmailButton]:
+    return [button for provider in email_buttons for button in provider(notification)]
 
 
 def absolute_url(path: str) -> str:
@@ -231,6 +249,7 @@ def _notification_context(notification: Notification) -> dict:
             "body": render_message(notification.body),
             "link": absolute_url(notification.url) if notification.url else settings.SITE_URL,
             "recipient": notification.recipient,
+            "buttons": buttons_for(notification),
         }
 
 
@@ -247,9 +266,9 @@ def notifications_send_digests(*, now=None) -> int:
     ).distinct()
     for user in users:
         items = list(
-            user.notifications.filter(created_at__gte=since, read_at__isnull=True).order_by(
-                "-created_at"
-            )[:50]
+            user.notifications.filter(created_at__gte=since, read_at__isnull=True)
+            .select_related("lead")
+            .order_by("-created_at")[:50]
         )
         with translation.override(user.language):
             rendered = [
@@ -257,6 +276,7 @@ def notifications_send_digests(*, now=None) -> int:
                     "subject": render_message(n.subject),
                     "body": render_message(n.body),
                     "url": absolute_url(n.url),
+                    "buttons": buttons_for(n),
                 }
                 for n in items
             ]
