@@ -40,7 +40,7 @@ admin = (
     .user
 )
 print(integration.pk)
-print(api_key_create(name="API contract check", integration=integration)[1])
+print(api_key_create(name="API contract check", integration=integration, scopes=["leads", "accounts"])[1])
 print(api_key_create(name="API contract check", user=admin)[1])
 """
 CREATED = """

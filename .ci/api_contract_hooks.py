@@ -5,7 +5,8 @@ enums, the postcode's syntax per country, what each status needs. A few rules it
 state: check digits and the compacted length of VAT and chamber-of-commerce numbers
 (the project's normalisers decide), phone numbers that exist in the country's numbering
 plan (the ``phonenumbers`` library decides, as the field cleaner does) and "not in the
-past" (the date of an accepted lead's next step). For cases meant to be valid, this hook puts a value that keeps those
+past" (the date of an accepted lead's next step), and the portal's own records an account
+names (its parent, account manager and serving dealer, which must exist). For cases meant to be valid, this hook puts a value that keeps those
 rules where the generated one would break them, so "a valid request is accepted" is
 checked on the whole request instead of failing on a checksum. Cases meant to be
 invalid are left as they are.
@@ -60,6 +61,9 @@ def _keep_rules(body: dict) -> dict:
         body["contact_phone"] = phonenumbers.format_number(
             phonenumbers.example_number(region), phonenumbers.PhoneNumberFormat.INTERNATIONAL
         )
+    for reference in ("parent", "account_manager", "serving_dealer"):
+        if body.get(reference):  # made-up records: a real sync names existing ones
+            body[reference] = ""
     day = body.get("next_step_on")
     if body.get("status") == "accepted" and isinstance(day, str):
         # two days ahead: "today" is the portal's (Europe/Amsterdam), not this machine's

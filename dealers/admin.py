@@ -26,13 +26,24 @@ class DealerAdmin(ValuesInChangeMessage, RegionSelect, admin.ModelAdmin):
         "weight_override_until",
     ]
     list_filter = ["status", "language"]
-    search_fields = ["name", "slug", "contact_email", "city"]
+    search_fields = ["name", "slug", "external_id", "contact_email", "city"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [DealerMembershipInline, ChangeHistoryInline]
     fieldsets = [
         (
             None,
-            {"fields": ["name", "slug", "status", "contact_email", "phone", "city", "language"]},
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "external_id",
+                    "status",
+                    "contact_email",
+                    "phone",
+                    "city",
+                    "language",
+                ]
+            },
         ),
         (_("Coverage"), {"fields": ["countries", "sectors", "weekly_capacity"]}),
         (_("Working calendar"), {"fields": ["home_country", "region"]}),

@@ -28,6 +28,12 @@ class Dealer(WorkingCalendar):
 
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    external_id = models.CharField(
+        _("CRM/ERP id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The dealer's id in the CRM or ERP; synced accounts name it this way."),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )
@@ -71,6 +77,9 @@ class Dealer(WorkingCalendar):
         verbose_name_plural = _("dealers")
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="dealer_external_id"
+            ),
             models.CheckConstraint(
                 condition=Q(weight_override__isnull=True) | ~Q(weight_override_reason=""),
                 name="dealer_weight_override_has_reason",

@@ -47,7 +47,14 @@ class AccountAdmin(admin.ModelAdmin):
         "parent",
     ]
     list_filter = ["country", "sector"]
-    search_fields = ["legal_name", "normalized_name", "website_domain", "vat_number", "coc_number"]
+    search_fields = [
+        "legal_name",
+        "normalized_name",
+        "external_id",
+        "website_domain",
+        "vat_number",
+        "coc_number",
+    ]
     autocomplete_fields = ["parent", "account_manager", "serving_dealer"]
     list_select_related = ["account_manager", "serving_dealer", "parent"]
     inlines = [InstalledProductInline]
@@ -161,7 +168,7 @@ class QueueAdmin(admin.ModelAdmin):
 class ApiKeyInline(admin.TabularInline):
     model = ApiKey
     extra = 0
-    fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["name", "prefix", "created_at", "last_used_at"]
 
     def has_add_permission(self, request, obj=None):
@@ -173,16 +180,25 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "is_active", "created_at"]
     list_filter = ["kind", "is_active"]
     inlines = [ApiKeyInline]
-    actions = ["create_api_key"]
+    actions = ["create_api_key", "create_accounts_api_key"]
 
     @admin.action(description=_("Create an API key (shown once)"))
     def create_api_key(self, request, queryset):
+        self._create_keys(request, queryset, [ApiKey.Scope.LEADS])
+
+    @admin.action(description=_("Create an API key for account sync (shown once)"))
+    def create_accounts_api_key(self, request, queryset):
+        self._create_keys(request, queryset, [ApiKey.Scope.ACCOUNTS])
+
+    def _create_keys(self, request, queryset, scopes):
         from django.contrib import messages
 
         from leads.services.api_keys import api_key_create
 
         for integration in queryset:
-            _row, key = api_key_create(name=f"{integration.name} key", integration=integration)
+            _row, key = api_key_create(
+                name=f"{integration.name} key", integration=integration, scopes=scopes
+            )
             messages.success(
                 request,
                 _("API key for %(name)s (copy it now, it is not shown again): %(key)s")
@@ -197,6 +213,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "prefix",
         "integration",
         "user",
+        "scopes",
         "created_at",
         "last_used_at",
         "revoked_at",

@@ -319,3 +319,100 @@ class LeadBatchResponseSerializer(serializers.Serializer):
     existing = serializers.IntegerField(help_text="Already known, or attached to an open lead.")
     invalid = serializers.IntegerField(help_text="Items with field errors or refused.")
     results = LeadBatchItemSerializer(many=True)
+
+
+# --- accounts and installed base from a CRM or ERP ------------------------------------
+
+
+class InstalledProductSerializer(StrictInputMixin, serializers.Serializer):
+    product = serializers.CharField(max_length=120)
+    serial_number = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    installed_on = serializers.DateField(help_text="ISO date, e.g. 2024-03-18")
+
+
+class AccountSyncSerializer(StrictInputMixin, serializers.Serializer):
+    """An account as the CRM or ERP holds it. Every field is set from the body (a field
+    left out is emptied); ``installed_base`` replaces the account's when it is sent and
+    keeps it when it is not."""
+
+    legal_name = serializers.CharField(max_length=200)
+    domain = serializers.CharField(
+        source="website_domain",
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        help_text="The company's website or domain, e.g. vandijk-techniek.nl",
+    )
+    vat_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    coc_number = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="Chamber-of-commerce number (KvK, Handelsregister, KBO, …)",
+    )
+    country = CountryField()
+    postcode = PostcodeField(help_text="As written in the country; NL 3011 AB, DE 01067")
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    sector = serializers.ChoiceField(choices=Sector.choices, required=False, allow_blank=True)
+    parent = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="The parent company's external id (synced before or in the same batch).",
+    )
+    account_manager = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="The e-mail address of the account manager at the manufacturer.",
+    )
+    serving_dealer = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="The external id of the dealer that serves this customer.",
+    )
+    installed_base = InstalledProductSerializer(many=True, required=False, max_length=500)
+
+    def request_schema_rules(self) -> dict:
+        return {"allOf": [postcode_schema()]}
+
+    def validate(self, attrs):
+        errors = postcode_errors(attrs)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class AccountItemSerializer(AccountSyncSerializer):
+    external_id = serializers.CharField(max_length=100, help_text="The account's id in your CRM.")
+
+
+class AccountSyncResultSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    id = serializers.IntegerField(help_text="The account's id in the portal.")
+    created = serializers.BooleanField()
+
+
+class AccountBatchSerializer(StrictInputMixin, serializers.Serializer):
+    """``{"accounts": [...]}``: 1-1,000 objects, each read like the body of ``PUT
+    /api/v1/accounts/{external_id}/`` with its ``external_id``."""
+
+    accounts = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
+
+
+class AccountBatchItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    external_id = serializers.CharField(allow_blank=True)
+    status = serializers.IntegerField(help_text="201 created, 200 updated, 400 field errors.")
+    id = serializers.IntegerField(required=False)
+    errors = serializers.DictField(required=False)
+
+
+class AccountBatchResponseSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+    results = AccountBatchItemSerializer(many=True)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from leads.api import views
+from leads.api import account_views, views
 
 urlpatterns = [
     path("leads/", views.LeadListCreateView.as_view(), name="api-leads"),
@@ -8,4 +8,10 @@ urlpatterns = [
     path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="api-lead"),
     path("leads/<int:pk>/status/", views.LeadStatusView.as_view(), name="api-lead-status"),
     path("claims/", include("dealers.api")),
+    path("accounts/batch/", account_views.AccountBatchView.as_view(), name="api-accounts-batch"),
+    path(
+        "accounts/<str:external_id>/",
+        account_views.AccountSyncView.as_view(),
+        name="api-account",
+    ),
 ]

@@ -28,6 +28,12 @@ class Account(CountryCode, models.Model):
     (for instance one a dealer has claimed). Lookup columns are normalised and
     indexed so the matcher never scans."""
 
+    external_id = models.CharField(
+        _("CRM/ERP id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The account's id in the CRM or ERP that syncs it (the accounts API)."),
+    )
     legal_name = models.CharField(_("legal name"), max_length=200)
     normalized_name = models.CharField(max_length=200, db_index=True, editable=False)
     website_domain = models.CharField(_("website domain"), max_length=120, blank=True)
@@ -75,6 +81,11 @@ class Account(CountryCode, models.Model):
             models.Index(fields=["vat_number"], condition=~Q(vat_number=""), name="account_vat"),
             models.Index(fields=["coc_number"], condition=~Q(coc_number=""), name="account_coc"),
             models.Index(fields=["country", "postcode_number"], name="account_postcode"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="account_external_id"
+            )
         ]
 
     def __str__(self):

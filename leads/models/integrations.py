@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.db import SignalledQuerySet
+from portal.fields import ChoiceListField
 
 
 class Integration(models.Model):
@@ -33,10 +34,19 @@ class Integration(models.Model):
         return self.name
 
 
+def default_scopes() -> list[str]:
+    return [ApiKey.Scope.LEADS]
+
+
 class ApiKey(models.Model):
     """A secret for the REST API, bound to an integration or to one person (a dealer
     user's personal token). Only a SHA-256 hash of the key is stored; the key itself
-    is shown once when it is created (``leads.services.api_keys``)."""
+    is shown once when it is created (``leads.services.api_keys``). An integration's key
+    does what its ``scopes`` allow: post leads, and/or sync accounts from a CRM or ERP."""
+
+    class Scope(models.TextChoices):
+        LEADS = "leads", _("Post leads")
+        ACCOUNTS = "accounts", _("Sync accounts and installed base")
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, null=True, blank=True, related_name="api_keys"
@@ -54,6 +64,12 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = ChoiceListField(
+        _("scopes"),
+        item_choices=Scope.choices,
+        default=default_scopes,
+        help_text=_("What an integration's key may do; a person's token ignores it."),
+    )
 
     objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world
 

@@ -26,13 +26,19 @@ def _hash(key: str) -> str:
 
 
 def api_key_create(
-    *, name: str, integration: Integration | None = None, user=None
+    *, name: str, integration: Integration | None = None, user=None, scopes=None
 ) -> tuple[ApiKey, str]:
-    """Create a key for an integration or a person; returns the row and the key text."""
+    """Create a key for an integration or a person; returns the row and the key text.
+    An integration's key posts leads unless ``scopes`` says otherwise."""
     prefix = secrets.token_hex(6)
     key = f"{KEY_PREFIX}{prefix}.{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
-        name=name, integration=integration, user=user, prefix=prefix, hashed_key=_hash(key)
+        name=name,
+        integration=integration,
+        user=user,
+        prefix=prefix,
+        hashed_key=_hash(key),
+        scopes=list(scopes or [ApiKey.Scope.LEADS]),
     )
     return api_key, key
 
