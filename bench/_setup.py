@@ -11,15 +11,51 @@ sys.path.insert(0, str(ROOT))
 
 
 def database_url(default_name: str) -> str:
-    url = os.environ.get("DATABASE_URL") or f"postgres://postgres@127.0.0.1:5432/{default_name}"
+    """BENCH_DATABASE_URL (or DATABASE_URL), else the local PostgreSQL's
+    ``default_name``; a database whose name lacks "bench" is refused."""
+    url = (
+        os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or f"postgres://postgres@127.0.0.1:5432/{default_name}"
+    )
+    _refuse_unless_bench(urlparse(url).path.lstrip("/"))
     os.environ["DATABASE_URL"] = url
     return url
 
 
+def _refuse_unless_bench(name: str) -> None:
+    if "bench" not in name:
+        raise SystemExit(
+            f"Refusing the database {name!r}: benchmarks write to (and some drop) their "
+            "database, so its name must contain 'bench'."
+        )
+
+
+class BenchRedis:
+    """The Redis database a benchmark queues to: BENCH_REDIS_URL, or database
+    ``default_db`` of the local Redis. Emptied at the end only when it was empty at the
+    start, so a database someone else uses is never flushed."""
+
+    def __init__(self, default_db: int):
+        import redis
+
+        self.url = os.environ.get("BENCH_REDIS_URL") or f"redis://127.0.0.1:6379/{default_db}"
+        self.client = redis.Redis.from_url(self.url)
+        self.was_empty = self.client.dbsize() == 0
+
+    def release(self) -> None:
+        if self.was_empty:
+            self.client.flushdb()
+        else:
+            print(f"{self.url} held keys before the run: left as it is")
+
+
 def ensure_database(url: str, *, fresh: bool = False) -> None:
-    """Create the PostgreSQL database (dropping it first when ``fresh``)."""
+    """Create the PostgreSQL database (dropping it first when ``fresh``). Refuses a
+    database whose name does not contain "bench": a benchmark drops and fills it."""
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
+    _refuse_unless_bench(name)
     base = [
         "psql",
         "-h",

@@ -1,20 +1,37 @@
 """API intake under gunicorn on PostgreSQL, against a bare Django endpoint, same run.
 
-    .venv/bin/python bench/bench_api_intake.py [--requests 3000] [--clients 8] [--workers 4]
-        [--broker-down]
+    .venv/bin/python bench/bench_api_intake.py [--requests 2000] [--clients 8] [--workers 4]
+        [--rate N] [--broker-down]
 
-Resets the database ``portal_bench_api`` (or DATABASE_URL), loads the demo data, starts
-gunicorn (sync workers, DEBUG off, notifications queued to Redis as in production), then
-posts unique leads to ``POST /api/v1/leads/`` (validation, matching, routing, stint,
-event, permissions, notification rows, deadlines) and the same number of requests to
-``/bench/bare/`` (a plain view inserting one row), from several client processes.
-Prints requests per second, latency percentiles and the ratio. Goal: intake ≥ 50 % of
-the bare endpoint.
+Resets its database (BENCH_DATABASE_URL, default ``portal_bench_api`` on the local
+PostgreSQL; refused unless its name contains "bench"), loads the demo data, starts
+gunicorn on BENCH_PORT (default 8765; sync workers, DEBUG off, work queued to Redis at
+BENCH_REDIS_URL, default db 8, emptied at the end only if it was empty at the start),
+then posts unique leads to ``POST /api/v1/leads/`` (validation, matching, routing,
+stint, event, permissions, notification rows, deadlines) and as many requests to
+``/bench/bare/`` (a plain view inserting one row).
 
-With ``--broker-down`` the intake runs a second time against a portal whose Celery broker
-(``CELERY_BROKER_URL``) is a port where nothing listens, the cache still up: every
-notification and confirmation then waits in the outbox. Goal: throughput within 1.5x of
-the first intake run (≥ 67 %).
+What it prints, and how each is measured:
+
+- Throughput and latency, closed loop: ``--clients`` processes, each sending its next
+  request when the last one was answered. With more clients than workers, latency then
+  mostly restates throughput (requests queue), so also:
+- Service time: the latency with one client, so nothing queues (median and p95).
+- Latency at a fixed offered rate (open loop, ``--rate``, default half the intake's
+  closed-loop rate): requests are sent on a schedule whatever the answers, and each
+  latency counts from the moment the request was due.
+- CPU per request: the gunicorn master and its workers by process id, and PostgreSQL
+  by the backends serving the benchmark's database (``pg_stat_activity``), read from
+  ``/proc`` before and after; nothing else on the machine is counted.
+- The portal runs at a fixed moment (``bench/gunicorn_clock.py``): a Tuesday at 10:00
+  (working hours) for every figure, and once more a Friday at 20:20, when each lead
+  also queues a confirmation to the prospect.
+
+With ``--broker-down`` the intake runs once more against a portal whose Celery broker
+is a port where nothing listens, the cache still up: every notification and
+confirmation then waits in the outbox. Goal: within 1.5x of the intake with the broker
+up (≥ 67 %). The intake's goal: ≥ 25 % of the bare endpoint's rate in the same run,
+service time ≤ 10 ms.
 """
 
 import argparse
@@ -27,75 +44,145 @@ import subprocess
 import sys
 import time
 from multiprocessing import Pool
+from urllib.parse import urlparse
 
-from _setup import ROOT, database_url, django_setup, ensure_database, manage, percentile
+from _setup import (
+    ROOT,
+    BenchRedis,
+    database_url,
+    django_setup,
+    ensure_database,
+    manage,
+    percentile,
+)
 
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", 8765))
+IN_HOURS = "2026-12-08T10:00:00+01:00"  # a Tuesday
+AFTER_HOURS = "2026-12-04T20:20:00+01:00"  # a Friday evening
+COUNTRIES = [("NL", "3011"), ("DE", "80331"), ("BE", "2000"), ("NL", "5611"), ("AT", "1010"), ("CH", "8001")]  # fmt: skip
 
 
-def _post(args):
+def _send(path: str, body: str, headers: dict) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status
+
+
+def _closed(args):
     path, payloads, headers = args
     latencies, statuses = [], []
     for body in payloads:
         started = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-        conn.request("POST", path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        conn.close()
+        statuses.append(_send(path, body, headers))
         latencies.append(time.perf_counter() - started)
-        statuses.append(response.status)
     return latencies, statuses
 
 
-def cpu_seconds() -> dict[str, float]:
-    """CPU time used so far by the processes of each service (Linux /proc)."""
+def _open(args):
+    """Send ``payloads[i]`` at ``start + offsets[i]`` (or at once when late); latency
+    from when it was due."""
+    path, payloads, headers, offsets, start = args
+    latencies, statuses = [], []
+    for body, offset in zip(payloads, offsets, strict=True):
+        due = start + offset
+        if (wait := due - time.time()) > 0:
+            time.sleep(wait)
+        statuses.append(_send(path, body, headers))
+        latencies.append(time.time() - due)
+    return latencies, statuses
+
+
+def run(path, payloads, headers, clients):
+    """Closed loop: (requests/s, latencies, statuses)."""
+    chunks = [payloads[i::clients] for i in range(clients)]
+    started = time.perf_counter()
+    with Pool(clients) as pool:
+        results = pool.map(_closed, [(path, chunk, headers) for chunk in chunks])
+        pool.close()
+        pool.join()  # (reaped, so their CPU time shows in RUSAGE_CHILDREN)
+    seconds = time.perf_counter() - started
+    latencies = [x for r in results for x in r[0]]
+    statuses = [x for r in results for x in r[1]]
+    return len(payloads) / seconds, latencies, statuses
+
+
+def run_open(path, payloads, headers, rate: float, senders: int = 16):
+    """Open loop at ``rate`` requests/s: latencies and statuses."""
+    start = time.time() + 1.0
+    offsets = [i / rate for i in range(len(payloads))]
+    chunks = [
+        (path, payloads[i::senders], headers, offsets[i::senders], start) for i in range(senders)
+    ]
+    with Pool(senders) as pool:
+        results = pool.map(_open, chunks)
+    return [x for r in results for x in r[0]], [x for r in results for x in r[1]]
+
+
+def _ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL backends serving ``database`` (the portal's workers keep theirs)."""
+    output = subprocess.run(
+        [
+            "psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qAtc",
+            f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'",
+        ],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [int(line) for line in output.split()]
+
+
+def cpu_seconds(server: subprocess.Popen, database: str) -> dict[str, float]:
+    """CPU seconds so far of the portal (gunicorn master and workers), of the
+    database's backends, and of the finished client processes."""
     tick = os.sysconf("SC_CLK_TCK")
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the finished client processes
-    totals = {
-        "gunicorn": 0.0,
-        "postgres": 0.0,
-        "redis": 0.0,
+    gunicorn = [server.pid, *_children(server.pid)]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "portal": sum(_ticks(pid) for pid in gunicorn) / tick,
+        "postgres": sum(_ticks(pid) for pid in _backends(database)) / tick,
         "clients": children.ru_utime + children.ru_stime,
     }
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)
-            name = fields[0].split("(", 1)[1]
-            with open(f"/proc/{entry}/cmdline", "rb") as cmd:
-                cmdline = cmd.read()
-        except OSError:
-            continue
-        used = sum(int(x) for x in fields[1].split()[11:13]) / tick
-        if b"gunicorn" in cmdline:
-            totals["gunicorn"] += used
-        elif name.startswith("postgres"):
-            totals["postgres"] += used
-        elif name.startswith("redis"):
-            totals["redis"] += used
-    return totals
 
 
-def serve(workers: int, env: dict) -> subprocess.Popen:
-    """gunicorn with the portal on PORT, once it answers."""
+def serve(workers: int, env: dict, moment: str) -> subprocess.Popen:
+    """gunicorn with the portal on PORT at ``moment``, once it answers."""
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "portal.wsgi",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
+            "--config", str(ROOT / "bench" / "gunicorn_clock.py"),
+            "--workers", str(workers),
+            "--bind", f"127.0.0.1:{PORT}",
+            "--log-level", "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, **env, "BENCH_NOW": moment},
         start_new_session=True,
-    )
+    )  # fmt: skip
     for _ in range(100):
         try:
             # (an API answer: the HTML pages would need collectstatic with DEBUG off)
@@ -113,36 +200,55 @@ def stop(server: subprocess.Popen) -> None:
     server.wait(timeout=20)
 
 
-def run(path, payloads, headers, clients):
-    chunks = [payloads[i::clients] for i in range(clients)]
-    started = time.perf_counter()
-    with Pool(clients) as pool:
-        results = pool.map(_post, [(path, chunk, headers) for chunk in chunks])
-        pool.close()
-        pool.join()  # (reaped, so their CPU time shows in RUSAGE_CHILDREN)
-    seconds = time.perf_counter() - started
-    latencies = [x for r in results for x in r[0]]
-    statuses = [x for r in results for x in r[1]]
-    return len(payloads) / seconds, latencies, statuses
+def leads(tag: str, stamp: int, n: int) -> list[str]:
+    bodies = []
+    for i in range(n):
+        country, postcode = COUNTRIES[i % len(COUNTRIES)]
+        bodies.append(
+            json.dumps(
+                {
+                    "external_id": f"bench-{tag}-{stamp}-{i}",
+                    "company_name": f"Benchmark {tag} {stamp} {i} B.V.",
+                    "country": country,
+                    "postcode": postcode,
+                    "contact_name": "Bea Bench",
+                    "contact_email": f"bea{i}@bench-{tag}-{stamp}-{i}.example",
+                    "interest": "demo",
+                    "estimated_value": "40000",
+                }
+            )
+        )
+    return bodies
+
+
+def line(label: str, rate: float | None, latencies: list[float], statuses: list[int]) -> str:
+    speed = f"{rate:7.0f} req/s  " if rate is not None else " " * 15
+    return (
+        f"{label:<26}{speed}p50 {percentile(latencies, 50) * 1000:6.1f} ms  "
+        f"p95 {percentile(latencies, 95) * 1000:6.1f} ms  (status {sorted(set(statuses))})"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rate", type=float, help="open-loop rate (default: half the intake's)")
     parser.add_argument(
         "--broker-down", action="store_true", help="intake again with the broker unreachable"
     )
     args = parser.parse_args()
     url = database_url("portal_bench_api")
+    database = urlparse(url).path.lstrip("/")
+    redis_db = BenchRedis(default_db=8)
     env = {
         "DEBUG": "0",
         "SECRET_KEY": "bench-" + "k3Vx" * 16,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_HSTS_SECONDS": "0",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"),
+        "REDIS_URL": redis_db.url,
         "API_INTAKE_RATE": "1000000/min",
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "LOG_LEVEL": "WARNING",
@@ -164,103 +270,75 @@ def main() -> None:
     integration = Integration.objects.create(name="Bench website", kind=Integration.Kind.WEB_FORM)
     _key, secret = api_key_create(name="bench", integration=integration)
     connection.close()
+    headers = {"Content-Type": "application/json", "Authorization": f"Api-Key {secret}"}
+    stamp, n, clients = int(time.time()), args.requests, args.clients
+    single = max(100, n // 10)
+    out = []
 
-    server = serve(args.workers, env)
+    server = serve(args.workers, env, IN_HOURS)
     try:
-        stamp = int(time.time())
-        countries = [
-            ("NL", "3011"),
-            ("DE", "80331"),
-            ("BE", "2000"),
-            ("NL", "5611"),
-            ("AT", "1010"),
-            ("CH", "8001"),
-        ]
-        leads = []
-        for i in range(args.requests):
-            country, postcode = countries[i % len(countries)]
-            leads.append(
-                json.dumps(
-                    {
-                        "external_id": f"bench-{stamp}-{i}",
-                        "company_name": f"Benchmark {stamp} {i} B.V.",
-                        "country": country,
-                        "postcode": postcode,
-                        "contact_name": "Bea Bench",
-                        "contact_email": f"bea{i}@bench{stamp}-{i}.example",
-                        "interest": "demo",
-                        "estimated_value": "40000",
-                    }
-                )
-            )
-        headers = {"Content-Type": "application/json", "Authorization": f"Api-Key {secret}"}
-        warm = leads[: args.clients * 5]
-        run("/bench/bare/", warm, headers, args.clients)
-        run(
-            "/api/v1/leads/",
-            [w.replace("bench", "warm").replace("Benchmark", "Warmup") for w in warm],
-            headers,
-            args.clients,
-        )
-        cpu = [cpu_seconds()]
-        bare_rate, bare_lat, bare_status = run("/bench/bare/", leads, headers, args.clients)
-        cpu.append(cpu_seconds())
-        api_rate, api_lat, api_status = run("/api/v1/leads/", leads, headers, args.clients)
-        cpu.append(cpu_seconds())
+        run("/bench/bare/", leads("warm-bare", stamp, clients * 5), headers, clients)
+        run("/api/v1/leads/", leads("warm", stamp, clients * 5), headers, clients)
+        cpu = [cpu_seconds(server, database)]
+        bare = run("/bench/bare/", leads("bare", stamp, n), headers, clients)
+        cpu.append(cpu_seconds(server, database))
+        intake = run("/api/v1/leads/", leads("in-hours", stamp, n), headers, clients)
+        cpu.append(cpu_seconds(server, database))
+        bare_one = run("/bench/bare/", leads("bare-one", stamp, single), headers, 1)
+        intake_one = run("/api/v1/leads/", leads("one", stamp, single), headers, 1)
+        rate = args.rate or intake[0] / 2
+        offered = leads("open", stamp, int(rate * 20))  # 20 seconds of traffic
+        open_lat, open_status = run_open("/api/v1/leads/", offered, headers, rate)
+    finally:
+        stop(server)
+    server = serve(args.workers, env, AFTER_HOURS)
+    try:
+        run("/api/v1/leads/", leads("warm-after", stamp, clients * 5), headers, clients)
+        after = run("/api/v1/leads/", leads("after-hours", stamp, n), headers, clients)
     finally:
         stop(server)
     if args.broker_down:
-        server = serve(args.workers, {**env, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"})
+        server = serve(
+            args.workers, {**env, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}, IN_HOURS
+        )
         try:
-            again = [x.replace("bench", "down").replace("Benchmark", "Down") for x in leads]
-            run("/api/v1/leads/", again[: args.clients * 5], headers, args.clients)  # warm up
-            down_rate, down_lat, down_status = run(
-                "/api/v1/leads/", again[args.clients * 5 :], headers, args.clients
-            )
+            run("/api/v1/leads/", leads("warm-down", stamp, clients * 5), headers, clients)
+            down = run("/api/v1/leads/", leads("down", stamp, n), headers, clients)
         finally:
             stop(server)
-    created = sum(1 for s in api_status if s == 201)
-    print(
-        f"gunicorn: {args.workers} sync workers; {args.clients} client processes; {args.requests} requests each"
+
+    out.append(
+        f"gunicorn {args.workers} sync workers; {clients} client processes, {n} requests each "
+        f"run; the portal's clock at {IN_HOURS} unless said"
     )
-    print(
-        f"bare insert:  {bare_rate:7.0f} req/s  p50 {percentile(bare_lat, 50) * 1000:5.1f} ms  p95 {percentile(bare_lat, 95) * 1000:5.1f} ms  (status {set(bare_status)})"
+    out.append(line("bare insert", *bare))
+    out.append(line("API intake", *intake))
+    out.append(f"ratio: {intake[0] / bare[0]:.0%} of the bare endpoint's rate [goal >= 25%]")
+    out.append(line("service time, bare", None, *bare_one[1:]))
+    out.append(
+        line("service time, intake", None, *intake_one[1:])
+        + f"  [goal p50 <= 10 ms: {'met' if percentile(intake_one[1], 50) <= 0.010 else 'NOT met'}]"
     )
-    print(
-        f"API intake:   {api_rate:7.0f} req/s  p50 {percentile(api_lat, 50) * 1000:5.1f} ms  p95 {percentile(api_lat, 95) * 1000:5.1f} ms  ({created} created, status {set(api_status)})"
-    )
-    print(f"ratio: {api_rate / bare_rate:.0%} of the bare endpoint [goal >= 50%]")
+    out.append(line(f"open loop at {rate:.0f}/s", None, open_lat, open_status))
+    out.append(line(f"API intake at {AFTER_HOURS[11:16]} Fri", *after))
     if args.broker_down:
-        print(
-            f"broker down:  {down_rate:7.0f} req/s  p50 {percentile(down_lat, 50) * 1000:5.1f} ms  p95 {percentile(down_lat, 95) * 1000:5.1f} ms  ({sum(1 for s in down_status if s == 201)} created, status {set(down_status)})"
+        out.append(line("API intake, broker down", *down))
+        out.append(
+            f"broker down: {down[0] / intake[0]:.0%} of the intake rate with the broker up "
+            "[goal >= 67%]"
         )
-        print(
-            f"broker down: {down_rate / api_rate:.0%} of the intake rate with the broker up [goal >= 67%]"
-        )
-    per_request = {}
-    for label, before, after in (("bare insert", cpu[0], cpu[1]), ("API intake", cpu[1], cpu[2])):
-        per = {k: (after[k] - before[k]) / args.requests * 1000 for k in after}
-        per_request[label] = per
-        print(
+    for label, before, later in (("bare insert", cpu[0], cpu[1]), ("API intake", cpu[1], cpu[2])):
+        per = {k: (later[k] - before[k]) / n * 1000 for k in later}
+        out.append(
             f"CPU per request, {label}: "
             + ", ".join(f"{k} {v:.2f} ms" for k, v in per.items())
             + f"; in all {sum(per.values()):.2f} ms"
         )
-    # Both runs keep every core busy, so the CPU a request may use is what limits the
-    # rate: at the goal an intake may use twice what a bare request uses, in all.
-    budget = 2 * sum(per_request["bare insert"].values())
-    print(
-        f"at the goal an intake could use {budget:.2f} ms of CPU in all; "
-        f"the database alone used {per_request['API intake']['postgres']:.2f} ms, "
-        f"the portal's Python {per_request['API intake']['gunicorn']:.2f} ms"
-    )
     django_setup()
-    print(
-        f"leads routed in database: {Lead.objects.filter(external_id__startswith=f'bench-{stamp}').count()}"
-    )
-    import redis
-
-    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    routed = Lead.objects.filter(external_id__startswith="bench-in-hours-").count()
+    out.append(f"leads routed in the database by the closed-loop run: {routed:,} of {n:,}")
+    print("\n".join(out))
+    redis_db.release()
 
 
 if __name__ == "__main__":

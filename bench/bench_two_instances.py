@@ -32,7 +32,7 @@ from collections import Counter
 from multiprocessing import Pool
 from urllib.parse import urlparse
 
-from _setup import ROOT, django_setup, ensure_database, manage
+from _setup import ROOT, BenchRedis, django_setup, ensure_database, manage
 
 PORTS = (8771, 8772)
 WEIGHTS = (2, 1, 1)
@@ -114,7 +114,9 @@ def main() -> int:
     os.environ.update(env)
     ensure_database(url, fresh=True)
     manage("migrate", "-v", "0")
-    subprocess.run(["redis-cli", "-u", redis, "FLUSHDB"], check=True, capture_output=True)
+    broker = BenchRedis(default_db=11)
+    if not broker.was_empty:  # the workers would run someone else's queued tasks
+        sys.exit(f"{redis} holds keys: point BENCH_REDIS_URL at an empty Redis database")
     django_setup()
     from django.db import connection
 
@@ -289,6 +291,7 @@ def main() -> int:
     finally:
         for process in processes:
             _stop(process)
+        broker.release()
     print("ALL PASS" if ok else "SOME CHECKS FAILED")
     return 0 if ok else 1
 
