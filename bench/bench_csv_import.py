@@ -145,7 +145,8 @@ def repeat(args) -> None:
         ).stdout
         lines = [line for line in output.splitlines() if not line.startswith("RESULT ")]
         print(f"--- run {run + 1}\n" + "\n".join(lines), flush=True)
-        rate, seconds = map(float, output.rsplit("RESULT ", 1)[1].split())
+        result = next(line for line in output.splitlines() if line.startswith("RESULT "))
+        rate, seconds = map(float, result.split()[1:3])
         rates.append(rate)
         times.append(seconds)
     print(
