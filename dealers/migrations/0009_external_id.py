@@ -4,20 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('dealers', '0008_weight_changes_immutable'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("dealers", "0008_weight_changes_immutable"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dealer',
-            name='external_id',
-            field=models.CharField(blank=True, help_text="The dealer's id in the CRM or ERP; synced accounts name it this way.", max_length=100, verbose_name='CRM/ERP id'),
+            model_name="dealer",
+            name="external_id",
+            field=models.CharField(
+                blank=True,
+                help_text="The dealer's id in the CRM or ERP; synced accounts name it this way.",
+                max_length=100,
+                verbose_name="CRM/ERP id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dealer',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('external_id',), name='dealer_external_id'),
+            model_name="dealer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("external_id",),
+                name="dealer_external_id",
+            ),
         ),
     ]

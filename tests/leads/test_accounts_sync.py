@@ -82,7 +82,9 @@ def test_a_put_creates_then_updates_the_same_account(client, crm):
     assert Account.objects.count() == 1 and InstalledProduct.objects.count() == 1
 
     # A field left out is emptied; the installed base is kept when it is not sent.
-    changed = {k: v for k, v in ACCOUNT.items() if k not in ("serving_dealer", "installed_base", "city")}
+    changed = {
+        k: v for k, v in ACCOUNT.items() if k not in ("serving_dealer", "installed_base", "city")
+    }
     assert put(client, crm["key"], "crm-1", **changed, city="Schiedam").status_code == 200
     account.refresh_from_db()
     assert (account.city, account.serving_dealer) == ("Schiedam", None)
