@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from leads import selectors
-from leads.models import Lead
+from leads.models import Lead, Policy
 
 VIEW = "leads.view_lead"
 ACT = "leads.act_on_lead"
@@ -55,6 +55,21 @@ def is_admin_of_owning_dealer(user, lead: Lead) -> bool:
     if membership.dealer_id != lead.owner_dealer_id:
         return False
     return membership.is_admin
+
+
+CONTACT_FIELDS = ("contact_name", "contact_role", "contact_email", "contact_phone", "message")
+
+
+def contact_hidden(user, lead: Lead, *, policy=None) -> bool:
+    """Whether ``user`` may not see ``lead``'s contact yet: with the policy "show the
+    contact to a dealer only after it accepts" on, a dealer's people see a new lead's
+    company, place, interest and value, and its contact person, e-mail, phone and
+    message (free text, which often holds them too) once the lead is accepted. Staff
+    always see them. The one rule every page, export, API answer and e-mail asks."""
+    if lead.status != Lead.Status.NEW or user.dealer_membership is None:
+        return False
+    policy = policy or Policy.current()
+    return policy.contact_after_accept
 
 
 def lead_rights(user, lead: Lead) -> dict[str, bool]:

@@ -293,6 +293,7 @@ class PolicyAdmin(ValuesInChangeMessage, admin.ModelAdmin):
                 ]
             },
         ),
+        (_("Privacy"), {"fields": ["contact_after_accept"]}),
         (
             _("Claims"),
             {

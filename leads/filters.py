@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import Lead
+from leads.models import Lead, Policy
 from leads.selectors import DUE_SOON
 from portal.choices import Sector
 from portal.forms import validate_storable_datetime
@@ -100,13 +100,21 @@ class LeadFilter(django_filters.FilterSet):
             return queryset
         if lead_id := LEAD_ID.fullmatch(value):
             return queryset.filter(pk=int(lead_id[1]))
+        contact = Q(contact_name__icontains=value) | Q(contact_email__icontains=value)
+        if self._contact_hidden_on_new_leads():  # a search must not find what is hidden
+            contact &= ~Q(status=S.NEW)
         return queryset.filter(
             Q(company_name__icontains=value)
-            | Q(contact_name__icontains=value)
-            | Q(contact_email__icontains=value)
+            | contact
             | Q(city__icontains=value)
             | Q(postcode__istartswith=value)
         )
+
+    def _contact_hidden_on_new_leads(self) -> bool:
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated or user.dealer_membership is None:
+            return False
+        return Policy.current().contact_after_accept
 
     def filter_status(self, queryset, name, value):
         if value == OPEN:

@@ -329,6 +329,24 @@ class LeadExportTable(LeadTable):
     class Meta(LeadTable.Meta):
         sequence = (*LeadTable.Meta.sequence, "...")
 
+    def __init__(self, *args, hide_contact=None, **kwargs):
+        """``hide_contact(lead)``: whether the reader may not see the lead's contact
+        yet (``leads.access.contact_hidden``); those cells stay empty."""
+        super().__init__(*args, **kwargs)
+        self.hide_contact = hide_contact or (lambda lead: False)
+
+    def _contact(self, record: Lead, name: str) -> str:
+        return "" if self.hide_contact(record) else getattr(record, name)
+
+    def value_contact_name(self, record: Lead):
+        return self._contact(record, "contact_name")
+
+    def value_contact_email(self, record: Lead):
+        return self._contact(record, "contact_email")
+
+    def value_contact_phone(self, record: Lead):
+        return self._contact(record, "contact_phone")
+
     def value_country(self, record: Lead):
         return record.country_code
 

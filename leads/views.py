@@ -24,7 +24,7 @@ from leads.forms import (
     StatusForm,
     SubmitLeadForm,
 )
-from leads.models import Lead, LeadEvent
+from leads.models import Lead, LeadEvent, Policy
 from leads.services import pipeline
 from leads.services.intake import lead_intake
 from leads.tables import STATUS_COLORS, LeadExportTable, LeadPaginator, LeadTable
@@ -73,10 +73,18 @@ def mine(request):
 
 def _lead_list(request, leads, *, title, export_name, show_assignee, url_name):
     now = timezone.now()
-    filterset = LeadFilter(request.GET, queryset=selectors.leads_for_table(leads), now=now)
+    filterset = LeadFilter(
+        request.GET, queryset=selectors.leads_for_table(leads), now=now, request=request
+    )
     export_format = request.GET.get("_export")
     if export_format in exports.FORMATS:
-        table = LeadExportTable(filterset.qs, now=now, show_assignee=show_assignee)
+        policy = Policy.current()
+        table = LeadExportTable(
+            filterset.qs,
+            now=now,
+            show_assignee=show_assignee,
+            hide_contact=lambda lead: access.contact_hidden(request.user, lead, policy=policy),
+        )
         RequestConfig(request, paginate=False).configure(table)
         stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
         sheet = exports.Sheet.from_table(table, title=str(title))
@@ -164,6 +172,7 @@ def _render_detail(request, lead: Lead, *, bound=None, status: int = 200):
         **_pipeline_steps(lead),
         "timeline": _timeline(user, lead),
         "rights": rights,
+        "contact_hidden": access.contact_hidden(user, lead),
         "moves": pipeline.allowed_moves(lead.status),
         "may_reject": pipeline.may_reject(lead.status),
         "is_staff_view": user.is_internal,

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from leads import access
 from leads.api.fields import CountryField, PostcodeField, postcode_errors, postcode_schema
-from leads.models import Lead
+from leads.models import Lead, Policy
 from leads.services.cleaning import INTEREST_TEMPERATURE, clean_lead_fields
 from leads.services.intake import BATCH_MAX
 from leads.services.pipeline import CloseReason
@@ -172,12 +173,19 @@ class DealerLeadSerializer(serializers.ModelSerializer):
         help_text="The colleague your dealer admin handed the lead to, if any."
     )
     url = serializers.SerializerMethodField(help_text="The lead's page in the portal.")
+    contact_hidden = serializers.SerializerMethodField(
+        help_text=(
+            "True while the contact person, role, e-mail, phone and message are left out "
+            "(empty): the policy shows them to a dealer once it has accepted the lead."
+        )
+    )
 
     class Meta:
         model = Lead
         fields = [
             "id",
             "url",
+            "contact_hidden",
             "status",
             "temperature",
             "company_name",
@@ -218,6 +226,24 @@ class DealerLeadSerializer(serializers.ModelSerializer):
 
     def get_handled_by(self, lead) -> str | None:
         return lead.dealer_assignee.name if lead.dealer_assignee_id else None
+
+    def _hidden(self, lead: Lead) -> bool:
+        request = self.context.get("request")
+        if request is None:
+            return False
+        if "policy" not in self.context:
+            self.context["policy"] = Policy.current()
+        return access.contact_hidden(request.user, lead, policy=self.context["policy"])
+
+    def get_contact_hidden(self, lead: Lead) -> bool:
+        return self._hidden(lead)
+
+    def to_representation(self, lead: Lead):
+        data = super().to_representation(lead)
+        if data.get("contact_hidden"):
+            for name in access.CONTACT_FIELDS:
+                data[name] = ""
+        return data
 
     def get_url(self, lead) -> str:
         request = self.context.get("request")

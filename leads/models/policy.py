@@ -82,6 +82,16 @@ class Policy(models.Model):
     auto_approve_clean_claims = models.BooleanField(
         _("approve claims without conflicts automatically"), default=True
     )
+    # Privacy
+    contact_after_accept = models.BooleanField(
+        _("show the contact to a dealer only after it accepts"),
+        default=False,
+        help_text=_(
+            "A dealer sees a new lead's company, place, interest and value, and its contact "
+            "person, e-mail, phone and message only once it has accepted the lead; a dealer "
+            "that rejects never saw them."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SignalledQuerySet.as_manager()  # bulk writes invalidate the world

@@ -143,7 +143,12 @@ def _notify_owner_task(lead: Lead, contact_from: datetime) -> None:
                     ),
                     message(
                         gettext_noop("Contact %(contact)s, due %(start)s."),
-                        contact=lead.contact_name or lead.contact_email,
+                        # A dealer sees the person once it accepted, by the policy.
+                        contact=lead.company_name
+                        if lead.owner_dealer_id
+                        and lead.status == Lead.Status.NEW
+                        and Policy.current().contact_after_accept
+                        else lead.contact_name or lead.contact_email,
                         start=moment(contact_from),
                     ),
                 ),
