@@ -43,6 +43,7 @@ def test_a_dealer_registers_a_claim_and_sees_the_conflict(dealer_page):
     page = dealer_page
     page.get_by_role("link", name="Claims").first.click()
     expect(page.get_by_role("heading", name="Claims")).to_be_visible()
+    page.wait_for_load_state()  # htmx binds the live conflict check once loaded
 
     page.get_by_label("Company name").press_sequentially("Delta Bouwgroep BV", delay=20)
     warning = page.locator("#claim-check [data-check=conflict]")

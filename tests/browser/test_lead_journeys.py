@@ -26,6 +26,7 @@ def test_a_dealer_accepts_a_new_lead_logs_a_contact_and_plans_a_meeting(browser_
 
     page.get_by_role("link", name="Leads").first.click()
     expect(page.get_by_role("heading", name="Leads")).to_be_visible()
+    page.wait_for_load_state()  # htmx binds the search-while-typing once loaded
     page.get_by_placeholder(re.compile("Company, contact")).fill("Havenkraan")
     row = page.locator("table.lead-table tbody tr")
     expect(row).to_have_count(1)

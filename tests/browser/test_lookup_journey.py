@@ -45,6 +45,9 @@ def test_internal_sales_looks_up_a_claimed_company_before_calling(browser_page):
 
     page.get_by_role("link", name="Company lookup").first.click()
     expect(page.get_by_role("heading", name="Company lookup")).to_be_visible()
+    # htmx binds "results while typing" when the page has loaded; a heading can be
+    # painted before that, and what is typed earlier sends nothing (seen once in CI).
+    page.wait_for_load_state()
     search = page.get_by_label("Company, website, VAT number or postcode")
     search.fill("bakker log")  # results appear while typing
     hit = page.locator(".lookup-hit").filter(has_text="Bakker Logistiek B.V.")
@@ -63,5 +66,6 @@ def test_internal_sales_looks_up_a_claimed_company_before_calling(browser_page):
     expect(page.get_by_text("Laser cutter LC-3015")).to_be_visible()
 
     page.go_back()
+    page.wait_for_load_state()
     page.get_by_label("Company, website, VAT number or postcode").fill("Zwaluw Zeilmakerij")
     expect(page.get_by_text("Not known: no customer, claim or open lead.")).to_be_visible()
