@@ -11,6 +11,7 @@ class LeadsConfig(AppConfig):
         from leads import signals
         from leads.imports import tasks  # noqa: F401 - registers the import tasks
         from leads.services import email_actions
+        from leads.webhooks import tasks as webhook_tasks  # noqa: F401 - and the webhooks'
         from portal.users import services as user_services
 
         signals.connect()

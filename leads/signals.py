@@ -6,7 +6,7 @@ manager, ``rows_written`` for a queryset's ``update``/``bulk_create``."""
 from django.db.models.signals import post_delete, post_save
 
 from dealers.models import Dealer, DealerMembership
-from leads.models import ApiKey, Integration, Policy, Queue
+from leads.models import ApiKey, Integration, Policy, Queue, WebhookEndpoint
 from leads.services.facts import routing_world_changed
 from portal.db import rows_written
 from portal.users.models import StaffProfile, User
@@ -24,13 +24,14 @@ ROUTING_WORLD = (
     User,
     Integration,
     ApiKey,
+    WebhookEndpoint,
 )
 
 
 # Writes that change nothing routing or notifications read (every sign-in saves
 # last_login, every API request may touch its key's last_used_at) do not throw the
 # cached world away.
-IRRELEVANT = {"last_login", "password", "updated_at", "last_used_at"}
+IRRELEVANT = {"last_login", "password", "updated_at", "last_used_at", "failing_since"}
 
 
 def saved(sender, update_fields=None, **kwargs) -> None:

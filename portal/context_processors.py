@@ -19,6 +19,7 @@ NAVIGATION = [
     ("dealers:claims", _("Claims"), "shield-check", Role.dealer_roles()),
     ("dealers:scorecard", _("My scorecard"), "graph-up", Role.dealer_roles()),
     ("dealers:team", _("Team"), "people", [Role.DEALER_ADMIN]),
+    ("webhooks:list", _("Webhooks"), "broadcast", [Role.DEALER_ADMIN]),
     ("manage:dashboard", _("Dashboard"), "speedometer2", MANAGERS),
     ("leads:mine", _("My leads"), "person-lines-fill", REPS),
     (
@@ -31,6 +32,7 @@ NAVIGATION = [
             ("manage:reassign", _("Reassign leads"), "arrow-left-right", MANAGERS),
             ("manage:import", _("Import a CSV file"), "upload", CHANNEL),
             ("manage:rejections", _("Rejection reasons"), "hand-thumbs-down", MANAGERS),
+            ("webhooks:list", _("Webhooks to the CRM"), "broadcast", CHANNEL),
         ],
     ),
     (

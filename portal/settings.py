@@ -176,6 +176,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.imports.tasks.run_pending_imports",
         "schedule": timedelta(seconds=10),
     },
+    # Webhook deliveries that are due: retries, and what a lost publish left waiting.
+    "deliver-webhooks": {
+        "task": "leads.webhooks.tasks.deliver_pending_webhooks",
+        "schedule": timedelta(seconds=30),
+    },
     "daily-digest": {
         "task": "portal.users.tasks.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),
@@ -195,6 +200,15 @@ CELERY_BEAT_SCHEDULE = {
 # Every periodic task is in CELERY_BEAT_SCHEDULE, which beat and the demo's timer loop
 # (manage.py run_timers) both run; tests/portal/test_periodic_tasks.py holds every other
 # task to being queued by the code on purpose.
+
+# --- Outbound webhooks (leads.services.webhooks) --------------------------------------
+# Seconds to connect, and again to get an answer, before an attempt counts as failed.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Plain http:// endpoints (a receiver on one's own machine while developing).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+# Dealers' endpoints on private, loopback or link-local addresses (never in production:
+# an address on the portal's own network could reach the database or the cache).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # --- Authentication -------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"

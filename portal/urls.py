@@ -18,6 +18,7 @@ urlpatterns = [
     path("me/", include("portal.users.urls")),
     path("leads/", include("leads.urls")),
     path("dealer/", include("dealers.urls")),
+    path("webhooks/", include("leads.webhooks.urls")),
     path("manage/", include("portal.manage_urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

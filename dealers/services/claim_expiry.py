@@ -16,6 +16,9 @@ from django.utils.translation import gettext_noop
 from dealers.models import Claim, ClaimEvent, Dealer
 from dealers.services.claim_notices import claim_url
 from dealers.services.team import dealer_people
+from leads.models import WebhookEvent
+from leads.services import webhooks
+from leads.webhooks.payloads import claim_events
 from portal.db import claim_due, insert_rows
 from portal.messages import message, moment, parts
 from portal.users.models import Notification, User
@@ -105,6 +108,12 @@ def claims_expire(
                 }
                 for row in rows
             ]
+        )
+        webhooks.emit(
+            claim_events(
+                WebhookEvent.CLAIM_EXPIRED, {row.id: row.dealer_id for row in rows}, Claim
+            ),
+            now=now,
         )
     return Expired(claim_ids=[row.id for row in rows], notifications=notifications)
 

@@ -41,8 +41,10 @@ from dealers.services.checks import CLAIM, claim_check, company_keys
 from dealers.services.claim_expiry import claims_expire
 from dealers.services.claim_notices import notify_dealer, notify_review
 from leads.matching.normalize import domain_from_url
-from leads.models import Account, Policy
+from leads.models import Account, Policy, WebhookEvent
+from leads.services import webhooks
 from leads.services.cleaning import clean_claim_fields
+from leads.webhooks.payloads import claim_event
 from portal.db import lock_names
 from portal.messages import message, moment, text
 from portal.users.models import User
@@ -233,6 +235,7 @@ def _try_approve(
         reason=said or message(reason),
         expires_at=expires_at.isoformat(),
     )
+    webhooks.emit([claim_event(WebhookEvent.CLAIM_DECIDED, claim, decision="approved")], now=now)
     return True
 
 
@@ -392,6 +395,10 @@ def claim_reject(*, claim: Claim, actor: User, reason: str, now: datetime | None
             )
         _decide(claim, status=Claim.Status.REJECTED, actor=actor, now=now, reason=reason)
         _event(claim, ClaimEvent.Kind.REJECTED, actor=actor, at=now, reason=text(reason))
+        webhooks.emit(
+            [claim_event(WebhookEvent.CLAIM_DECIDED, claim, decision="rejected", reason=reason)],
+            now=now,
+        )
         _notify_decision(
             claim,
             now=now,

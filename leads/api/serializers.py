@@ -228,6 +228,8 @@ class DealerLeadSerializer(serializers.ModelSerializer):
         return lead.dealer_assignee.name if lead.dealer_assignee_id else None
 
     def _hidden(self, lead: Lead) -> bool:
+        if "hide_contact" in self.context:  # a webhook's body: its receiver decided it
+            return self.context["hide_contact"](lead)
         request = self.context.get("request")
         if request is None:
             return False
@@ -248,7 +250,34 @@ class DealerLeadSerializer(serializers.ModelSerializer):
     def get_url(self, lead) -> str:
         request = self.context.get("request")
         path = lead.get_absolute_url()
-        return request.build_absolute_uri(path) if request else path
+        if request:
+            return request.build_absolute_uri(path)
+        return f"{self.context['site_url']}{path}" if "site_url" in self.context else path
+
+
+class StaffLeadSerializer(DealerLeadSerializer):
+    """A lead as the manufacturer's own systems see it (a webhook to its CRM): what its
+    dealer sees, always with the contact, plus who owns it and by which rule."""
+
+    owner = serializers.SerializerMethodField(
+        help_text='The owner: {"kind": "dealer" | "user" | "queue", "id": …, "name": …}.'
+    )
+
+    class Meta(DealerLeadSerializer.Meta):
+        fields = [*DealerLeadSerializer.Meta.fields, "owner", "routing_rule"]
+        read_only_fields = fields
+
+    def get_owner(self, lead) -> dict | None:
+        for kind, name in (("dealer", "owner_dealer"), ("user", "owner_user")):
+            if getattr(lead, f"{name}_id"):
+                owner = getattr(lead, name)
+                return {"kind": kind, "id": owner.pk, "name": owner.name}
+        if lead.owner_queue_id:
+            return {"kind": "queue", "id": lead.owner_queue_id, "name": lead.owner_queue.name}
+        return None
+
+    def _hidden(self, lead: Lead) -> bool:
+        return False
 
 
 class LeadStatusUpdateSerializer(StrictInputMixin, serializers.Serializer):

@@ -9,7 +9,8 @@ way to name it (and the migrations are unchanged):
 - ``events``: ``LeadEvent`` (never updated or deleted), ``DuplicateSubmission``;
 - ``integrations``: ``Integration``, ``ApiKey`` (API senders);
 - ``imports``: ``ImportJob`` (CSV/XLSX uploads);
-- ``policy``: ``Policy`` (the rules staff tune), ``ShareCounter``, ``SweepRun``.
+- ``policy``: ``Policy`` (the rules staff tune), ``ShareCounter``, ``SweepRun``;
+- ``webhooks``: ``WebhookEndpoint``, ``WebhookDelivery`` (outbound events).
 """
 
 from leads.models.accounts import Account, CountryCode, InstalledProduct
@@ -26,8 +27,10 @@ from leads.models.lead import (
     Queue,
 )
 from leads.models.policy import Policy, ShareCounter, SweepRun, default_rule_order
+from leads.models.webhooks import PING, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "PING",
     "QUEUE_NAMES",
     "Account",
     "ApiKey",
@@ -46,5 +49,8 @@ __all__ = [
     "Queue",
     "ShareCounter",
     "SweepRun",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "default_rule_order",
 ]

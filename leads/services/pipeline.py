@@ -35,8 +35,9 @@ from leads.models import (
     Policy,
 )
 from leads.selectors import colleagues_for_hand_over
-from leads.services import access_grants, calendars, routing
+from leads.services import access_grants, calendars, routing, webhooks
 from leads.sla import deadlines
+from leads.webhooks.payloads import rejected_event, status_event
 from portal.messages import message, moment, number, parts, text
 from portal.users.models import Notification, User
 from portal.users.services import notify
@@ -191,6 +192,7 @@ def lead_accept(
                 **({"via": via} if via else {}),
             },
         )
+        webhooks.emit([status_event(lead, before=S.NEW, after=S.ACCEPTED)], now=now)
     return lead
 
 
@@ -226,6 +228,7 @@ def lead_reject(
             data={"reason": reason, "note": note, **({"via": via} if via else {})},
             from_owner=routing.owner_snapshot(lead),
         )
+        webhooks.emit([rejected_event(lead, before=lead.status, reason=reason, note=note)], now=now)
         return routing.lead_route(
             lead=lead,
             actor=actor,
@@ -329,6 +332,7 @@ def lead_set_status(
         if note:
             data["note"] = note
         _event(lead, LeadEvent.Kind.STATUS, actor, now, reason=sentence, data=data)
+        webhooks.emit([status_event(lead, before=previous, after=status)], now=now)
     return lead
 
 

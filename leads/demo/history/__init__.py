@@ -13,11 +13,19 @@ take minutes and flat memory.
 simulated behaviour and office hours, ``simulation`` one lead's life (written with the
 hand-over's row writers of ``leads.services.routing.handover``), ``leads`` the chunks
 (permissions through ``leads.services.access_grants``, share counters through
-``leads.services.routing.decide``).
+``leads.services.routing.decide``), ``webhooks`` two switched-off endpoints with logs.
 """
 
 from leads.demo.history.accounts import build_accounts
 from leads.demo.history.claims import build_claims
 from leads.demo.history.leads import build_leads, make_timers_due, since
+from leads.demo.history.webhooks import build_webhooks
 
-__all__ = ["build_accounts", "build_claims", "build_leads", "make_timers_due", "since"]
+__all__ = [
+    "build_accounts",
+    "build_claims",
+    "build_leads",
+    "build_webhooks",
+    "make_timers_due",
+    "since",
+]

@@ -36,6 +36,7 @@ class Command(BaseCommand):
         added_leads = history.build_leads(count=leads, staff=staff, now=now, stdout=self.stdout)
         if added_leads:
             history.make_timers_due(now=now)
+        history.build_webhooks(staff=staff, dealers=dealers, now=now)
         if added_accounts or added_claims or added_leads:
             self.stdout.write(
                 self.style.SUCCESS(

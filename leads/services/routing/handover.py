@@ -2,7 +2,7 @@
 
 ``hand_over`` ends the previous stints and writes the owners, the routing decisions,
 the new ownership stints, the events, the object permissions (``access_grants``), the
-SLA deadlines and the notifications (``notify``), set-wise, so a batch of 500 costs
+SLA deadlines, the notifications (``notify``) and the webhook deliveries, set-wise, so a batch of 500 costs
 about as many queries as one lead. The row writers below (``set_owner``,
 ``stint_row``, ``hand_over_event``) are shared with the demo seeder, which replays
 months of hand-overs.
@@ -14,9 +14,10 @@ from datetime import datetime
 
 from leads import routing
 from leads.models import Assignment, Lead, LeadEvent, Policy, Queue
-from leads.services import access_grants, calendars
+from leads.services import access_grants, calendars, webhooks
 from leads.services.routing.notify import notify_new_owners
 from leads.sla import deadlines
+from leads.webhooks.payloads import hand_over_events
 from portal.db import insert_many, insert_rows
 from portal.users.models import User
 
@@ -171,6 +172,7 @@ def hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> li
         ],
     )
     notify_new_owners(items, outcomes, previous)
+    webhooks.emit(hand_over_events(items, previous, created=new_pks), now=now)
     return outcomes
 
 

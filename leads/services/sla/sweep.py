@@ -10,14 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from dealers.models import ClaimEvent
+from dealers.models import Claim, ClaimEvent
 from dealers.services.claim_expiry import claims_expire
 from dealers.services.claim_notices import claim_url
 from dealers.services.team import dealer_people
-from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun
-from leads.services import calendars, routing
+from leads.models import Assignment, Lead, LeadEvent, Policy, SweepRun, WebhookEvent
+from leads.services import calendars, routing, webhooks
 from leads.services.sla import store
 from leads.sla import deadlines
+from leads.webhooks.payloads import claim_events
 from portal.db import insert_rows
 from portal.messages import message, moment, parts
 from portal.users.models import Notification
@@ -352,6 +353,12 @@ class _Sweep:
             message(gettext_noop("The dealer was reminded that the claim expires soon.")),
         )
         self._write([], notes)
+        webhooks.emit(
+            claim_events(
+                WebhookEvent.CLAIM_EXPIRING, {row.id: row.dealer_id for row in rows}, Claim
+            ),
+            now=self.as_of,
+        )
         self.counts["claim_reminders"] += len(rows)
         return len(rows)
 
