@@ -12,10 +12,11 @@ permissions by hand; they ask here.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from leads import selectors
-from leads.models import Lead, Policy
+from leads.models import Assignment, Lead, LeadEvent, Policy
 
 VIEW = "leads.view_lead"
 ACT = "leads.act_on_lead"
@@ -59,17 +60,88 @@ def is_admin_of_owning_dealer(user, lead: Lead) -> bool:
 
 CONTACT_FIELDS = ("contact_name", "contact_role", "contact_email", "contact_phone", "message")
 
+# The annotation ``with_contact_facts`` adds: whether the dealer (its id fills in the
+# name, so a fact never answers for another dealer) accepted the lead in a stint of its.
+_ACCEPTED_BY = "contact_accepted_by_dealer_%d"
+
 
 def contact_hidden(user, lead: Lead, *, policy=None) -> bool:
-    """Whether ``user`` may not see ``lead``'s contact yet: with the policy "show the
-    contact to a dealer only after it accepts" on, a dealer's people see a new lead's
+    """Whether ``user`` may not see ``lead``'s contact: with the policy "show the
+    contact to a dealer only after it accepts" on, a dealer's people see a lead's
     company, place, interest and value, and its contact person, e-mail, phone and
-    message (free text, which often holds them too) once the lead is accepted. Staff
-    always see them. The one rule every page, export, API answer and e-mail asks."""
-    if lead.status != Lead.Status.NEW or user.dealer_membership is None:
+    message (free text, which often holds them too) only when their dealer accepted
+    it (``contact_hidden_from_dealer``). Staff always see them. The one rule every
+    page, export, API answer and e-mail asks."""
+    membership = user.dealer_membership
+    if membership is None:
+        return False
+    if _owner_past_new(membership.dealer_id, lead):  # no query: the common case
         return False
     policy = policy or Policy.current()
-    return policy.contact_after_accept
+    if not policy.contact_after_accept:
+        return False
+    return contact_hidden_from_dealer(membership.dealer_id, lead)
+
+
+def contact_hidden_from_dealer(dealer_id: int, lead: Lead) -> bool:
+    """The rule for one lead, the policy being on: the contact is shown to a dealer
+    that owns the lead past "new" (it accepted it in this stint), or that accepted it
+    in a stint of its own before and lost it since (it keeps what it saw). A dealer
+    that had the lead and lost it without accepting (recycled, reassigned, taken
+    back) never saw the contact and does not see it now, whatever the next owner did
+    with the lead. Reads ``with_contact_facts``' annotation when there is one, else
+    asks the database (one query)."""
+    if _owner_past_new(dealer_id, lead):
+        return False
+    accepted = getattr(lead, _ACCEPTED_BY % dealer_id, None)
+    if accepted is None:
+        accepted = Lead.objects.filter(pk=lead.pk).filter(_accepted_by(dealer_id)).exists()
+    return not accepted
+
+
+def contact_visible_q(dealer_id: int) -> Q:
+    """``contact_hidden_from_dealer`` as a filter: the leads whose contact the dealer
+    may see (a search matches contact fields only on these)."""
+    return (Q(owner_dealer_id=dealer_id) & ~Q(status=Lead.Status.NEW)) | Q(_accepted_by(dealer_id))
+
+
+def contact_hidden_q(dealer_id: int) -> Q:
+    """The leads whose contact is hidden from the dealer (the policy being on)."""
+    return ~contact_visible_q(dealer_id)
+
+
+def with_contact_facts(leads: QuerySet[Lead], user, *, policy=None) -> QuerySet[Lead]:
+    """``leads`` with what ``contact_hidden`` needs for each of them in the same query
+    (a list or an export asks it per row): for a dealer's people, with the policy on,
+    whether their dealer accepted the lead; else ``leads`` unchanged (nothing to ask)."""
+    membership = getattr(user, "dealer_membership", None)
+    if membership is None:
+        return leads
+    policy = policy or Policy.current()
+    if not policy.contact_after_accept:
+        return leads
+    dealer_id = membership.dealer_id
+    return leads.annotate(**{_ACCEPTED_BY % dealer_id: _accepted_by(dealer_id)})
+
+
+def _owner_past_new(dealer_id: int, lead: Lead) -> bool:
+    return lead.owner_dealer_id == dealer_id and lead.status != Lead.Status.NEW
+
+
+def _accepted_by(dealer_id: int) -> Exists:
+    """The lead has an "accepted" event that falls in a stint of ``dealer_id`` (the
+    event names the person who accepted, the stint names the owner it accepted for)."""
+    stint = Assignment.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=OuterRef("at")),
+        lead_id=OuterRef("lead_id"),
+        owner_dealer_id=dealer_id,
+        started_at__lte=OuterRef("at"),
+    )
+    return Exists(
+        LeadEvent.objects.filter(lead_id=OuterRef("pk"), kind=LeadEvent.Kind.ACCEPTED).filter(
+            Exists(stint)
+        )
+    )
 
 
 def lead_rights(user, lead: Lead) -> dict[str, bool]:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leads import access
 from leads.models import Lead, Policy
 from leads.selectors import DUE_SOON
 from portal.choices import Sector
@@ -101,8 +102,8 @@ class LeadFilter(django_filters.FilterSet):
         if lead_id := LEAD_ID.fullmatch(value):
             return queryset.filter(pk=int(lead_id[1]))
         contact = Q(contact_name__icontains=value) | Q(contact_email__icontains=value)
-        if self._contact_hidden_on_new_leads():  # a search must not find what is hidden
-            contact &= ~Q(status=S.NEW)
+        if (dealer_id := self._dealer_with_contact_hidden()) is not None:
+            contact &= access.contact_visible_q(dealer_id)  # not find what is hidden
         return queryset.filter(
             Q(company_name__icontains=value)
             | contact
@@ -110,11 +111,15 @@ class LeadFilter(django_filters.FilterSet):
             | Q(postcode__istartswith=value)
         )
 
-    def _contact_hidden_on_new_leads(self) -> bool:
+    def _dealer_with_contact_hidden(self) -> int | None:
+        """The searching dealer's id while the policy hides contacts from dealers
+        (``leads.access.contact_hidden``); None for staff or with the policy off."""
         user = getattr(self.request, "user", None)
         if user is None or not user.is_authenticated or user.dealer_membership is None:
-            return False
-        return Policy.current().contact_after_accept
+            return None
+        if not Policy.current().contact_after_accept:
+            return None
+        return user.dealer_membership.dealer_id
 
     def filter_status(self, queryset, name, value):
         if value == OPEN:

@@ -80,7 +80,7 @@ def _lead_list(request, leads, *, title, export_name, show_assignee, url_name):
     if export_format in exports.FORMATS:
         policy = Policy.current()
         table = LeadExportTable(
-            filterset.qs,
+            access.with_contact_facts(filterset.qs, request.user, policy=policy),
             now=now,
             show_assignee=show_assignee,
             hide_contact=lambda lead: access.contact_hidden(request.user, lead, policy=policy),

@@ -149,7 +149,10 @@ class LeadListCreateView(generics.ListAPIView):
         return []
 
     def get_queryset(self):
-        return selectors.leads_for_api(selectors.leads_visible_to(self.request.user))
+        user = self.request.user
+        return access.with_contact_facts(
+            selectors.leads_for_api(selectors.leads_visible_to(user)), user
+        )
 
     @extend_schema(
         operation_id="leads_list",

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from dealers.models import DealerMembership
+from leads import access
 from leads.models import Lead, LeadEvent, Policy, Queue
 from leads.sla import deadlines
 from portal import l10n
@@ -146,8 +147,8 @@ def _notify_owner_task(lead: Lead, contact_from: datetime) -> None:
                         # A dealer sees the person once it accepted, by the policy.
                         contact=lead.company_name
                         if lead.owner_dealer_id
-                        and lead.status == Lead.Status.NEW
                         and Policy.current().contact_after_accept
+                        and access.contact_hidden_from_dealer(lead.owner_dealer_id, lead)
                         else lead.contact_name or lead.contact_email,
                         start=moment(contact_from),
                     ),
