@@ -10,6 +10,7 @@ own, with the lead's id and company and nothing of its new owner.
 from django.conf import settings
 from django.utils import timezone
 
+from leads import access
 from leads.models import Assignment, Lead, LeadEvent, Policy, WebhookEvent
 from leads.services.webhooks import STAFF, Event
 
@@ -26,7 +27,9 @@ def lead_data(lead: Lead, audience: str, **change) -> dict:
     context = {"site_url": settings.SITE_URL}
     if audience == STAFF:
         return {"lead": StaffLeadSerializer(lead, context=context).data, "change": change}
-    hidden = Policy.current().contact_after_accept and lead.status == Lead.Status.NEW
+    hidden = Policy.current().contact_after_accept and access.contact_hidden_from_dealer(
+        lead.owner_dealer_id, lead
+    )
     context["hide_contact"] = lambda _lead: hidden
     return {"lead": DealerLeadSerializer(lead, context=context).data, "change": change}
 
