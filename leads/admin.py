@@ -239,14 +239,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class ImportJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = [
         "name",
+        "kind",
         "status",
         "total_rows",
         "created_leads",
+        "created_accounts",
         "error_rows",
         "created_by",
         "created_at",
     ]
-    list_filter = ["status"]
+    list_filter = ["kind", "status"]
     list_select_related = ["created_by"]
     date_hierarchy = "created_at"
 

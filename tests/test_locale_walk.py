@@ -76,6 +76,15 @@ IMPORT_FILE = (
     "Vlietland Machinebouw B.V.,NL,3011 AB,Sanne de Vries,sanne@vlietland.example,12000\n"
     "Nergens B.V.,XX,,,,\n"
 )
+# An accounts import with a row of each kind of problem (its report is read too).
+ACCOUNTS_FILE = (
+    "external_id,legal_name,country,postcode,parent_external_id,product,serial,installed_on\n"
+    "crm-9001,Vlietland Holding B.V.,NL,3011 AB,,Persmachine,SN-1,31-12-2023\n"
+    "crm-9002,Vlietland Service B.V.,NL,3012 CD,crm-9001,,,\n"
+    "crm-9003,Nergens B.V.,XX,,,,,\n"
+    "crm-9004,Datum B.V.,NL,3013,,Boor,,31-31-2024\n"
+    "crm-9004,Datum B.V.,NL,3013,crm-9003,Boor,,31-12-2024\n"
+)
 
 
 def _ids_from_a_thousand() -> None:
@@ -93,8 +102,8 @@ def _ids_from_a_thousand() -> None:
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo data set, an import and a weight override, rolled back after the
-    module."""
+    """The demo data set, a leads and an accounts import and a weight override, rolled
+    back after the module."""
     fast = override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
@@ -113,6 +122,13 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
                 created_by=channel,
             )
             import_job_run(job=job)
+            accounts = ImportJob.objects.create(
+                name="accounts.csv",
+                kind=ImportJob.Kind.ACCOUNTS,
+                file=ContentFile(ACCOUNTS_FILE.encode(), name="accounts.csv"),
+                created_by=channel,
+            )
+            import_job_run(job=accounts)
             dealer = Dealer.objects.filter(status=Dealer.Status.ACTIVE).order_by("pk").first()
             allocation.weight_override_set(
                 dealer=dealer,

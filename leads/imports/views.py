@@ -1,13 +1,16 @@
-"""Upload a CSV of leads and watch it import (channel manager)."""
+"""Upload a CSV of leads, or of accounts and their installed base, and watch it import
+(channel manager)."""
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from leads.models import ImportJob
+from leads.services import account_imports
 from leads.services.imports import example_sheet
 from portal.queue import publish
 from portal.staff import staff_required
@@ -33,6 +36,18 @@ class UploadForm(forms.Form):
         return upload
 
 
+class AccountsUploadForm(UploadForm):
+    """The accounts file: its header is checked at once, in the reader's language."""
+
+    def clean_file(self):
+        upload = super().clean_file()
+        try:
+            account_imports.check_file(upload)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from error
+        return upload
+
+
 def _queue(job: ImportJob) -> None:
     """Hand the job to a worker; without a broker (the demo), or with the broker down,
     the pending-imports sweep picks it up within seconds (the job row is the outbox)."""
@@ -48,12 +63,38 @@ def _queue(job: ImportJob) -> None:
 def import_list(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        job = ImportJob.objects.create(name=upload.name, file=upload, created_by=request.user)
-        transaction.on_commit(lambda: _queue(job))
-        return redirect("manage:import_detail", pk=job.pk)
+        return _start(request, form, ImportJob.Kind.LEADS)
+    return _page(request, form=form)
+
+
+@staff_required(Role.CHANNEL_MANAGER)
+@require_http_methods(["POST"])
+def import_accounts(request):
+    """The accounts and installed base upload of the same page."""
+    form = AccountsUploadForm(request.POST, request.FILES, prefix="accounts")
+    if form.is_valid():
+        return _start(request, form, ImportJob.Kind.ACCOUNTS)
+    return _page(request, accounts_form=form)
+
+
+def _start(request, form, kind: str):
+    upload = form.cleaned_data["file"]
+    job = ImportJob.objects.create(
+        name=upload.name, file=upload, kind=kind, created_by=request.user
+    )
+    transaction.on_commit(lambda: _queue(job))
+    return redirect("manage:import_detail", pk=job.pk)
+
+
+def _page(request, *, form=None, accounts_form=None):
     jobs = ImportJob.objects.select_related("created_by")[:20]
-    return render(request, "imports/list.html", {"form": form, "jobs": jobs})
+    context = {
+        "form": form or UploadForm(),
+        "accounts_form": accounts_form or AccountsUploadForm(prefix="accounts"),
+        "account_columns": ", ".join([*account_imports.CSV_COLUMNS, "city", "sector"]),
+        "jobs": jobs,
+    }
+    return render(request, "imports/list.html", context)
 
 
 @staff_required(Role.CHANNEL_MANAGER)
@@ -70,3 +111,9 @@ def import_detail(request, pk: int):
 @require_GET
 def import_example(request):
     return example_sheet().response("csv", filename="leads-example.csv")
+
+
+@staff_required(Role.CHANNEL_MANAGER)
+@require_GET
+def import_accounts_example(request):
+    return account_imports.example_sheet().response("csv", filename="accounts-example.csv")

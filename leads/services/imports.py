@@ -141,26 +141,25 @@ class ImportReport:
             self.errors.append({"line": line, "errors": errors() if callable(errors) else errors})
 
 
-def read_rows(stream) -> Iterator[tuple[int, dict | csv.Error]]:
+def read_rows(
+    stream, *, aliases: dict[str, str] = ALIASES, check_header: Callable | None = None
+) -> Iterator[tuple[int, dict | csv.Error]]:
     """(line number, row) pairs from a CSV byte stream; ``,`` or ``;`` separated,
-    UTF-8 with or without BOM; without the quote our own exports put in front of a cell
-    like ``+31 10 …``. A line the CSV reader cannot read comes as its ``csv.Error``
-    instead of a row, and reading goes on. Raises ``ValidationError`` when there is no
-    usable header."""
-    text = codecs.getreader("utf-8-sig")(stream, errors="replace")
+    UTF-8 with or without BOM, or Windows-1252 (what Excel's "CSV" writes in Dutch and
+    German: semicolons, and "ä" as one byte); without the quote our own exports put in
+    front of a cell like ``+31 10 …``. Columns are named by ``aliases`` (a name it does
+    not know is kept, in lower case). A line the CSV reader cannot read comes as its
+    ``csv.Error`` instead of a row, and reading goes on. Raises ``ValidationError``
+    when there is no usable header (``check_header(header, columns)`` says; by default
+    the leads' company and country)."""
+    text = codecs.getreader(_encoding(stream))(stream, errors="replace")
     first = text.readline()
     if not first.strip():
         raise ValidationError(_("The file is empty."))
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = next(csv.reader([first], delimiter=delimiter))
-    columns = [ALIASES.get(h.strip().lower().replace(" ", "_"), h.strip().lower()) for h in header]
-    if "company_name" not in columns or "country" not in columns:
-        raise ValidationError(
-            _(
-                "The first line must name the columns; at least company and country are needed. Found: %(found)s"
-            )
-            % {"found": ", ".join(header)}
-        )
+    columns = [aliases.get(h.strip().lower().replace(" ", "_"), h.strip().lower()) for h in header]
+    (check_header or _lead_header)(header, columns)
     reader = csv.reader(text, delimiter=delimiter)
     while True:
         line = reader.line_num + 2  # where the next record starts (the header is line 1)
@@ -175,6 +174,35 @@ def read_rows(stream) -> Iterator[tuple[int, dict | csv.Error]]:
             continue
         cells = (spreadsheet_text(v.strip()) for v in values)
         yield line, dict(zip(columns, cells, strict=False))
+
+
+def _lead_header(header: list[str], columns: list[str]) -> None:
+    if "company_name" not in columns or "country" not in columns:
+        raise ValidationError(
+            _(
+                "The first line must name the columns; at least company and country are needed. Found: %(found)s"
+            )
+            % {"found": ", ".join(header)}
+        )
+
+
+def _encoding(stream) -> str:
+    """``utf-8-sig`` (with or without BOM), or ``cp1252`` when the bytes are not UTF-8.
+    Reads a seekable stream once in chunks and goes back to where it was; a stream that
+    cannot seek is read as UTF-8."""
+    if not stream.seekable():
+        return "utf-8-sig"
+    start = stream.tell()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := stream.read(1 << 20):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    finally:
+        stream.seek(start)
+    return "utf-8-sig"
 
 
 # Columns whose values people write as words: the code or its name in English, Dutch or
@@ -352,7 +380,8 @@ def _lead(data: dict, *, now) -> Lead:
 
 
 def import_job_run(*, job: ImportJob) -> ImportJob:
-    """Run a pending upload (the task and the demo's timer loop call this)."""
+    """Run a pending upload of leads or of accounts (the task and the demo's timer loop
+    call this)."""
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
         status=ImportJob.Status.RUNNING, started_at=timezone.now()
     )
@@ -364,8 +393,13 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
             job.total_rows = max(0, sum(1 for _ in handle) - 1)
         job.save(update_fields=["total_rows"])
         with job.file.open("rb") as handle:
-            report = import_leads(stream=handle, actor=job.created_by, job=job)
-        _progress(job, report)
+            if job.kind == ImportJob.Kind.ACCOUNTS:
+                from leads.services.account_imports import import_accounts  # reads with ours
+
+                report = import_accounts(stream=handle, job=job)
+            else:
+                report = import_leads(stream=handle, actor=job.created_by, job=job)
+                _progress(job, report)
         job.total_rows = report.total_rows
         job.status = ImportJob.Status.DONE
     except ValidationError as error:
