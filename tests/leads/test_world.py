@@ -15,8 +15,8 @@ from django.utils import timezone
 from dealers.allocation import weight_override_set
 from dealers.models import Dealer, DealerMembership
 from leads import world
-from leads.models import ApiKey, Integration, Policy, Queue
-from leads.services import access_grants, facts
+from leads.models import ApiKey, Integration, Policy, Queue, WebhookEndpoint
+from leads.services import access_grants, facts, webhooks
 from leads.services.api_keys import api_key_check, api_key_create
 from leads.services.routing.notify import dealer_members
 from leads.signals import ROUTING_WORLD
@@ -51,6 +51,9 @@ def everything():
         Queue: Queue.objects.get(pk=Queue.POOL),
         Integration: integration,
         ApiKey: ApiKey.objects.get(integration=integration),
+        WebhookEndpoint: WebhookEndpoint.objects.create(
+            dealer=dealer, url="https://erp.example.com/in", events=["lead.assigned"]
+        ),
         "secret": secret,
     }
 
@@ -62,6 +65,7 @@ def read_the_whole_world(everything) -> None:
     access_grants.dealer_groups()
     dealer_members(everything[Dealer].pk)
     api_key_check(everything["secret"])
+    webhooks.subscribers()
 
 
 def test_every_table_the_world_reads_belongs_to_a_model_that_invalidates_it(everything):
@@ -99,6 +103,7 @@ READ_FIELD = {
     Queue: "name",
     Integration: "is_active",
     ApiKey: "revoked_at",
+    WebhookEndpoint: "is_active",
 }
 
 
