@@ -21,9 +21,8 @@ import subprocess
 import sys
 import time
 from multiprocessing import Pool
-from urllib.parse import urlparse
 
-from _setup import ROOT, django_setup, ensure_database, manage, percentile
+from _setup import ROOT, database_url, django_setup, ensure_database, manage, percentile
 
 COUNTRIES = [("NL", "3011"), ("DE", "80331"), ("BE", "2000"), ("NL", "5611"), ("AT", "1010")]
 
@@ -75,11 +74,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8781)))
     args = parser.parse_args()
-    url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_batch"
-    )
-    if "bench" not in urlparse(url).path:
-        sys.exit(f"refusing to reset {url}: the database's name must contain 'bench'")
+    url = database_url("portal_bench_batch")  # its name must contain "bench": it is dropped
     env = {
         "DATABASE_URL": url,
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"),

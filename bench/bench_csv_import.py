@@ -114,6 +114,7 @@ def main() -> None:
 
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+        profiler.dump_stats(os.environ.get("BENCH_PROFILE_FILE", "/tmp/bench_csv_import.prof"))
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()

@@ -30,9 +30,8 @@ import sys
 import time
 from collections import Counter
 from multiprocessing import Pool
-from urllib.parse import urlparse
 
-from _setup import ROOT, BenchRedis, django_setup, ensure_database, manage
+from _setup import ROOT, BenchRedis, database_url, django_setup, ensure_database, manage
 
 PORTS = (8771, 8772)
 WEIGHTS = (2, 1, 1)
@@ -90,11 +89,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--overdue", type=int, default=600)
     args = parser.parse_args()
-    url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_two"
-    )
-    if "bench" not in urlparse(url).path:
-        sys.exit(f"refusing to reset {url}: the database's name must contain 'bench'")
+    url = database_url("portal_bench_two")  # its name must contain "bench": it is dropped
     redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
     env = {
         **os.environ,
