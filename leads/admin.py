@@ -20,6 +20,8 @@ from leads.models import (
     Queue,
     ShareCounter,
     SweepRun,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from leads.services.sla import timers_overview
 from portal.admin import EventReason, ReadOnlyAdmin
@@ -428,3 +430,33 @@ class SweepRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     @admin.display(description=_("errors"))
     def errors(self, run):
         return "; ".join(e.get("error", "") for e in (run.details or {}).get("errors", [])) or "–"
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """For looking only: endpoints are set up on their owners' pages, where the secret
+    is shown once (it is not shown here)."""
+
+    list_display = ["url", "dealer", "is_active", "failing_since", "created_by", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "dealer__name"]
+    list_select_related = ["dealer", "created_by"]
+    exclude = ["secret"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "endpoint",
+        "event_type",
+        "subject",
+        "state",
+        "attempts",
+        "response_code",
+        "duration_ms",
+    ]
+    list_filter = ["state", "event_type"]
+    search_fields = ["subject", "event_id"]
+    list_select_related = ["endpoint"]
+    date_hierarchy = "created_at"
