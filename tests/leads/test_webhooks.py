@@ -323,8 +323,11 @@ def test_nothing_is_lost_when_the_worker_is_killed_mid_delivery(receiver, broker
         [
             sys.executable,
             "-c",
-            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings'; "
-            "django.setup(); from leads.services import webhooks; webhooks.deliver()",
+            "import django, os, sys; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings'; "
+            "django.setup(); from datetime import datetime; from leads.services import webhooks; "
+            "webhooks.deliver(now=datetime.fromisoformat(sys.argv[1]))",
+            # The test's clock, which may be frozen far from the child's real one.
+            timezone.now().isoformat(),
         ],
         env={
             **os.environ,
