@@ -268,6 +268,8 @@ class StaffLeadSerializer(DealerLeadSerializer):
         read_only_fields = fields
 
     def get_owner(self, lead) -> dict | None:
+        if "owner" in self.context:  # known to the caller (a hand-over): no query
+            return self.context["owner"]
         for kind, name in (("dealer", "owner_dealer"), ("user", "owner_user")):
             if getattr(lead, f"{name}_id"):
                 owner = getattr(lead, name)

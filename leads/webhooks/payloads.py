@@ -17,14 +17,15 @@ from leads.services.webhooks import STAFF, Event
 E = WebhookEvent
 
 
-def lead_data(lead: Lead, audience: str, **change) -> dict:
+def lead_data(lead: Lead, audience: str, *, owner: dict | None = None, **change) -> dict:
     """``{"lead": …, "change": …}`` for one receiver: the dealer that owns ``lead``
-    (its contact left out while the policy hides it) or the manufacturer."""
+    (its contact left out while the policy hides it) or the manufacturer (``owner``,
+    when the caller knows it, saves reading it per lead)."""
     # The API's serializers, imported when an event is written: they import the services
     # that write events.
     from leads.api.serializers import DealerLeadSerializer, StaffLeadSerializer
 
-    context = {"site_url": settings.SITE_URL}
+    context = {"site_url": settings.SITE_URL, **({"owner": owner} if owner else {})}
     if audience == STAFF:
         return {"lead": StaffLeadSerializer(lead, context=context).data, "change": change}
     hidden = Policy.current().contact_after_accept and access.contact_hidden_from_dealer(
@@ -62,7 +63,9 @@ def hand_over_events(items, previous: dict, *, created: set) -> list[Event]:
 
         def body(audience, lead=lead, before=before, to_owner=to_owner, rule=item.rule):
             if audience == STAFF:
-                return lead_data(lead, audience, from_owner=before, to_owner=to_owner, rule=rule)
+                return lead_data(
+                    lead, audience, owner=to_owner, from_owner=before, to_owner=to_owner, rule=rule
+                )
             return lead_data(lead, audience)
 
         if kind == E.LEAD_ASSIGNED or new_dealer == old_dealer:

@@ -432,3 +432,30 @@ def test_switching_off_and_on_and_a_new_secret(world, client, receiver):
     webhooks.deliver()
     (event,) = [verify(hook.secret, *request) for request in receiver.requests]
     assert event["type"] == "ping"
+
+
+def test_a_hand_over_of_many_leads_reads_no_owner_per_lead(world):
+    """A CRM endpoint's body names each lead's owner from the hand-over itself: moving
+    more leads reads the dealers no more often."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    channel = StaffFactory(role=Role.CHANNEL_MANAGER).user
+    endpoint(channel, None, "https://crm.example.com/in")
+
+    def dealer_reads(count: int) -> int:
+        leads = [world.lead(company_name=f"Stapel {count} {n} B.V.") for n in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            leads_reassign(
+                lead_ids=[lead.pk for lead in leads],
+                owner=world.other_dealer,
+                actor=channel,
+                reason="Closer by",
+            )
+        return sum('FROM "dealers_dealer"' in q["sql"] for q in queries.captured_queries)
+
+    assert dealer_reads(2) == dealer_reads(8)
+    bodies = [
+        json.loads(d.body) for d in WebhookDelivery.objects.filter(event_type="lead.reassigned")
+    ]
+    assert {b["data"]["lead"]["owner"]["name"] for b in bodies} == {world.other_dealer.name}
