@@ -278,12 +278,20 @@ FIELD_ERRORS_SCHEMA = {
 }
 
 
+# The characters Python's ``str.strip()`` trims, which is what "blank" means to DRF and
+# Django, spelled out: a pattern's ``\s`` means other things to other engines (in
+# JSON Schema's ECMA-262 regexes it leaves out U+0085, so a schema with ``\s`` called
+# "\u0085" a company name, which the API then refused as blank).
+SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# ... of them, the ones that are not control characters (text may hold them).
+PLAIN_SPACE = r"\t\n\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
 # Query parameters go through Django's form fields, which refuse NUL; body text refuses
 # every control character (``_input_error``) and is trimmed of spaces around it.
 NO_NUL = r"^[^\x00]*$"
 TEXT = rf"^[^{CONTROL}]*$"
-NOT_BLANK = rf"^[^{CONTROL}]*[^\s{CONTROL}][^{CONTROL}]*$"
-BLANK = rf"^[^\S{CONTROL}]*$"
+NOT_BLANK = rf"^[^{CONTROL}]*[^{PLAIN_SPACE}{CONTROL}][^{CONTROL}]*$"
+BLANK = rf"^[{PLAIN_SPACE}]*$"
 
 
 class ApiAutoSchema(AutoSchema):
@@ -400,8 +408,8 @@ def trimmed_text_pattern(max_length: int) -> str:
     """Text of at most ``max_length`` characters once the spaces around it are trimmed
     (as Django's form fields trim), without NUL: JSON Schema's ``maxLength`` counts the
     spaces too."""
-    core = rf"[^\s\x00](?:[^\x00]{{0,{max_length - 2}}}[^\s\x00])?"
-    return rf"^\s*(?:{core})?\s*$"
+    core = rf"[^{SPACE}\x00](?:[^\x00]{{0,{max_length - 2}}}[^{SPACE}\x00])?"
+    return rf"^[{SPACE}]*(?:{core})?[{SPACE}]*$"
 
 
 def query_int(request, name: str, *, default: int, minimum: int, cutoff: int | None = None) -> int:

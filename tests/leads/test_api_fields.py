@@ -164,3 +164,41 @@ def test_a_postcode_off_the_syntax_gets_a_message_that_says_why(country, postcod
     errors = postcode_errors({"country": country, "postcode": postcode})
     assert message in errors["postcode"][0]
     assert not re.search(postcode_pattern(country), postcode)
+
+
+def _patterns(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _patterns(item)
+
+
+def test_no_schema_pattern_leaves_space_to_the_regex_engine():
+    """``\\s`` means other things to other engines: JSON Schema's (ECMA-262) leaves out
+    U+0085, which Python's ``str.strip()`` trims, so "\\u0085" passed the schema as a
+    company name and the API refused it as blank. Every pattern spells spaces out."""
+    schema = SchemaGenerator().get_schema(public=True)
+    offending = {p for p in _patterns(schema) if re.search(r"\\[sS]", p)}
+    assert not offending, offending
+
+
+def test_the_spelled_out_spaces_are_what_python_trims():
+    from portal.api import CONTROL, PLAIN_SPACE, SPACE
+
+    space, plain, control = (re.compile(f"[{c}]") for c in (SPACE, PLAIN_SPACE, CONTROL))
+    for code in range(0x110000):
+        char = chr(code)
+        assert bool(space.fullmatch(char)) == char.isspace(), hex(code)
+        assert bool(plain.fullmatch(char)) == (char.isspace() and not control.fullmatch(char))
+
+
+def test_a_company_name_of_a_space_python_trims_is_outside_the_schema(validator):
+    for blank in ("\u0085", " \u0085\u00a0", "\u3000"):
+        assert not validator("ClaimCreateRequest").is_valid(
+            {"company_name": blank, "country": "NL"}
+        ), repr(blank)
