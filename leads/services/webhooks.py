@@ -14,7 +14,9 @@ workers never send one row at once and a worker killed mid-send leaves a row tha
 sent again when its lease ends: delivery is at least once; ``event_id`` lets the
 receiver drop a repeat. ``WebhookDelivery.error`` keeps what went wrong as a code the
 log page words in its reader's language: ``timeout``, ``connect:<detail>`` or
-``private:<address>`` (a dealer's address on the portal's own network). Rows about one lead or claim go to one endpoint in the order
+``private:<address>`` (a dealer's address on the portal's own network; a dealer's
+endpoint is sent to at the very address that was checked, so a name pointed elsewhere
+after the check cannot reach that network). Rows about one lead or claim go to one endpoint in the order
 they were written: a row waits while an earlier one of its subject is pending.
 
 Each POST carries ``X-Portal-Timestamp`` (Unix seconds) and ``X-Portal-Signature:
@@ -241,25 +243,10 @@ def post(endpoint: WebhookEndpoint, body: bytes, delivery: WebhookDelivery):
     }
     started = time.monotonic()
     try:
-        refused = address_refused(endpoint.url, dealer=endpoint.dealer_id is not None)
+        pinned, refused = checked_address(endpoint.url, dealer=endpoint.dealer_id is not None)
         if refused:
             return None, refused, 0
-        response = _http.request(
-            "POST",
-            endpoint.url,
-            body=body,
-            headers=headers,
-            redirect=False,
-            timeout=urllib3.Timeout(
-                connect=settings.WEBHOOK_TIMEOUT, read=settings.WEBHOOK_TIMEOUT
-            ),
-            preload_content=False,
-        )
-        try:
-            response.read(64 * 1024)  # what a receiver says is not kept; read a little
-        finally:
-            response.release_conn()
-        return response.status, "", _ms(started)
+        return _send(endpoint.url, pinned, body, headers), "", _ms(started)
     except (urllib3.exceptions.TimeoutError, TimeoutError):
         return None, "timeout", _ms(started)
     except urllib3.exceptions.HTTPError as error:
@@ -267,6 +254,45 @@ def post(endpoint: WebhookEndpoint, body: bytes, delivery: WebhookDelivery):
         return None, f"connect:{reason}"[:300], _ms(started)
     except OSError as error:
         return None, f"connect:{error}"[:300], _ms(started)
+
+
+def _send(url: str, pinned: str | None, body: bytes, headers: dict) -> int:
+    """POST ``body`` to ``url``, to the address ``pinned`` when it was checked (the
+    name is not looked up again: between a check and a second lookup a name can be
+    pointed at the portal's own network); returns the status."""
+    timeout = urllib3.Timeout(connect=settings.WEBHOOK_TIMEOUT, read=settings.WEBHOOK_TIMEOUT)
+    if pinned is None:
+        pool, target = _http, url
+    else:
+        parts = urlsplit(url)
+        https = parts.scheme == "https"
+        options = {"port": parts.port or (443 if https else 80), "retries": False, "maxsize": 1}
+        if https:  # the certificate and SNI are the name's, the connection the address's
+            pool = urllib3.HTTPSConnectionPool(
+                pinned, server_hostname=parts.hostname, assert_hostname=parts.hostname, **options
+            )
+        else:
+            pool = urllib3.HTTPConnectionPool(pinned, **options)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = {**headers, "Host": parts.netloc}
+    try:
+        response = pool.urlopen(
+            "POST",
+            target,
+            body=body,
+            headers=headers,
+            redirect=False,
+            timeout=timeout,
+            preload_content=False,
+        )
+        try:
+            response.read(64 * 1024)  # what a receiver says is not kept; read a little
+        finally:
+            response.release_conn()
+        return response.status
+    finally:
+        if pool is not _http:
+            pool.close()
 
 
 def _ms(started: float) -> int:
@@ -374,23 +400,24 @@ def address_problem(url: str) -> str | None:
     return None
 
 
-def address_refused(url: str, *, dealer: bool) -> str:
-    """Why the portal will not send to ``url`` now ("" when it will): a dealer's
-    endpoint must be on the internet, not on the portal's own network (where an
-    address could reach the database or the cache). The manufacturer's endpoints may
-    be internal; ``WEBHOOK_ALLOW_PRIVATE_NETWORKS`` lets dealers' be too (tests)."""
+def checked_address(url: str, *, dealer: bool) -> tuple[str | None, str]:
+    """``(address, "")`` to send to, or ``(None, why not)``: a dealer's endpoint must be
+    on the internet, not on the portal's own network (where an address could reach the
+    database or the cache), and is sent to at the address checked here (``address``;
+    None: let the client look the name up, for the manufacturer's endpoints, which may
+    be internal, and with ``WEBHOOK_ALLOW_PRIVATE_NETWORKS``, tests)."""
     if not dealer or settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
-        return ""
+        return None, ""
     host = urlsplit(url).hostname or ""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except OSError as error:
-        return f"connect:{error}"[:300]
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        return None, f"connect:{error}"[:300]
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    for address in addresses:
         if not address.is_global:
-            return f"private:{address}"
-    return ""
+            return None, f"private:{address}"
+    return (str(addresses[0]), "") if addresses else (None, f"connect:no address for {host}")
 
 
 # --- the endpoint's owner acts --------------------------------------------------------------

@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -302,8 +303,42 @@ def test_a_dealers_endpoint_must_be_https_and_public():
             actor=world.admin, dealer=world.dealer, url="http://127.0.0.1:9/in", events=ALL
         )
     # Sending to the portal's own network is refused for a dealer's endpoint.
-    assert webhooks.address_refused(hook.url, dealer=True).startswith("private:")
-    assert webhooks.address_refused(hook.url, dealer=False) == ""
+    assert webhooks.checked_address(hook.url, dealer=True)[1].startswith("private:")
+    assert webhooks.checked_address(hook.url, dealer=False) == (None, "")
+
+
+def test_a_dealers_endpoint_is_sent_to_at_the_address_that_was_checked(
+    world, receiver, monkeypatch
+):
+    """The name is looked up once, checked, and that address is the one connected to
+    (SNI and Host stay the name's): a name pointed at the portal's own network between
+    the check and the connection would otherwise reach it."""
+    lookups = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        lookups.append(host)
+        address = "93.184.216.34" if host == "erp.dealer.example" else "10.0.0.5"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_NETWORKS=False):
+        assert webhooks.checked_address("https://erp.dealer.example/in", dealer=True) == (
+            "93.184.216.34",
+            "",
+        )
+        assert webhooks.checked_address("https://rebound.example/in", dealer=True) == (
+            None,
+            "private:10.0.0.5",
+        )
+    monkeypatch.undo()
+    # Connected to the pinned address (here the receiver's), named as the endpoint says.
+    port = receiver.server.server_port
+    status = webhooks._send(
+        f"http://erp.dealer.example:{port}/in?x=1", "127.0.0.1", b"{}", {"X-Test": "1"}
+    )
+    assert status == 200
+    ((headers, _body),) = receiver.requests
+    assert headers["Host"] == f"erp.dealer.example:{port}"
 
 
 @pytest.mark.postgres
