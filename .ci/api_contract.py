@@ -113,6 +113,8 @@ def main() -> int:
             print(f"== API contract: schemathesis with {who}", flush=True)
             command = [
                 str(BIN / "schemathesis"),
+                "--config-file",
+                str(ROOT / ".ci" / "schemathesis.toml"),
                 "run",
                 f"http://127.0.0.1:{port}/api/schema/",
                 "--checks",
