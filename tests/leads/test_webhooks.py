@@ -26,6 +26,7 @@ from dealers.services import claim_approve, claim_submit
 from leads.models import Lead, Policy, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from leads.services import pipeline, webhooks
 from leads.services.reassign import leads_reassign
+from leads.services.sla import sla_sweep
 from portal.users.models import Notification, Role
 from tests.factories import StaffFactory
 from tests.leads.pipeline_world import make_world
@@ -289,6 +290,44 @@ def test_claim_decisions_reach_the_claims_dealer(world, receiver):
     assert event["data"]["claim"]["id"] == claim.pk
     assert event["data"]["claim"]["status"] == "approved"
     assert event["data"]["change"] == {"decision": "approved"}
+
+
+def test_the_sweep_tells_of_a_recycled_lead_and_of_a_claim_expiring_then_expired(
+    world, receiver, django_capture_on_commit_callbacks
+):
+    mine = endpoint(world.admin, world.dealer, receiver.url)
+    crm = endpoint(StaffFactory(role=Role.CHANNEL_MANAGER).user, None, receiver.url + "/crm")
+    lead = world.lead(company_name="Kadeharing Techniek B.V.")
+    claim = claim_submit(
+        dealer=world.dealer,
+        submitted_by=world.admin,
+        data={"company_name": "Delta Bouwgroep B.V.", "country": "NL", "postcode": "3011 AB"},
+    )
+    assert claim.status == "approved" and claim.reminder_due_at < claim.expires_at
+    WebhookDelivery.objects.all().delete()  # the assignment and the decision: tested above
+
+    def sweep_at(moment) -> list[tuple[int, str, str]]:
+        before = set(WebhookDelivery.objects.values_list("pk", flat=True))
+        with django_capture_on_commit_callbacks(execute=True):
+            sla_sweep(now=moment)
+        new = WebhookDelivery.objects.exclude(pk__in=before).order_by("pk")
+        return [(d.endpoint_id, d.event_type, d.subject) for d in new]
+
+    recycled = sweep_at(lead.recycle_due_at)
+    assert (mine.pk, "lead.recycled", f"lead:{lead.pk}") in recycled
+    assert (crm.pk, "lead.recycled", f"lead:{lead.pk}") in recycled
+    lost = WebhookDelivery.objects.get(endpoint=mine, event_type="lead.recycled")
+    assert json.loads(lost.body)["data"]["lead"] == {
+        "id": lead.pk,
+        "company_name": "Kadeharing Techniek B.V.",
+        "yours": False,
+    }
+    claim.refresh_from_db()
+    assert (mine.pk, "claim.expiring", f"claim:{claim.pk}") in sweep_at(claim.reminder_due_at)
+    assert (mine.pk, "claim.expired", f"claim:{claim.pk}") in sweep_at(claim.expires_at)
+    webhooks.deliver(now=claim.expires_at)
+    kinds = [body["type"] for body in receiver.bodies()]
+    assert {"lead.recycled", "claim.expiring", "claim.expired"} <= set(kinds)
 
 
 def test_a_dealers_endpoint_must_be_https_and_public():
