@@ -6,9 +6,9 @@ Every write records a ``WeightChange`` (performance recalculation, override, ove
 ended) with its actor and reason, and resets the share counters of the territories the
 dealer owns when its effective weight changes, so the split converges to the new weights
 from the next lead instead of first paying back the old counts
-(``territories.services.territory_shares_reset``). Saving a dealer invalidates the
-cached routing world (``leads.signals``); bulk updates bump it by hand, once more after
-commit.
+(``territories.services.territory_shares_reset``). Every write, a save or a queryset's
+bulk update, invalidates the cached routing world through the signals of
+``leads.signals`` (``leads.world`` says how); nothing here bumps it by hand.
 """
 
 from collections.abc import Iterable, Mapping, Sequence

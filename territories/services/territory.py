@@ -1,14 +1,15 @@
 """Territory writes: save a territory with its postcode ranges, sectors and owners
 (the edit page and the CSV import both end here).
 
-Every change is audited as an admin ``LogEntry`` on the territory (the territory page
-and the admin's history show it), in the admin's structured change-message format so
-it reads in each viewer's language. When the owners or their weights change, the
+Every change is audited (``portal.audit.services.audit_log``): an admin ``LogEntry`` on
+the territory, copied into an immutable ``ChangeEvent`` that the territory page shows and
+that outlives its author, in the admin's structured change-message format so it reads in
+each viewer's language. When the owners or their weights change, the
 territory's weighted-share counters (``leads.ShareCounter`` rows of the scopes
 ``territory:<id>`` and ``sector:<id>:<sector>``) are reset, so the new split converges
 from the next lead instead of first paying back the old counts. Saving the rows
-invalidates the cached routing world (signals in ``leads.signals``); the service bumps
-it once more after commit, so no process caches what it read before the commit.
+invalidates the cached routing world through the signals of ``leads.signals``, once
+more at commit (``leads.world``); nothing here bumps it by hand.
 """
 
 import re
