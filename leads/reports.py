@@ -14,8 +14,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent
-from leads.services.pipeline import CloseReason
+from leads.models import CloseReason, Lead, LeadEvent
 
 UNKNOWN = "unknown"
 

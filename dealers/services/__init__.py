@@ -8,6 +8,8 @@
 - ``claim_expiry``: ``claims_expire`` (the one door by which a claim's period ends,
   from the SLA sweep and from an approval), ``claims_end_for_dealer``;
 - ``claim_notices``: who is told about a claim, ``claim_url``;
+- ``claim_grants``: ``claim_permissions_grant``, the one writer of a claim's object
+  permissions (for ``claim_submit`` and the demo seeder);
 - ``team``: ``member_invite``, ``member_deactivate``, ``member_reactivate``;
 - ``lifecycle``: the channel manager's dealer management: create, invite the admin,
   pause, terminate (its leads are routed again) or reactivate, weekly capacity.

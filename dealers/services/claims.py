@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -36,9 +35,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dealers.models import Claim, ClaimEvent, ClaimGroupObjectPermission, Dealer
+from dealers.models import Claim, ClaimEvent, Dealer
 from dealers.services.checks import CLAIM, claim_check, company_keys
 from dealers.services.claim_expiry import claims_expire
+from dealers.services.claim_grants import claim_permissions_grant
 from dealers.services.claim_notices import notify_dealer, notify_review
 from leads.matching.normalize import domain_from_url
 from leads.models import Account, Policy, WebhookEvent
@@ -124,7 +124,7 @@ def claim_submit(
             submitted_by=submitted_by,
             submitted_at=now,
         )
-        _grant_permissions(claim, dealer)
+        claim_permissions_grant([claim])
         _event(
             claim,
             ClaimEvent.Kind.SUBMITTED,
@@ -173,20 +173,6 @@ def _prospect_account(fields: dict, *, now: datetime) -> Account:
         postcode=fields["postcode"],
         postcode_number=fields["postcode_number"],
         created_at=now,
-    )
-
-
-def _grant_permissions(claim: Claim, dealer: Dealer) -> None:
-    """The dealer's group may view and change its claim (django-guardian)."""
-    permissions = Permission.objects.filter(
-        content_type__app_label="dealers", codename__in=["view_claim", "change_claim"]
-    )
-    ClaimGroupObjectPermission.objects.bulk_create(
-        [
-            ClaimGroupObjectPermission(group_id=dealer.group_id, permission=p, content_object=claim)
-            for p in permissions
-        ],
-        ignore_conflicts=True,
     )
 
 

@@ -4,8 +4,8 @@ One module per kind; every model is imported here, so ``leads.models.Lead`` is t
 way to name it (and the migrations are unchanged):
 
 - ``accounts``: ``Account`` (a company), ``InstalledProduct`` (its installed base);
-- ``lead``: ``Lead``, its owner fields, the ``Queue`` owners, ``Assignment`` (ownership
-  stints) and the object permissions;
+- ``lead``: ``Lead``, ``CloseReason`` (why it was rejected or lost), its owner fields,
+  the ``Queue`` owners, ``Assignment`` (ownership stints) and the object permissions;
 - ``events``: ``LeadEvent`` (never updated or deleted), ``DuplicateSubmission``;
 - ``integrations``: ``Integration``, ``ApiKey`` (API senders);
 - ``imports``: ``ImportJob`` (CSV/XLSX uploads);
@@ -20,6 +20,7 @@ from leads.models.integrations import ApiKey, Integration
 from leads.models.lead import (
     QUEUE_NAMES,
     Assignment,
+    CloseReason,
     Lead,
     LeadGroupObjectPermission,
     LeadUserObjectPermission,
@@ -35,6 +36,7 @@ __all__ = [
     "Account",
     "ApiKey",
     "Assignment",
+    "CloseReason",
     "CountryCode",
     "DuplicateSubmission",
     "ImportJob",

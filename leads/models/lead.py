@@ -121,6 +121,21 @@ class OwnerFields(models.Model):
         return self.owner_dealer_id or self.owner_user_id or self.owner_queue_id
 
 
+class CloseReason(models.TextChoices):
+    """Why a lead was rejected or lost (reported so the lead definition can improve).
+
+    The values of ``Lead.close_reason`` and of a rejection event's ``data["reason"]``;
+    the pipeline (``leads.services.pipeline``) checks them, the reports read them."""
+
+    NOT_OUR_PRODUCT_LINE = "not_our_product", _("Not our product line")
+    NO_BUDGET = "no_budget", _("No budget")
+    NO_CONTACT = "no_contact", _("No contact possible")
+    COMPETITOR_CUSTOMER = "competitor_customer", _("Already a customer of a competitor")
+    DUPLICATE = "duplicate", _("Duplicate")
+    NOT_A_LEAD = "not_a_lead", _("Not a real lead")
+    OTHER = "other", _("Other (please explain)")
+
+
 class Lead(CountryCode, OwnerFields):
     """A sales-ready (or nurture) contact at a company, with exactly one owner."""
 
@@ -235,7 +250,7 @@ class Lead(CountryCode, OwnerFields):
     won_value = models.DecimalField(
         _("won value (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
-    close_reason = models.CharField(_("reason"), max_length=40, blank=True)
+    close_reason = models.CharField(_("reason"), max_length=40, blank=True)  # a CloseReason
     close_note = models.CharField(_("note"), max_length=500, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 

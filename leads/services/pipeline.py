@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from leads.models import (
     Assignment,
+    CloseReason,  # defined with the lead, so that reads may name it; named here for its users
     Lead,
     LeadEvent,
     Policy,
@@ -50,18 +51,6 @@ NOTE_MAX = 2000
 
 class IllegalTransition(ValidationError):
     """A move the pipeline does not allow, with a message the user can act on."""
-
-
-class CloseReason(models.TextChoices):
-    """Why a lead was rejected or lost (reported so the lead definition can improve)."""
-
-    NOT_OUR_PRODUCT_LINE = "not_our_product", gettext_lazy("Not our product line")
-    NO_BUDGET = "no_budget", gettext_lazy("No budget")
-    NO_CONTACT = "no_contact", gettext_lazy("No contact possible")
-    COMPETITOR_CUSTOMER = "competitor_customer", gettext_lazy("Already a customer of a competitor")
-    DUPLICATE = "duplicate", gettext_lazy("Duplicate")
-    NOT_A_LEAD = "not_a_lead", gettext_lazy("Not a real lead")
-    OTHER = "other", gettext_lazy("Other (please explain)")
 
 
 class ContactChannel(models.TextChoices):

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from dealers import services
-from dealers.models import Claim, ClaimEvent
+from dealers.models import Claim, ClaimEvent, ClaimGroupObjectPermission
+from dealers.services.claim_grants import claim_permissions_grant
 from leads.models import Account, Lead, LeadEvent, Policy
 from leads.services import pipeline
 from leads.services.cleaning import clean_lead_fields
@@ -76,6 +77,26 @@ def test_a_clean_claim_is_approved_at_once_for_the_policy_period(world):
         assert person.has_perm("dealers.view_claim", claim)
         assert person.has_perm("dealers.change_claim", claim)
     assert not User.objects.get(pk=world.theirs.user.pk).has_perm("dealers.view_claim", claim)
+
+
+def test_claim_permissions_are_granted_set_wise_and_once(world):
+    mine = submit(world.mine)
+    theirs = submit(world.theirs, name="Rotterdam Pompen B.V.")
+    ClaimGroupObjectPermission.objects.all().delete()
+    claims = list(Claim.objects.filter(pk__in=[mine.pk, theirs.pk]))  # no dealer loaded
+
+    claim_permissions_grant(claims)
+    claim_permissions_grant(claims)
+
+    assert ClaimGroupObjectPermission.objects.count() == 4
+    for claim, side, other in (
+        (mine, world.mine, world.theirs),
+        (theirs, world.theirs, world.mine),
+    ):
+        person = User.objects.get(pk=side.user.pk)
+        assert person.has_perm("dealers.view_claim", claim)
+        assert person.has_perm("dealers.change_claim", claim)
+        assert not User.objects.get(pk=other.user.pk).has_perm("dealers.view_claim", claim)
 
 
 def test_without_auto_approval_a_clean_claim_waits_for_the_channel_manager(world):

@@ -1,6 +1,7 @@
 """One module writes a lead's object permissions and its dealer assignee
-(``leads.services.access_grants``): a source check that nothing else does, and the
-functions' behaviour."""
+(``leads.services.access_grants``), one module a claim's object permissions
+(``dealers.services.claim_grants``): a source check that nothing else does, and the
+lead functions' behaviour (the claim function's is in ``tests/dealers/test_services.py``)."""
 
 import ast
 from pathlib import Path
@@ -17,10 +18,12 @@ from tests.leads.pipeline_world import make_world
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = Path("leads/services/access_grants.py")
+CLAIM_HOME = Path("dealers/services/claim_grants.py")
 APPS = ("portal", "dealers", "leads", "territories", "bench")
 GUARDIAN_WRITERS = {"assign_perm", "remove_perm", "bulk_assign_perm", "bulk_remove_perm"}
 LEAD_PERMISSION_MODELS = {"LeadGroupObjectPermission", "LeadUserObjectPermission"}
 GENERIC_MODELS = {"UserObjectPermission", "GroupObjectPermission"}
+CLAIM_PERMISSION_MODELS = {"ClaimGroupObjectPermission", "ClaimUserObjectPermission"}
 
 
 def source_files():
@@ -84,6 +87,30 @@ def test_only_access_grants_writes_lead_permissions_and_the_assignee():
     assert offenders == {}
 
 
+def claim_permission_writes(tree: ast.AST) -> list[str]:
+    """What in ``tree`` could write a claim's object permissions: any import or use of
+    the claim permission tables (guardian's shortcuts and generic tables are found by
+    ``permission_writes``, wherever they are)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found += [a.name for a in node.names if a.name in CLAIM_PERMISSION_MODELS]
+        if isinstance(node, ast.Name | ast.Attribute) and _name(node) in CLAIM_PERMISSION_MODELS:
+            found.append(_name(node))
+    return found
+
+
+def test_only_claim_grants_writes_claim_permissions():
+    offenders = {}
+    for path in source_files():
+        if path in (CLAIM_HOME, Path("dealers/models.py")):
+            continue  # the models define the permission tables
+        found = claim_permission_writes(ast.parse((ROOT / path).read_text(), str(path)))
+        if found:
+            offenders[str(path)] = found
+    assert offenders == {}
+
+
 def test_the_check_finds_a_write():
     code = (
         "from guardian.shortcuts import assign_perm\n"
@@ -101,6 +128,21 @@ def test_the_check_finds_a_write():
             "dealer_assignee =",
             "update(dealer_assignee)",
             "remove_perm",
+        ]
+    )
+
+
+def test_the_claim_check_finds_a_write():
+    code = (
+        "from dealers.models import ClaimGroupObjectPermission\n"
+        "ClaimGroupObjectPermission.objects.bulk_create([])\n"
+        "models.ClaimUserObjectPermission.objects.create(user=u)\n"
+    )
+    assert sorted(claim_permission_writes(ast.parse(code))) == sorted(
+        [
+            "ClaimGroupObjectPermission",
+            "ClaimGroupObjectPermission",
+            "ClaimUserObjectPermission",
         ]
     )
 

@@ -5,7 +5,6 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils.translation import gettext_noop
 
@@ -35,6 +34,7 @@ def build_claims(*, count: int, staff: dict, dealers: dict, now) -> int:
     holds. One claim shows such a conflict on purpose (``_build_conflict_claim``).
     Every dealer or staff action falls in that person's office hours."""
     from dealers.services.checks import claim_check
+    from dealers.services.claim_grants import claim_permissions_grant
 
     existing = Claim.objects.filter(notes__startswith="[demo]").count()
     if existing >= count:
@@ -126,7 +126,7 @@ def build_claims(*, count: int, staff: dict, dealers: dict, now) -> int:
             )
         )
     Claim.objects.bulk_create(claims)
-    _grant_claim_permissions(claims)
+    claim_permissions_grant(claims)
     _claim_history(claims)
     added = len(claims)
     if conflict_missing and _build_conflict_claim(dealers=dealers, admins=admins, now=now):
@@ -248,20 +248,3 @@ def _claim_history(claims: list[Claim]) -> None:
                 )
             )
     ClaimEvent.objects.bulk_create(events, batch_size=2000)
-
-
-def _grant_claim_permissions(claims: list[Claim]) -> None:
-    from dealers.models import ClaimGroupObjectPermission
-
-    perms = Permission.objects.filter(
-        content_type__app_label="dealers", codename__in=["view_claim", "change_claim"]
-    )
-    groups = {d.pk: d.group_id for d in Dealer.objects.all()}
-    ClaimGroupObjectPermission.objects.bulk_create(
-        [
-            ClaimGroupObjectPermission(group_id=groups[c.dealer_id], permission=p, content_object=c)
-            for c in claims
-            for p in perms
-        ],
-        batch_size=2000,
-    )
