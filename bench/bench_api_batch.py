@@ -1,7 +1,9 @@
-"""The batch intake under gunicorn on PostgreSQL: ``POST /api/v1/leads/batch/``.
+"""The batch intake under gunicorn on PostgreSQL: ``POST /api/v1/leads/batch/``, or with
+``--accounts`` a CRM's account sync, ``POST /api/v1/accounts/batch/``.
 
     .venv/bin/python bench/bench_api_batch.py [--leads 100000] [--batch 500] [--clients 4]
         [--workers 4] [--runs 3]
+    .venv/bin/python bench/bench_api_batch.py --accounts [--leads 100000] [--batch 1000]
 
 Resets the database ``portal_bench_batch`` (BENCH_DATABASE_URL; its name must contain
 "bench", since it is dropped) and loads the demo data set (2,000 leads: dealers,
@@ -9,6 +11,11 @@ territories, accounts, claims), starts gunicorn (sync workers, DEBUG off) and po
 ``--leads`` unique leads in batches of ``--batch`` from ``--clients`` processes, ``--runs``
 times (new leads each run). Prints routed leads per second and the time per batch for
 each run, and their median. Goal: ≥ 3,000 routed leads/s with batches of 500.
+
+With ``--accounts`` the items are ``--leads`` new accounts per run (batches of
+``--batch``, at most 1,000), a third of them with an installed product and every tenth
+a subsidiary of the one before it (named in the same batch), as a CRM's nightly sync
+sends them; it prints accounts written per second.
 """
 
 import argparse
@@ -28,13 +35,13 @@ COUNTRIES = [("NL", "3011"), ("DE", "80331"), ("BE", "2000"), ("NL", "5611"), ("
 
 
 def _post(args):
-    port, bodies, secret = args
+    port, path, bodies, secret = args
     headers = {"Content-Type": "application/json", "Authorization": f"Api-Key {secret}"}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     seconds, created, statuses = [], 0, set()
     for body in bodies:
         started = time.perf_counter()
-        conn.request("POST", "/api/v1/leads/batch/", body=body, headers=headers)
+        conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
         answer = response.read()
         seconds.append(time.perf_counter() - started)
@@ -68,15 +75,46 @@ def batches(run: int | str, stamp: int, leads: int, size: int) -> list[str]:
     return [json.dumps({"leads": items[i : i + size]}) for i in range(0, leads, size)]
 
 
+def account_batches(run: int | str, stamp: int, accounts: int, size: int) -> list[str]:
+    """``accounts`` new accounts in bodies of ``size``: a third with an installed
+    product, every tenth a subsidiary of the account before it."""
+    items = []
+    for i in range(accounts):
+        country, postcode = COUNTRIES[i % len(COUNTRIES)]
+        external_id = f"acc-{stamp}-{run}-{i}"
+        items.append(
+            {
+                "external_id": external_id,
+                "legal_name": f"Klant {stamp} {run} {i} GmbH",
+                "domain": f"klant-{stamp}-{run}-{i}.example",
+                "country": country,
+                "postcode": postcode,
+                "parent": f"acc-{stamp}-{run}-{i - 1}" if i % 10 == 9 else "",
+                "installed_base": (
+                    [{"product": "Press 400", "serial": f"SN-{i}", "installed_on": "2023-05-17"}]
+                    if i % 3 == 0
+                    else []
+                ),
+            }
+        )
+    return [json.dumps({"accounts": items[i : i + size]}) for i in range(0, accounts, size)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=0, help="500 leads, 1,000 accounts")
+    parser.add_argument("--accounts", action="store_true", help="sync accounts, not leads")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8781)))
     args = parser.parse_args()
+    args.batch = args.batch or (1_000 if args.accounts else 500)
+    if args.accounts:
+        path, make, noun, goal = "/api/v1/accounts/batch/", account_batches, "accounts", ""
+    else:
+        path, make, noun, goal = "/api/v1/leads/batch/", batches, "leads", " [goal >= 3,000/s]"
     url = database_url("portal_bench_batch")  # its name must contain "bench": it is dropped
     env = {
         "DATABASE_URL": url,
@@ -97,11 +135,12 @@ def main() -> int:
     django_setup()
     from django.db import connection
 
-    from leads.models import Integration, Lead
+    from leads.models import Account, Integration, Lead
     from leads.services.api_keys import api_key_create
 
     integration = Integration.objects.create(name="Bench CRM", kind=Integration.Kind.MARKETING)
-    _key, secret = api_key_create(name="bench", integration=integration)
+    scopes = ["accounts"] if args.accounts else ["leads"]
+    _key, secret = api_key_create(name="bench", integration=integration, scopes=scopes)
     connection.close()
     server = subprocess.Popen(
         [
@@ -129,38 +168,44 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        warm = batches("warm", stamp, args.batch * args.clients, args.batch)
-        with Pool(args.clients) as pool:
-            pool.map(
-                _post, [(args.port, warm[c :: args.clients], secret) for c in range(args.clients)]
-            )
-        for run in range(args.runs):
-            bodies = batches(run, stamp, args.leads, args.batch)
-            started = time.perf_counter()
+
+        def post_all(bodies):
             with Pool(args.clients) as pool:
-                answers = pool.map(
+                return pool.map(
                     _post,
-                    [(args.port, bodies[c :: args.clients], secret) for c in range(args.clients)],
+                    [
+                        (args.port, path, bodies[c :: args.clients], secret)
+                        for c in range(args.clients)
+                    ],
                 )
+
+        post_all(make("warm", stamp, args.batch * args.clients, args.batch))
+        for run in range(args.runs):
+            bodies = make(run, stamp, args.leads, args.batch)
+            started = time.perf_counter()
+            answers = post_all(bodies)
             seconds = time.perf_counter() - started
             created = sum(a[1] for a in answers)
             per_batch = [s for a in answers for s in a[0]]
             statuses = set().union(*(a[2] for a in answers))
             rates.append(created / seconds)
             print(
-                f"run {run + 1}: {created:,} leads routed in {seconds:.1f} s = "
-                f"{created / seconds:,.0f} leads/s; per batch of {args.batch}: "
+                f"run {run + 1}: {created:,} {noun} written in {seconds:.1f} s = "
+                f"{created / seconds:,.0f} {noun}/s; per batch of {args.batch}: "
                 f"p50 {percentile(per_batch, 50) * 1000:.0f} ms, "
                 f"p95 {percentile(per_batch, 95) * 1000:.0f} ms (answers {sorted(statuses)})"
             )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    routed = Lead.objects.filter(external_id__startswith=f"batch-{stamp}-").count()
+    if args.accounts:
+        stored = Account.objects.filter(external_id__startswith=f"acc-{stamp}-").count()
+    else:
+        stored = Lead.objects.filter(external_id__startswith=f"batch-{stamp}-").count()
     print(
-        f"median of {args.runs} runs: {statistics.median(rates):,.0f} routed leads/s "
-        f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}) [goal >= 3,000/s]; "
-        f"{routed:,} bench leads in the database; gunicorn {args.workers} workers, "
+        f"median of {args.runs} runs: {statistics.median(rates):,.0f} {noun}/s "
+        f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}){goal}; "
+        f"{stored:,} bench {noun} in the database; gunicorn {args.workers} workers, "
         f"{args.clients} clients"
     )
     return 0
