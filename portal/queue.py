@@ -23,7 +23,10 @@ that skipped it was committed before the task that was asked for runs. Without a
 
 Publishing uses its own connection per thread with short timeouts and no retries
 (``broker_transport_options`` keep their values for the workers, which should wait
-for the broker, not give up).
+for the broker, not give up). The broker's transport (kombu's and the Redis client's
+modules, 0.3-0.5 s to import) is loaded when the process starts (``prepare``, from
+``portal.users``' ``ready``), so the first publish of a process keeps to ``TIMEOUT``
+too.
 """
 
 import logging
@@ -82,6 +85,17 @@ def publish_or_sweep(task: Task, *args, sweep: Task) -> bool:
         return True  # the sweep that was asked for runs after this request's commit
     _sweep_asked[sweep.name] = now + SWEEP_AFTER
     return publish(sweep, countdown=SWEEP_AFTER)
+
+
+def prepare(app) -> None:
+    """Load the broker's transport now, not in the first request that publishes: making
+    a connection object (it does not connect) imports kombu's transport for the URL."""
+    if app.conf.task_always_eager:
+        return
+    try:
+        app.connection_for_write().release()
+    except Exception as error:  # an unknown scheme: the first publish will say so
+        log.error("The broker's transport could not be loaded: %s", error)
 
 
 def _connection(task: Task):

@@ -189,6 +189,29 @@ def test_a_publish_gives_up_quickly_and_leaves_the_broker_alone_for_a_while(brok
     assert len(silent.accepted) == 2
 
 
+def test_an_outage_is_logged_as_an_error_once_and_its_end_as_a_warning(
+    broker_at, settings, silent, caplog
+):
+    broker_at(silent.url)
+    with caplog.at_level("WARNING", logger="portal.queue"):
+        queue.publish(deliver_pending_notifications)
+        queue.publish(deliver_pending_notifications)  # left alone: nothing more to say
+    (logged,) = caplog.records
+    assert logged.levelname == "ERROR" and "work waits in the outbox" in logged.getMessage()
+    if not settings.REDIS_URL:
+        return  # the recovery needs a real broker (CI)
+    import redis
+
+    broker_at(settings.REDIS_URL)
+    queue._state["down_since"] = "10:00:00"  # the outage above, remembered
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="portal.queue"):
+        assert queue.publish(deliver_pending_notifications) is True
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "reachable again" in caplog.records[0].getMessage()
+    redis.Redis.from_url(settings.REDIS_URL).rpop("celery")
+
+
 def test_a_publish_to_a_broker_that_is_up_queues_the_task(broker_at, settings):
     if not settings.REDIS_URL:
         pytest.skip("needs a real Redis broker (REDIS_URL); runs in CI")
