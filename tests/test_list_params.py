@@ -19,6 +19,8 @@ NUL errors show) does not abort the test's transaction."""
 
 import base64
 import itertools
+import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -429,8 +431,21 @@ def admin_change_lists(client) -> list[Page]:
     return pages
 
 
+def says_why(response) -> bool:
+    """A refusal names what is wrong: an API's JSON error with a message, or a page
+    whose text says more than the bare "Bad Request (400)"."""
+    if response["Content-Type"].startswith("application/json"):
+        body = response.json()
+        texts = [v for v in json.dumps(body).split('"') if len(v.strip()) > 8]
+        return bool(body) and bool(texts)
+    text = re.sub(r"<[^>]+>", " ", response.content.decode())
+    words = re.sub(r"\s+", " ", text).strip()
+    return len(words) > len("Bad Request (400)") + 10
+
+
 def fuzz(client, page: Page, examples: int) -> None:
-    """The page's edge queries, then ``examples`` random ones: none is a 5xx."""
+    """The page's edge queries, then ``examples`` random ones: none is a 5xx, and a 400
+    says why."""
 
     @settings(
         max_examples=examples,
@@ -446,6 +461,8 @@ def fuzz(client, page: Page, examples: int) -> None:
         except Exception as error:  # the test client re-raises what the view raised
             raise AssertionError(f"GET {url} {query!r} {headers} raised {error!r}") from error
         assert response.status_code < 500, f"GET {url} {query!r}: {response.status_code}"
+        if response.status_code == 400:
+            assert says_why(response), f"GET {url} {query!r}: a 400 that does not say why"
 
     for query in page.edge_queries():
         answers_without_a_server_error = example(url=page.url, query=query, headers={})(
