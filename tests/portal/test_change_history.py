@@ -216,3 +216,30 @@ def test_a_deletion_of_several_objects_in_the_admin_is_one_line_each(client, sup
     assert response.status_code == 302
     lines = ChangeEvent.objects.filter(kind=ChangeEvent.Kind.DELETED)
     assert sorted(line.object_repr for line in lines) == sorted(str(a) for a in accounts)
+
+
+def routing_form(**changes) -> dict:
+    """The routing policy page's form as it is now, with ``changes``."""
+    from leads.staff.policy_forms import RoutingPolicyForm
+
+    initial = RoutingPolicyForm.initial_for(Policy.current())
+    data = {k: ("on" if v is True else v) for k, v in initial.items() if v not in (None, False)}
+    return {**data, **changes}
+
+
+def test_a_policy_change_on_the_routing_page_is_shown_there_and_outlives_its_author(
+    client, manager
+):
+    url = reverse("manage:routing_policy")
+    client.force_login(manager)
+    assert (
+        client.post(url, routing_form(enterprise_threshold="150000", apply="1")).status_code == 302
+    )
+    page = client.get(url).content.decode()
+    assert 'id="policy-audit"' in page and "150000" in page and "Claudia Jansen" in page
+
+    LogEntry.objects.all().delete()
+    manager.delete()
+    client.force_login(StaffFactory(role=Role.CHANNEL_MANAGER).user)
+    page = client.get(url).content.decode()
+    assert "250000" in page and "150000" in page and "Claudia Jansen" in page
