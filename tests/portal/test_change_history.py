@@ -154,7 +154,7 @@ def test_postgres_lets_only_the_actor_go(two_lines):
     assert ChangeEvent.objects.get().message != "rewritten"
 
 
-def test_weight_changes_and_lead_events_outlive_their_author(manager):
+def test_weight_changes_and_lead_events_outlive_their_author(client, manager):
     dealer = DealerFactory()
     change = weight_override_set(
         dealer=dealer, actor=manager, weight="2", until=soon(), reason="Launch"
@@ -166,7 +166,25 @@ def test_weight_changes_and_lead_events_outlive_their_author(manager):
 
     change.refresh_from_db()
     assert change.actor is None and change.reason == "Launch"
+    assert change.actor_label == "Claudia Jansen"
     assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.NOTE, actor=None).exists()
+    client.force_login(StaffFactory(role=Role.CHANNEL_MANAGER).user)
+    page = client.get(reverse("manage:allocation_dealer", args=[dealer.pk])).content.decode()
+    assert "Launch" in page and "Claudia Jansen" in page
+    page = client.get(reverse("manage:dealer_detail", args=[dealer.pk])).content.decode()
+    audit = page[page.index('id="dealer-audit"') :]
+    assert "Manager override" in audit and "2.00" in audit and "Launch" in audit
+    assert "Claudia Jansen" in audit
+
+
+def test_weight_changes_show_at_the_foot_of_the_dealers_admin_page(client, superuser, manager):
+    dealer = DealerFactory(name="Alpha Techniek")
+    weight_override_set(dealer=dealer, actor=manager, weight="2", until=soon(), reason="Launch")
+    manager.delete()
+    page = client.get(reverse("admin:dealers_dealer_change", args=[dealer.pk])).content.decode()
+    assert "Manager override" in page and "Launch" in page and "Claudia Jansen" in page
+    listing = client.get(reverse("admin:dealers_weightchange_changelist")).content.decode()
+    assert "Launch" in listing and "Claudia Jansen" in listing
 
 
 def test_a_policy_change_in_the_admin_records_old_and_new_values(client, superuser):
