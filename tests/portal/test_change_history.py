@@ -92,6 +92,31 @@ def test_a_territory_change_is_kept_on_its_page(client, manager):
     assert "Added territory owner" in page and "Claudia Jansen" in page
 
 
+def test_a_territory_change_is_kept_in_the_admin(client, superuser, manager):
+    alpha = DealerFactory(name="Alpha")
+    territory = territory_with(name="NL Rijnmond", ranges=[(3000, 3099)], owners=[(alpha, 1)])
+    territory_save(
+        territory=territory,
+        actor=manager,
+        name="NL Rijnmond",
+        country="NL",
+        sectors=[],
+        is_active=True,
+        notes="Rotterdam and the islands",
+        ranges=[(3000, 3199)],
+        owners=[OwnerSpec("dealer", alpha.pk, Decimal(2))],
+    )
+    LogEntry.objects.all().delete()
+    manager.delete()
+
+    url = reverse("admin:territories_territory_change", args=[territory.pk])
+    page = client.get(url).content.decode()
+    history = page[page.index("audit-changeevent-content_type-object_id") :]
+    assert "Claudia Jansen" in history and "Changed" in history
+    listing = client.get(reverse("admin:audit_changeevent_changelist")).content.decode()
+    assert "NL Rijnmond" in listing and "Claudia Jansen" in listing
+
+
 def test_history_lines_refuse_changes_on_the_model(manager):
     dealer = DealerFactory()
     lifecycle.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
