@@ -1,10 +1,35 @@
 from django.contrib import admin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdminMixin
 
 from dealers.models import Claim, ClaimEvent, Dealer, DealerMembership, WeightChange
 from portal.admin import EventReason, ReadOnlyAdmin, RegionSelect
 from portal.audit.admin import ChangeHistoryInline, ValuesInChangeMessage
+
+
+class WeightChangeColumns:
+    """The "reason" and "by" columns of a weight change, in the reader's language and
+    with its author's name also after their account was deleted."""
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, change):
+        return gettext(change.reason) if change.reason else ""
+
+    @admin.display(description=_("by"))
+    def actor_name(self, change):
+        return change.actor_label
+
+
+class WeightChangeInline(WeightChangeColumns, ReadOnlyAdmin, admin.TabularInline):
+    """The dealer's weight changes (immutable), next to its change history."""
+
+    model = WeightChange
+    fields = ["at", "kind", "old_weight", "new_weight", "reason_text", "until", "actor_name"]
+    readonly_fields = fields
+    ordering = ["-at", "-pk"]
+    extra = 0
+    max_num = 0
 
 
 class DealerMembershipInline(admin.TabularInline):
@@ -28,7 +53,7 @@ class DealerAdmin(ValuesInChangeMessage, RegionSelect, admin.ModelAdmin):
     list_filter = ["status", "language"]
     search_fields = ["name", "slug", "external_id", "contact_email", "city"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [DealerMembershipInline, ChangeHistoryInline]
+    inlines = [DealerMembershipInline, ChangeHistoryInline, WeightChangeInline]
     fieldsets = [
         (
             None,
@@ -121,10 +146,19 @@ class ClaimAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WeightChange)
-class WeightChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class WeightChangeAdmin(WeightChangeColumns, ReadOnlyAdmin, admin.ModelAdmin):
     """The audit of allocation weights (changes are made on the Allocation page)."""
 
-    list_display = ["at", "dealer", "kind", "old_weight", "new_weight", "until", "actor", "reason"]
+    list_display = [
+        "at",
+        "dealer",
+        "kind",
+        "old_weight",
+        "new_weight",
+        "until",
+        "actor_name",
+        "reason_text",
+    ]
     list_filter = ["kind"]
     search_fields = ["dealer__name", "reason"]
     list_select_related = ["dealer", "actor"]

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -276,7 +278,9 @@ class ClaimGroupObjectPermission(GroupObjectPermissionBase):
 class WeightChange(ImmutableModel):
     """Audit of every allocation weight change: performance recalculation or override.
     Immutable, like a lead's events (model and database trigger), and kept when the
-    person who made it is deleted."""
+    person who made it is deleted: their name stays in ``data["actor_name"]``, as a
+    ``ChangeEvent`` keeps it (``actor_label``). The dealer's manage page and admin page
+    show these lines in its history (``describe``)."""
 
     class Kind(models.TextChoices):
         PERFORMANCE = "performance", _("Performance recalculation")
@@ -294,6 +298,7 @@ class WeightChange(ImmutableModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("weight change")
@@ -302,3 +307,36 @@ class WeightChange(ImmutableModel):
 
     def __str__(self):
         return f"{self.dealer}: {self.old_weight} → {self.new_weight}"
+
+    @staticmethod
+    def actor_data(actor) -> dict:
+        """The ``data`` of a change made by ``actor`` (None: the portal itself)."""
+        return {"actor_name": str(actor)} if actor is not None else {}
+
+    @property
+    def actor_label(self) -> str:
+        """Who made the change, also after their account was deleted ("" for the
+        portal's own recalculations)."""
+        return str(self.actor) if self.actor_id else self.data.get("actor_name", "")
+
+    def describe(self) -> str:
+        """The change in the reader's language: kind, old and new weight, reason, end."""
+
+        def shown(weight):
+            return "—" if weight is None else number_format(weight, 2)
+
+        parts = [
+            gettext("%(kind)s: weight %(old)s → %(new)s")
+            % {
+                "kind": self.get_kind_display(),
+                "old": shown(self.old_weight),
+                "new": shown(self.new_weight),
+            }
+        ]
+        if self.reason:
+            parts.append(gettext(self.reason))
+        if self.until:
+            parts.append(
+                gettext("until %(until)s") % {"until": date_format(self.until, "DATE_FORMAT")}
+            )
+        return " · ".join(parts)

@@ -101,22 +101,44 @@ def trigger_sql(table: str) -> tuple[dict, dict]:
     return create, drop
 
 
+def _run(statements: dict):
+    """A ``RunPython`` function that executes this vendor's ``statements``."""
+
+    def apply(apps, schema_editor):
+        for sql in statements.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(sql, params=None)
+
+    return apply
+
+
+def _recreate(table: str):
+    create, drop = trigger_sql(table)
+
+    def apply(apps, schema_editor):
+        _run(drop)(apps, schema_editor)
+        _run(create)(apps, schema_editor)
+
+    return apply
+
+
 def immutable_table(table: str, *, refresh: bool = False):
     """A migration operation that (re)creates the trigger of ``trigger_sql`` on
     ``table``; reversed, it removes it (a ``refresh`` of an older trigger keeps it)."""
     from django.db import migrations
 
-    create, drop = trigger_sql(table)
+    _create, drop = trigger_sql(table)
+    return migrations.RunPython(
+        _recreate(table), migrations.RunPython.noop if refresh else _run(drop)
+    )
 
-    def run(statements):
-        def apply(apps, schema_editor):
-            for sql in statements.get(schema_editor.connection.vendor, []):
-                schema_editor.execute(sql, params=None)
 
-        return apply
+def immutable_table_lifted(table: str):
+    """A migration operation that removes the trigger of ``trigger_sql`` from ``table``
+    so that the migration's next steps can fill a new column of its existing rows (end
+    them with ``immutable_table(table, refresh=True)``); reversed, it puts the trigger
+    back, also where SQLite rebuilt the table (which drops its triggers) to remove
+    that column."""
+    from django.db import migrations
 
-    def recreate(apps, schema_editor):
-        run(drop)(apps, schema_editor)
-        run(create)(apps, schema_editor)
-
-    return migrations.RunPython(recreate, migrations.RunPython.noop if refresh else run(drop))
+    _create, drop = trigger_sql(table)
+    return migrations.RunPython(_run(drop), _recreate(table))

@@ -3,12 +3,13 @@ from its scorecards (read-only), and the writes: applying computed weights, sett
 ending overrides. The formula is documented in ``dealers.allocation``.
 
 Every write records a ``WeightChange`` (performance recalculation, override, override
-ended) with its actor and reason, and resets the share counters of the territories the
-dealer owns when its effective weight changes, so the split converges to the new weights
-from the next lead instead of first paying back the old counts
-(``territories.services.territory_shares_reset``). Every write, a save or a queryset's
-bulk update, invalidates the cached routing world through the signals of
-``leads.signals`` (``leads.world`` says how); nothing here bumps it by hand.
+ended) with its actor (and their name, kept after their account is deleted) and reason,
+and resets the share counters of the territories the dealer owns when its effective
+weight changes, so the split converges to the new weights from the next lead instead of
+first paying back the old counts (``territories.services.territory_shares_reset``).
+Every write, a save or a queryset's bulk update, invalidates the cached routing world
+through the signals of ``leads.signals`` (``leads.world`` says how); nothing here bumps
+it by hand.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -314,6 +315,7 @@ def weights_apply(
                 reason=gettext_noop("Recalculated from the scorecard."),
                 inputs={**w.card.as_inputs(), **w.inputs.as_json()},
                 actor=actor,
+                data=WeightChange.actor_data(actor),
                 at=now,
             )
             for w in changing
@@ -390,6 +392,7 @@ def weight_override_set(
             until=until,
             inputs={"performance_weight": str(dealer.performance_weight)},
             actor=actor,
+            data=WeightChange.actor_data(actor),
             at=now,
         )
         if old != value:
@@ -418,6 +421,7 @@ def _end_override(
         new_weight=dealer.performance_weight,
         reason=reason,
         actor=actor,
+        data=WeightChange.actor_data(actor),
         at=now,
     )
 

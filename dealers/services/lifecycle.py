@@ -6,7 +6,7 @@ door (``leads.services.routing.lead_route``), in the same transaction as the sta
 change: every lead gets a "reassigned" event naming the reason, and the engine skips
 the dealer from then on. Reactivating routes nothing back. Every change is audited as
 an admin ``LogEntry`` on the dealer, kept as an immutable ``ChangeEvent`` (shown on the
-dealer page and in the admin).
+dealer page and in the admin, where the dealer's weight changes join it: ``dealer_audit``).
 """
 
 from datetime import datetime
@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dealers.models import Dealer, DealerMembership
+from dealers.models import Dealer, DealerMembership, WeightChange
 from dealers.services.claim_expiry import claims_end_for_dealer
 from leads.models import Assignment, Lead, LeadEvent
 from leads.services.routing import lead_route
@@ -239,6 +239,9 @@ def dealer_set_capacity(*, dealer: Dealer, weekly_capacity: int | None, actor: U
     return dealer
 
 
-def dealer_audit(dealer: Dealer, *, limit: int = 20) -> list[ChangeEvent]:
-    """The latest audited changes of a dealer, newest first (one query)."""
-    return audit_of(dealer, limit=limit)
+def dealer_audit(dealer: Dealer, *, limit: int = 20) -> list[ChangeEvent | WeightChange]:
+    """The latest audited changes of a dealer and of its allocation weight, newest first
+    (two queries); each line has ``at``, ``actor_label`` and ``describe()``."""
+    weights = dealer.weight_changes.select_related("actor").order_by("-at", "-pk")[:limit]
+    lines = [*audit_of(dealer, limit=limit), *weights]
+    return sorted(lines, key=lambda line: line.at, reverse=True)[:limit]

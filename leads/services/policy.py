@@ -1,6 +1,7 @@
 """The routing policy's writes: the rule order, the enterprise threshold and the team
 fallback, validated with ``Policy.clean``, audited, and seen by the next lead (the
-routing world is invalidated, as every other change that moves leads does)."""
+routing world is invalidated, as every other change that moves leads does); and the
+policy's change history (``policy_audit``), which the routing page shows."""
 
 from decimal import Decimal
 
@@ -8,7 +9,8 @@ from django.contrib.admin.models import CHANGE
 from django.db import transaction
 
 from leads.models import Policy
-from portal.audit.services import audit_log
+from portal.audit.models import ChangeEvent
+from portal.audit.services import audit_log, audit_of
 from portal.users.models import User
 
 ROUTING_FIELDS = ("rule_order", "enterprise_threshold", "team_fallback")
@@ -54,3 +56,9 @@ def policy_update(*, actor: User, **changes) -> list[str]:
             ),
         )
     return changed
+
+
+def policy_audit(policy: Policy, *, limit: int = 20) -> list[ChangeEvent]:
+    """The latest audited changes of the policy, made on the routing page or in the
+    admin, newest first (one query); kept when their author's account is deleted."""
+    return audit_of(policy, limit=limit)

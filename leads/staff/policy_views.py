@@ -1,6 +1,7 @@
 """The channel manager's routing policy page (/manage/routing/): the rule order, the
 enterprise threshold and the team fallback, with a what-if preview of a change (the last
-leads replayed, nothing written) and Apply (``leads.services.policy.policy_update``)."""
+leads replayed, nothing written) and Apply (``leads.services.policy.policy_update``),
+and the policy's change history (the same "Changes" card as a dealer's page)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from dealers.allocation import routing_change_preview, with_policy
 from dealers.performance.previews import preview_context
 from leads.models import Policy
-from leads.services.policy import policy_update
+from leads.services.policy import policy_audit, policy_update
 from leads.staff.policy_forms import RULES, RoutingPolicyForm, position_field
 from portal.forms import add_service_error
 from portal.staff import CHANNEL, staff_required
@@ -50,6 +51,7 @@ def routing_policy(request):
         "form": form,
         "policy": policy,
         "rules": [(rule, form[position_field(rule)]) for rule in RULES],
+        "audit": policy_audit(policy),
         **preview_context(preview),
     }
     return render(request, "manage/routing_policy.html", context, status=status)

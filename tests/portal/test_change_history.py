@@ -92,6 +92,31 @@ def test_a_territory_change_is_kept_on_its_page(client, manager):
     assert "Added territory owner" in page and "Claudia Jansen" in page
 
 
+def test_a_territory_change_is_kept_in_the_admin(client, superuser, manager):
+    alpha = DealerFactory(name="Alpha")
+    territory = territory_with(name="NL Rijnmond", ranges=[(3000, 3099)], owners=[(alpha, 1)])
+    territory_save(
+        territory=territory,
+        actor=manager,
+        name="NL Rijnmond",
+        country="NL",
+        sectors=[],
+        is_active=True,
+        notes="Rotterdam and the islands",
+        ranges=[(3000, 3199)],
+        owners=[OwnerSpec("dealer", alpha.pk, Decimal(2))],
+    )
+    LogEntry.objects.all().delete()
+    manager.delete()
+
+    url = reverse("admin:territories_territory_change", args=[territory.pk])
+    page = client.get(url).content.decode()
+    history = page[page.index("audit-changeevent-content_type-object_id") :]
+    assert "Claudia Jansen" in history and "Changed" in history
+    listing = client.get(reverse("admin:audit_changeevent_changelist")).content.decode()
+    assert "NL Rijnmond" in listing and "Claudia Jansen" in listing
+
+
 def test_history_lines_refuse_changes_on_the_model(manager):
     dealer = DealerFactory()
     lifecycle.dealer_set_capacity(dealer=dealer, weekly_capacity=5, actor=manager)
@@ -154,7 +179,7 @@ def test_postgres_lets_only_the_actor_go(two_lines):
     assert ChangeEvent.objects.get().message != "rewritten"
 
 
-def test_weight_changes_and_lead_events_outlive_their_author(manager):
+def test_weight_changes_and_lead_events_outlive_their_author(client, manager):
     dealer = DealerFactory()
     change = weight_override_set(
         dealer=dealer, actor=manager, weight="2", until=soon(), reason="Launch"
@@ -166,7 +191,25 @@ def test_weight_changes_and_lead_events_outlive_their_author(manager):
 
     change.refresh_from_db()
     assert change.actor is None and change.reason == "Launch"
+    assert change.actor_label == "Claudia Jansen"
     assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.NOTE, actor=None).exists()
+    client.force_login(StaffFactory(role=Role.CHANNEL_MANAGER).user)
+    page = client.get(reverse("manage:allocation_dealer", args=[dealer.pk])).content.decode()
+    assert "Launch" in page and "Claudia Jansen" in page
+    page = client.get(reverse("manage:dealer_detail", args=[dealer.pk])).content.decode()
+    audit = page[page.index('id="dealer-audit"') :]
+    assert "Manager override" in audit and "2.00" in audit and "Launch" in audit
+    assert "Claudia Jansen" in audit
+
+
+def test_weight_changes_show_at_the_foot_of_the_dealers_admin_page(client, superuser, manager):
+    dealer = DealerFactory(name="Alpha Techniek")
+    weight_override_set(dealer=dealer, actor=manager, weight="2", until=soon(), reason="Launch")
+    manager.delete()
+    page = client.get(reverse("admin:dealers_dealer_change", args=[dealer.pk])).content.decode()
+    assert "Manager override" in page and "Launch" in page and "Claudia Jansen" in page
+    listing = client.get(reverse("admin:dealers_weightchange_changelist")).content.decode()
+    assert "Launch" in listing and "Claudia Jansen" in listing
 
 
 def test_a_policy_change_in_the_admin_records_old_and_new_values(client, superuser):
@@ -216,3 +259,30 @@ def test_a_deletion_of_several_objects_in_the_admin_is_one_line_each(client, sup
     assert response.status_code == 302
     lines = ChangeEvent.objects.filter(kind=ChangeEvent.Kind.DELETED)
     assert sorted(line.object_repr for line in lines) == sorted(str(a) for a in accounts)
+
+
+def routing_form(**changes) -> dict:
+    """The routing policy page's form as it is now, with ``changes``."""
+    from leads.staff.policy_forms import RoutingPolicyForm
+
+    initial = RoutingPolicyForm.initial_for(Policy.current())
+    data = {k: ("on" if v is True else v) for k, v in initial.items() if v not in (None, False)}
+    return {**data, **changes}
+
+
+def test_a_policy_change_on_the_routing_page_is_shown_there_and_outlives_its_author(
+    client, manager
+):
+    url = reverse("manage:routing_policy")
+    client.force_login(manager)
+    assert (
+        client.post(url, routing_form(enterprise_threshold="150000", apply="1")).status_code == 302
+    )
+    page = client.get(url).content.decode()
+    assert 'id="policy-audit"' in page and "150000" in page and "Claudia Jansen" in page
+
+    LogEntry.objects.all().delete()
+    manager.delete()
+    client.force_login(StaffFactory(role=Role.CHANNEL_MANAGER).user)
+    page = client.get(url).content.decode()
+    assert "250000" in page and "150000" in page and "Claudia Jansen" in page
