@@ -10,7 +10,8 @@ that were escalated to the manager. A stint is measured once its deadline has pa
 
 A team is a manager and their direct reports (``StaffProfile.manager``): a manager
 belongs to the team they lead, and the people without a manager who lead nobody form
-one more. All reps' figures come from one grouped query over
+one more. ``teams_overview`` is the teams alone, for the channel dashboard's card. All
+reps' figures come from one grouped query over
 the stints (the ``(owner_user, started_at)`` index), the teams' medians from a second,
 and the people in scope from one more; on SQLite the medians are computed from one list
 of hours instead. Nothing loops per rep.
@@ -104,6 +105,12 @@ class Figures:
     def warm_rate(self) -> float | None:
         """Warm leads contacted within one working day."""
         return _rate(self.warm_in_sla, self.warm_measured)
+
+    @property
+    def hot_warm_rate(self) -> float | None:
+        """Hot and warm leads together contacted within their deadline (4 working
+        hours, one working day): the dashboard's one figure for the direct clocks."""
+        return _rate(self.hot_in_sla + self.warm_in_sla, self.hot_measured + self.warm_measured)
 
     @property
     def escalation_rate(self) -> float | None:
@@ -321,3 +328,20 @@ def _python_medians(user_ids: list[int], window: Q, *, key) -> dict[int, float]:
     for user_id, value in rows.order_by():
         hours[key(user_id)].append(value)
     return {group: statistics.median(values) for group, values in hours.items()}
+
+
+def teams_overview(
+    *,
+    manager_id: int | None = None,
+    countries: Iterable[str] | None = None,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> list[TeamScorecard]:
+    """The team scorecards a reader sees (``internal_owners``' scope: a sales manager's
+    own team, or every team covering a channel manager's countries), as the rep
+    scorecards page computes them; the people without a manager are the team keyed
+    ``NO_TEAM`` with no name (the page names it in the reader's language)."""
+    people = list(internal_owners(manager_id=manager_id, countries=countries))
+    cards = rep_scorecards(people, start=start, end=end, now=now)
+    return team_scorecards(people, cards, start=start, end=end, no_team_name="")

@@ -18,6 +18,10 @@ the leads feed the headline, the rules, the trend and the distribution; the medi
 the funnel's lost leads take one query each (the medians two on PostgreSQL, one list of
 hours on SQLite, which has no ``percentile_cont``). ``overview_cached`` keeps the result
 for a minute.
+
+The internal reps' teams (``rep_teams_cached``) are not computed here: they are
+``leads.rep_scorecards.teams_overview``, the figures of the rep scorecards page over its
+trailing window of the same number of days, kept for a minute too.
 """
 
 import statistics
@@ -32,6 +36,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leads import rep_scorecards
 from leads.models import Assignment, Lead, LeadEvent, Queue
 from leads.routing import Rule
 from portal.db import Median
@@ -390,6 +395,31 @@ def overview_cached(scope: Scope, *, key: str) -> Overview:
     found = cache.get(cache_key)
     if found is None:
         found = overview(scope)
+        cache.set(cache_key, found, CACHE_SECONDS)
+    return found
+
+
+def rep_teams_cached(
+    *, days: int, now: datetime, manager_id: int | None, countries: frozenset[str] | None
+) -> list[rep_scorecards.TeamScorecard]:
+    """The internal reps' team scorecards for the dashboard's card: what the rep
+    scorecards page shows for the last ``days`` days to the same reader (a sales
+    manager's team when ``manager_id`` is given, else the teams covering ``countries``),
+    kept for a minute like ``overview_cached``."""
+    if manager_id is not None:
+        reader = f"team:{manager_id}"
+    else:
+        reader = "countries:" + ",".join(sorted(countries or ()))
+    cache_key = f"dashboard:rep-teams:{days}:{reader}"
+    found = cache.get(cache_key)
+    if found is None:
+        found = rep_scorecards.teams_overview(
+            manager_id=manager_id,
+            countries=countries,
+            start=now - timedelta(days=days),
+            end=now,
+            now=now,
+        )
         cache.set(cache_key, found, CACHE_SECONDS)
     return found
 

@@ -1,7 +1,10 @@
 """The channel manager's dashboard (``manage:dashboard``): leads in, follow-up, forgotten
 leads, time to first update and conversion by period and routing rule, with the trend,
 the distribution over dealers and the funnel as charts, and the pool waiting for an
-owner. Channel and sales managers; the figures come from ``leads.dashboard.figures``."""
+owner, and a card of the internal reps' teams (the rep scorecards' figures: hot and warm
+leads in SLA, median first update, escalations, conversion) linking to
+``manage:rep_scorecards``. Channel and sales managers (a sales manager's card shows
+their own team); the figures come from ``leads.dashboard.figures``."""
 
 from django import forms
 from django.shortcuts import render
@@ -113,6 +116,14 @@ def dashboard_page(request):
     overview = figures.overview_cached(scope, key=key)
     funnel = [(stage, str(figures.STAGE_LABELS[stage]), n) for stage, n in overview.funnel]
     pool = figures.pool_summary(limit=5)
+    rep_days = figures.PERIODS.get(period, figures.PERIODS[figures.DEFAULT_PERIOD])
+    channel = has_staff_role(request.user, CHANNEL)
+    rep_teams = figures.rep_teams_cached(
+        days=rep_days,
+        now=now,
+        manager_id=None if channel else request.user.pk,
+        countries=countries,
+    )
     total = overview.total
     dealers = overview.dealers
     trend = overview.trend
@@ -149,6 +160,16 @@ def dashboard_page(request):
         "next": request.get_full_path(),
         "now": now,
         "computed_at": overview.computed_at,
-        "can_allocate": has_staff_role(request.user, CHANNEL),
+        "can_allocate": channel,
+        "rep_days": rep_days,
+        "rep_teams": [
+            {
+                "team": team,
+                "hot_warm": _percent(team.figures.hot_warm_rate),
+                "conversion": _percent(team.figures.conversion),
+            }
+            for team in rep_teams
+        ],
+        "rep_team_links": len(rep_teams) > 1,
     }
     return render(request, "manage/performance/dashboard.html", context)

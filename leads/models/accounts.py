@@ -113,29 +113,57 @@ class Account(CountryCode, models.Model):
         """Normalised identifiers, as the matcher looks them up and leads store theirs:
         "NL 0044.95.445.B01" is kept as "NL004495445B01", "https://www.Example.nl/" as
         "example.nl", "KvK 1234.5678" as "12345678". A number that is not valid stays as
-        typed (``clean`` refuses it in forms)."""
-        from leads.matching.normalize import (
-            NormalizationError,
-            domain_from_url,
-            normalize_company_name,
-        )
-
-        self.normalized_name = normalize_company_name(self.legal_name)
-        self.website_domain = domain_from_url(self.website_domain) or self.website_domain.strip()
-        for field, normalize in self._identifiers():
-            try:
-                setattr(self, field, normalize(getattr(self, field)))
-            except NormalizationError:
-                setattr(self, field, getattr(self, field).strip())
+        typed (``clean`` refuses it in forms). Rows saved before these were normalised
+        are brought in line by migration ``leads.0015``, with the same function."""
+        for field, value in account_lookup_columns(
+            legal_name=self.legal_name,
+            website_domain=self.website_domain,
+            vat_number=self.vat_number,
+            coc_number=self.coc_number,
+            country=self.country_code,
+        ).items():
+            setattr(self, field, value)
 
     def _identifiers(self):
-        from leads.matching.normalize import normalize_coc, normalize_vat
+        return _identifier_normalizers(self.country_code)
 
-        country = self.country_code
-        return [
-            ("vat_number", lambda number: normalize_vat(number, country or None)),
-            ("coc_number", lambda number: normalize_coc(number, country) if country else number),
-        ]
+
+def _identifier_normalizers(country: str):
+    from leads.matching.normalize import normalize_coc, normalize_vat
+
+    return [
+        ("vat_number", lambda number: normalize_vat(number, country or None)),
+        ("coc_number", lambda number: normalize_coc(number, country) if country else number),
+    ]
+
+
+ACCOUNT_LOOKUP_FIELDS = ("normalized_name", "website_domain", "vat_number", "coc_number")
+
+
+def account_lookup_columns(
+    *, legal_name: str, website_domain: str, vat_number: str, coc_number: str, country: str
+) -> dict[str, str]:
+    """The stored lookup columns (``ACCOUNT_LOOKUP_FIELDS``) of an account with these
+    values: what ``Account.save`` writes, and what the data migration that re-normalises
+    older rows writes (it has no model methods, so both call this). A VAT or
+    chamber-of-commerce number the normaliser refuses is kept as typed (trimmed)."""
+    from leads.matching.normalize import (
+        NormalizationError,
+        domain_from_url,
+        normalize_company_name,
+    )
+
+    columns = {
+        "normalized_name": normalize_company_name(legal_name),
+        "website_domain": domain_from_url(website_domain) or website_domain.strip(),
+    }
+    numbers = {"vat_number": vat_number, "coc_number": coc_number}
+    for field, normalize in _identifier_normalizers(country):
+        try:
+            columns[field] = normalize(numbers[field])
+        except NormalizationError:
+            columns[field] = numbers[field].strip()
+    return columns
 
 
 class InstalledProduct(models.Model):

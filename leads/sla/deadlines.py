@@ -148,8 +148,10 @@ def after_hours(moment: datetime, country: str, terms: SlaTerms) -> bool:
     return businesstime.is_outside_working_hours(moment, calendar_for(country, terms))
 
 
-def next_working_start(moment: datetime, country: str, terms: SlaTerms) -> datetime:
-    return businesstime.next_working_start(moment, calendar_for(country, terms))
+def next_working_start(
+    moment: datetime, country: str, terms: SlaTerms, region: str = ""
+) -> datetime:
+    return businesstime.next_working_start(moment, calendar_for(country, terms, region))
 
 
 def add_working_days(

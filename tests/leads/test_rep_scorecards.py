@@ -267,3 +267,108 @@ def test_the_page_speaks_dutch_and_german(client, teams, language, words):
     for word in words:
         assert word in html
     assert "50 %" in html.replace("\xa0", " ")  # Eva's hot leads, the number as they write it
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_sales_managers_export_holds_their_own_team_only(client, teams, fmt):
+    """Mark exports his reps; asking for Petra's team in the query changes nothing."""
+    client.force_login(teams["mark"])
+    with time_machine.travel(LATER, tick=False):
+        rep_file = client.get(URL, {"_export": fmt})
+        other_team = client.get(URL, {"_export": fmt, "team": teams["petra"].pk})
+        team_file = client.get(URL, {"_export": fmt, "of": "teams"})
+    for response in (rep_file, other_team):
+        header, *rows = downloaded_cells(response)
+        assert sorted(row[0] for row in rows) == ["Eva Visser", "Lars Peeters", "Mark de Boer"]
+        team = header.index("Team")
+        assert {row[team] for row in rows} == {"Mark de Boer"}
+    header, *rows = downloaded_cells(team_file)
+    assert [row[0] for row in rows] == ["Mark de Boer"]
+    everything = "".join(str(cell) for row in rows for cell in row)
+    assert "Petra" not in everything and "Sophie" not in everything
+
+
+# --- the channel dashboard's card --------------------------------------------------------
+
+
+DASHBOARD = reverse("manage:dashboard")
+
+
+def test_the_dashboard_shows_the_rep_scorecards_team_figures(client, teams):
+    """The card's figures are the rep scorecards page's team rows (the same
+    computation, ``rep_scorecards.teams_overview``), and it links there."""
+    client.force_login(teams["channel"])
+    with time_machine.travel(LATER, tick=False):
+        response = client.get(DASHBOARD)
+        page = client.get(URL, {"period": "90"})
+    rows = response.context["rep_teams"]
+    assert [row["team"].manager_name for row in rows] == ["Mark de Boer", "Petra Vogel", ""]
+    on_page = {row.name: row.figures for row in page.context["team_table"].data}
+    assert rows[0]["team"].figures == on_page["Mark de Boer"]
+    assert rows[1]["team"].figures == on_page["Petra Vogel"]
+    mark = rows[0]["team"].figures
+    # Eva: one hot lead of two in time, the warm one forgotten; Lars's warm one in time.
+    assert (mark.hot_warm_rate, mark.escalated, mark.conversion) == (0.5, 2, 0.5)
+    assert rows[0]["hot_warm"] == 50.0 and rows[0]["conversion"] == 50.0
+    html = response.content.decode()
+    assert 'id="rep-teams-card"' in html and 'id="rep-team-list"' in html
+    assert f'href="{URL}?period=90"' in html
+    assert f'href="{URL}?period=90&amp;team={teams["mark"].pk}"' in html
+    assert "No manager" in html
+
+
+def test_a_sales_managers_dashboard_card_shows_their_own_team(client, teams):
+    client.force_login(teams["mark"])
+    with time_machine.travel(LATER, tick=False):
+        response = client.get(DASHBOARD, {"period": "30d"})
+    rows = response.context["rep_teams"]
+    assert [row["team"].manager_name for row in rows] == ["Mark de Boer"]
+    assert {m.name for m in rows[0]["team"].members} == {
+        "Eva Visser",
+        "Lars Peeters",
+        "Mark de Boer",
+    }
+    html = response.content.decode()
+    assert "Petra Vogel" not in html and "Sophie Wagner" not in html
+    assert f'href="{URL}?period=30"' in html
+    assert "&amp;team=" not in html  # one team: nothing to choose on the page
+
+
+def test_the_dashboard_card_says_when_there_is_no_rep(client):
+    client.force_login(StaffFactory(role=Role.CHANNEL_MANAGER).user)  # owns no leads
+    html = client.get(DASHBOARD).content.decode()
+    assert "No internal rep or account manager yet." in html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Interne verkoopteams",
+                "Heet + warm binnen SLA",
+                "afgelopen 90 dagen",
+                "Scorecards van verkopers",
+            ],
+        ),
+        (
+            "de",
+            [
+                "Interne Vertriebsteams",
+                "Heiß + warm im SLA",
+                "letzten 90 Tagen",
+                "Scorecards im Vertrieb",
+            ],
+        ),
+    ],
+)
+def test_the_dashboard_card_speaks_dutch_and_german(client, teams, language, words):
+    channel = teams["channel"]
+    channel.language = language
+    channel.save(update_fields=["language"])
+    client.force_login(channel)
+    with translation.override("en"), time_machine.travel(LATER, tick=False):
+        html = client.get(DASHBOARD).content.decode()
+    for word in words:
+        assert word in html

@@ -1,6 +1,13 @@
 """After hours: a prospect whose inquiry arrives outside working hours gets a
 confirmation at once, in their language, saying when they will be contacted; the
-owner gets a task due at the start of the next working day."""
+owner gets a task due at the start of the next working day.
+
+Two calendars: whether the inquiry came after hours, and when the prospect may expect
+contact, follow the prospect's own country (an Austrian prospect is told Austrian
+working days). The owner's task is due at the start of the owner's next working day at
+or after that moment (``leads.services.calendars``: a Swiss importer's task skips 1
+August, never before the prospect expects contact); a queue, and an owner without a
+home country, follow the lead's country."""
 
 import logging
 from datetime import datetime
@@ -15,6 +22,7 @@ from django.utils.translation import gettext_noop
 from dealers.models import DealerMembership
 from leads import access
 from leads.models import Lead, LeadEvent, Policy, Queue
+from leads.services import calendars
 from leads.sla import deadlines
 from portal import l10n
 from portal.messages import message, moment, parts
@@ -44,7 +52,7 @@ def lead_confirm_receipt(*, lead_id: int) -> bool:
     """A prospect's inquiry that arrived outside working hours (``confirmation_due_at``,
     set by the intake in its transaction): e-mail the prospect (in their language) when
     they will be contacted, record it as an event, and give the owner a task due at the
-    start of the next working day. Clears the outbox column in the same transaction, so
+    start of the owner's next working day from then. Clears the outbox column in the same transaction, so
     however often it runs (the task, the outbox sweep) it confirms once. Never raises
     (it runs after the intake committed); False when nothing was sent."""
     try:
@@ -79,7 +87,7 @@ def lead_confirm_receipt(*, lead_id: int) -> bool:
                 ),
                 data={"contact_from": contact_from.isoformat(), "language": lead.language},
             )
-            _notify_owner_task(lead, contact_from)
+            _notify_owner_task(lead, contact_from, _owner_task_due(lead, contact_from, terms))
     except Exception:
         log.exception("Could not confirm the after-hours inquiry of lead %s", lead_id)
         return False
@@ -111,7 +119,20 @@ def _send_confirmation(lead: Lead, contact_from: datetime) -> None:
     mail.send()
 
 
-def _notify_owner_task(lead: Lead, contact_from: datetime) -> None:
+def _owner_task_due(lead: Lead, contact_from: datetime, terms) -> datetime:
+    """The start of the owner's next working day at or after ``contact_from``, in the
+    owner's calendar (home country and region; the lead's country for a queue)."""
+    if lead.owner_dealer_id:
+        owner = ("dealer", lead.owner_dealer_id)
+    elif lead.owner_user_id:
+        owner = ("user", lead.owner_user_id)
+    else:
+        owner = ("queue", lead.owner_queue_id)
+    country, region = calendars.place_of(calendars.owner_places([owner]), *owner, lead.country_code)
+    return deadlines.next_working_start(contact_from, country, terms, region)
+
+
+def _notify_owner_task(lead: Lead, contact_from: datetime, due: datetime) -> None:
     if lead.owner_dealer_id:
         recipients = [
             m.user
@@ -131,7 +152,7 @@ def _notify_owner_task(lead: Lead, contact_from: datetime) -> None:
                 "kind": Notification.Kind.ASSIGNED,
                 "subject": message(
                     gettext_noop("Task for %(start)s: contact %(company)s"),
-                    start=moment(contact_from),
+                    start=moment(due),
                     company=lead.company_name,
                 ),
                 "body": parts(
@@ -150,7 +171,7 @@ def _notify_owner_task(lead: Lead, contact_from: datetime) -> None:
                         and Policy.current().contact_after_accept
                         and access.contact_hidden_from_dealer(lead.owner_dealer_id, lead)
                         else lead.contact_name or lead.contact_email,
-                        start=moment(contact_from),
+                        start=moment(due),
                     ),
                 ),
                 "url": lead.get_absolute_url(),
