@@ -20,7 +20,7 @@ from leads.services.sla import sla_sweep
 from portal.users.models import Role
 from tests.factories import DealerMemberFactory, StaffFactory, territory_with
 from tests.leads.pipeline_world import new_lead
-from tests.spreadsheets import downloaded_cells
+from tests.spreadsheets import downloaded_cells, live_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -248,6 +248,21 @@ def test_rep_and_team_figures_export(client, teams, fmt):
     header, *rows = downloaded_cells(team_file)
     assert header[0] == "Team"
     assert [row[0] for row in rows] == ["Mark de Boer", "Petra Vogel", "No manager"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_name_that_reads_like_a_formula_is_exported_as_text(client, teams, fmt):
+    eva = teams["eva"]
+    eva.name = '=HYPERLINK("http://evil.example","Eva")'
+    eva.save(update_fields=["name"])
+    teams["mark"].name = "@SUM(1+1)"
+    teams["mark"].save(update_fields=["name"])
+    client.force_login(teams["channel"])
+    with time_machine.travel(LATER, tick=False):
+        for of in ("reps", "teams"):
+            rows = downloaded_cells(client.get(URL, {"_export": fmt, "of": of}))
+            assert not live_cells(rows)
+            assert "'@SUM(1+1)" in [cell for row in rows for cell in row]
 
 
 @pytest.mark.parametrize(
