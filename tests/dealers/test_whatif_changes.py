@@ -246,11 +246,149 @@ def test_pausing_a_dealer_previews_where_its_leads_would_go_and_what_is_routed_a
     assert len(preview.moves) == open_of_beta
     assert allocation.dealer_status_preview(dealer_id=alpha.pk, status="active").rerouted == 0
 
+    moving = {m.lead_id: m.after.key for m in preview.moves}
     with time_machine.travel(NOW, tick=False):
         rerouted = lifecycle.dealer_set_status(
             dealer=beta, status=Dealer.Status.PAUSED, actor=world["manager"], reason="Holiday"
         )
     assert rerouted == result.rerouted
+    assert replayed_owners() == expected_after(before, preview)
+    assert now_owners(moving) == moving  # the open leads routed again went where it showed
+
+
+def now_owners(leads) -> dict:
+    """The owner each of ``leads`` (ids) has in the database now, as a key."""
+    found = {}
+    for lead in Lead.objects.filter(pk__in=list(leads)):
+        if lead.owner_dealer_id:
+            found[lead.pk] = ("dealer", lead.owner_dealer_id)
+        elif lead.owner_user_id:
+            found[lead.pk] = ("user", lead.owner_user_id)
+        else:
+            found[lead.pk] = ("queue", lead.owner_queue)
+    return found
+
+
+def test_terminating_a_dealer_is_previewed_and_applied_alike_claims_and_all(world):
+    """Terminating routes the dealer's open leads again and ends its claims: the preview
+    shows the claim no longer deciding, and applying gives the same owners."""
+    from dealers.models import Claim
+    from tests.factories import AccountFactory
+
+    alpha, beta, gamma = world["alpha"], world["beta"], world["gamma"]
+    claimed = world["leads"][5]  # in Utrecht, Gamma's, claimed by Beta before it came in
+    account = AccountFactory(legal_name=claimed.company_name, postcode="3511 AB")
+    approved = Claim.objects.create(
+        dealer=beta,
+        account=account,
+        company_name=account.legal_name,
+        country="NL",
+        status=Claim.Status.APPROVED,
+        approved_at=START - timedelta(days=1),
+        expires_at=START + timedelta(days=300),
+    )
+    before = replayed_owners()
+    assert before[claimed.pk] == ("dealer", beta.pk)  # the claim decides today
+    open_of_beta = set(
+        Lead.objects.filter(owner_dealer=beta, status__in=Lead.OPEN_STATUSES).values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(open_of_beta) >= 2
+    written = snapshot()
+    result = allocation.dealer_status_preview(
+        dealer_id=beta.pk, status=Dealer.Status.TERMINATED, limit=50, now=NOW
+    )
+    assert snapshot() == written
+    assert result.rerouted == len(open_of_beta)
+    moves = {m.lead_id: m for m in result.preview.moves}
+    assert (moves[claimed.pk].before_rule, moves[claimed.pk].after_rule) == ("claim", "territory")
+    assert moves[claimed.pk].after.key == ("dealer", gamma.pk)
+    assert {m.before.key for m in moves.values()} == {("dealer", beta.pk)}
+    assert {moves[pk].after.key for pk in open_of_beta} == {("dealer", alpha.pk)}
+
+    with time_machine.travel(NOW, tick=False):
+        rerouted = lifecycle.dealer_set_status(
+            dealer=beta, status=Dealer.Status.TERMINATED, actor=world["manager"], reason="Ended"
+        )
+    assert rerouted == result.rerouted
+    approved.refresh_from_db()
+    assert approved.status == Claim.Status.WITHDRAWN
+    assert replayed_owners() == expected_after(before, result.preview)
+    assert now_owners(open_of_beta) == {pk: moves[pk].after.key for pk in open_of_beta}
+
+
+def test_new_weights_are_previewed_and_applied_alike(world):
+    """An override of Beta's weight to 3 (Alpha keeps 1): the preview's owners per lead
+    are what routing the same leads gives once the override is saved."""
+    from dealers.models import WeightChange
+
+    alpha, beta = world["alpha"], world["beta"]
+    before = replayed_owners()
+    written = snapshot()
+    changes = WeightChange.objects.count()
+    preview = allocation.whatif_preview(weights={beta.pk: Decimal("3")}, limit=50, now=NOW)
+    assert snapshot() == written and WeightChange.objects.count() == changes
+    assert preview.moves and {m.after.key for m in preview.moves} == {("dealer", beta.pk)}
+    assert (
+        counts(preview, "after")[("dealer", beta.pk)]
+        > counts(preview, "after")[("dealer", alpha.pk)]
+    )
+
+    allocation.weight_override_set(
+        dealer=beta,
+        actor=world["manager"],
+        weight=Decimal("3"),
+        until=NOW.date() + timedelta(days=30),
+        reason="Extra staff",
+        now=NOW,
+    )
+    assert replayed_owners() == expected_after(before, preview)
+
+
+def test_making_a_territory_inactive_is_previewed_and_applied_alike(world):
+    gamma = world["gamma"]
+    before = replayed_owners()
+    spec = {
+        "territory": world["utrecht"],
+        "name": "NL Utrecht",
+        "country": "NL",
+        "sectors": [],
+        "is_active": False,
+        "ranges": [(3500, 3599)],
+        "owners": [OwnerSpec("dealer", gamma.pk, Decimal("1"))],
+    }
+    written = snapshot()
+    preview = territory_preview(**spec, limit=50, now=NOW)
+    assert snapshot() == written
+    assert [m.before.key for m in preview.moves] == [("dealer", gamma.pk)]
+    assert preview.moves[0].after_rule != "territory"
+
+    territory_save(actor=world["manager"], notes="", **spec)
+    assert replayed_owners() == expected_after(before, preview)
+
+
+def test_a_new_territory_is_previewed_and_applied_alike(world):
+    gamma = world["gamma"]
+    before = replayed_owners()
+    outside = world["leads"][-1]  # 3611
+    spec = {
+        "territory": None,
+        "name": "NL Amersfoort",
+        "country": "NL",
+        "sectors": [],
+        "is_active": True,
+        "ranges": [(3600, 3699)],
+        "owners": [OwnerSpec("dealer", gamma.pk, Decimal("1"))],
+    }
+    written = snapshot()
+    preview = territory_preview(**spec, limit=50, now=NOW)
+    assert snapshot() == written
+    assert [(m.lead_id, m.after.key, m.after_rule) for m in preview.moves] == [
+        (outside.pk, ("dealer", gamma.pk), "territory")
+    ]
+
+    territory_save(actor=world["manager"], notes="", **spec)
     assert replayed_owners() == expected_after(before, preview)
 
 
@@ -427,6 +565,21 @@ def test_the_dealer_page_previews_a_pause_and_changes_the_status_on_apply(client
     assert response.status_code == 302
     beta.refresh_from_db()
     assert beta.status == Dealer.Status.PAUSED
+
+
+def test_the_dealer_page_previews_a_termination_without_writing(client, world):
+    client.force_login(world["manager"])
+    beta = world["beta"]
+    written = snapshot()
+    response = client.post(
+        reverse("manage:dealer_status", args=[beta.pk]),
+        {"status": "terminated", "reason": "", "preview": "1"},
+    )
+    assert response.status_code == 200
+    assert snapshot() == written
+    assert 'id="whatif-rerouted"' in response.content.decode()
+    assert response.context["rerouted"] == response.context["preview"].moved >= 2
+    assert response.context["status_form"]["status"].value() == "terminated"
 
 
 def test_a_dealer_preview_of_its_own_status_gives_a_field_error(client, world):
