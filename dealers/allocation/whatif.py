@@ -29,6 +29,7 @@ from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import Lead
 from leads.services import facts
 from leads.services.routing import lead_facts
+from leads.services.routing.decide import message_json
 
 PREVIEW_DEFAULT = 500
 PREVIEW_MAX = 2000
@@ -185,6 +186,10 @@ class LeadMove:
     after: routing.OwnerRef
     before_rule: str
     after_rule: str
+    # The decisions' reasons as a lead stores them (``routing_reason``), for
+    # ``portal.messages.render_message``: the sentence the lead page shows.
+    before_reason: dict = field(default_factory=dict)
+    after_reason: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -225,7 +230,17 @@ def compare(
         tally[a.owner.key][1] += 1
         if b.owner.key != a.owner.key:
             moves.append(
-                LeadMove(lead.id, lead.company, lead.created_at, b.owner, a.owner, b.rule, a.rule)
+                LeadMove(
+                    lead.id,
+                    lead.company,
+                    lead.created_at,
+                    b.owner,
+                    a.owner,
+                    b.rule,
+                    a.rule,
+                    message_json(b.reason),
+                    message_json(a.reason),
+                )
             )
     owners = [OwnerShift(counted[key], *tally[key]) for key in counted]
     owners.sort(key=lambda o: (-abs(o.delta), -o.after, o.owner.name))

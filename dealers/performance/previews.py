@@ -1,6 +1,8 @@
 """What the pages that preview a routing change put in their template context for the
 shared partial ``manage/performance/_whatif.html``: the allocation page (weights), a
-territory's edit page, a dealer's status form and the routing policy page."""
+territory's edit page, a dealer's status form and the routing policy page. The partial
+shows each moving lead's routing reason before and after (``LeadMove.before_reason`` and
+``after_reason``, rendered with ``render_message`` as on the lead page)."""
 
 from django.utils.translation import gettext as _
 

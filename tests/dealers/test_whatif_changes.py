@@ -594,6 +594,53 @@ def test_a_dealer_preview_of_its_own_status_gives_a_field_error(client, world):
     assert client.post(url, {"status": "paused", "preview": "1"}).status_code == 403
 
 
+def test_every_preview_page_shows_each_moving_leads_reason_before_and_after(client, world):
+    """Not only the rule's name: the sentence the lead page shows for the routing
+    decision (``routing_reason``), as things are and with the proposal."""
+    from django.utils import timezone
+    from django.utils.html import escape
+
+    from portal.messages import render_message
+
+    client.force_login(world["manager"])
+    override = {
+        "weight": "0",
+        "until": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        "reason": "Full",
+        "preview": "1",
+        "leads": "50",
+    }
+    responses = {
+        "policy": client.post(
+            reverse("manage:routing_policy"),
+            policy_form(enterprise_threshold="150000", preview="1"),
+        ),
+        "territory": client.post(
+            reverse("manage:territory_edit", args=[world["utrecht"].pk]),
+            territory_form(world["utrecht"], world["gamma"], postcodes="3500-3699", preview="1"),
+        ),
+        "dealer": client.post(
+            reverse("manage:dealer_status", args=[world["alpha"].pk]),
+            {"status": "paused", "reason": "", "preview": "1"},
+        ),
+        "weights": client.get(
+            reverse("manage:allocation_dealer", args=[world["beta"].pk]), override
+        ),
+    }
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        page = response.content.decode()
+        moves = response.context["preview"].moves
+        assert moves, name
+        for move in moves:
+            before, after = render_message(move.before_reason), render_message(move.after_reason)
+            assert before and after and before != after, name
+            assert escape(before) in page and escape(after) in page, (name, before, after)
+    big = {m.lead_id: m for m in responses["policy"].context["preview"].moves}[world["big"].pk]
+    assert "Sophie Senior" in render_message(big.after_reason)
+    assert "€200,000" in render_message(big.after_reason).replace("\xa0", "")
+
+
 @pytest.mark.parametrize("language", ["nl", "de"])
 def test_the_three_previews_read_in_dutch_and_german(client, world, language):
     """The previews are reached by POST only, so the locale walk never opens them."""
