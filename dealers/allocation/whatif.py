@@ -426,18 +426,21 @@ def whatif_preview(
 
 @dataclass(frozen=True)
 class StatusPreview:
-    """A dealer's status change: the replay, and how many of its open leads applying
-    routes again now (pausing and terminating do; reactivating routes nothing back)."""
+    """A dealer's status change: the replay, how many of its open leads applying routes
+    again now (pausing and terminating do; reactivating routes nothing back) and how many
+    of its claims terminating ends (``claims_end_for_dealer``: pending and approved)."""
 
     preview: Preview
     rerouted: int
+    claims_ended: int = 0
 
 
 def dealer_status_preview(
     *, dealer_id: int, status: str, limit: int = PREVIEW_DEFAULT, now: datetime | None = None
 ) -> StatusPreview:
-    """Where the last ``limit`` leads would have gone with the dealer at ``status``, and
-    how many of its open leads ``dealer_set_status`` would route again. Writes nothing."""
+    """Where the last ``limit`` leads would have gone with the dealer at ``status``, how
+    many of its open leads ``dealer_set_status`` would route again and how many of its
+    claims it would end. Writes nothing."""
     preview = routing_change_preview(
         lambda context: with_dealer_status(context, dealer_id, status), limit=limit, now=now
     )
@@ -446,7 +449,14 @@ def dealer_status_preview(
         rerouted = Lead.objects.filter(
             owner_dealer_id=dealer_id, status__in=Lead.OPEN_STATUSES
         ).count()
-    return StatusPreview(preview, rerouted)
+    claims_ended = 0
+    if status == routing.DEALER_TERMINATED:
+        from dealers.models import Claim
+
+        claims_ended = Claim.objects.filter(
+            dealer_id=dealer_id, status__in=(Claim.Status.PENDING, Claim.Status.APPROVED)
+        ).count()
+    return StatusPreview(preview, rerouted, claims_ended)
 
 
 def proposed_weights(weights: Sequence[DealerWeight]) -> dict[int, Decimal]:

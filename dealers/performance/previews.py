@@ -26,9 +26,16 @@ def preview_chart(preview: Preview) -> dict:
     }
 
 
-def preview_context(preview: Preview | None, *, rerouted: int | None = None) -> dict:
+def preview_context(
+    preview: Preview | None, *, rerouted: int | None = None, claims_ended: int | None = None
+) -> dict:
     """``preview``, its chart and (a dealer's status) how many open leads applying would
-    route again now."""
+    route again now and (a termination) how many of the dealer's claims it would end."""
     if preview is None:
         return {"preview": None}
-    return {"preview": preview, "preview_chart": preview_chart(preview), "rerouted": rerouted}
+    return {
+        "preview": preview,
+        "preview_chart": preview_chart(preview),
+        "rerouted": rerouted,
+        "claims_ended": claims_ended,
+    }

@@ -127,7 +127,11 @@ def _detail(
         "invite_form": invite_form or InviteForm(),
         "audit": services.dealer_audit(dealer),
         "weight": dealer.effective_weight(),
-        **preview_context(preview and preview.preview, rerouted=preview and preview.rerouted),
+        **preview_context(
+            preview and preview.preview,
+            rerouted=preview and preview.rerouted,
+            claims_ended=preview.claims_ended if preview and preview.claims_ended else None,
+        ),
     }
     forms = (status_form, capacity_form, invite_form)
     status = 400 if preview is None and any(f is not None for f in forms) else 200

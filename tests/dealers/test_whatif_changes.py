@@ -245,6 +245,7 @@ def test_pausing_a_dealer_previews_where_its_leads_would_go_and_what_is_routed_a
     assert {m.after.key for m in preview.moves} == {("dealer", alpha.pk)}
     assert len(preview.moves) == open_of_beta
     assert allocation.dealer_status_preview(dealer_id=alpha.pk, status="active").rerouted == 0
+    assert result.claims_ended == 0  # a pause keeps the claims
 
     moving = {m.lead_id: m.after.key for m in preview.moves}
     with time_machine.travel(NOW, tick=False):
@@ -301,6 +302,7 @@ def test_terminating_a_dealer_is_previewed_and_applied_alike_claims_and_all(worl
     )
     assert snapshot() == written
     assert result.rerouted == len(open_of_beta)
+    assert result.claims_ended == 1
     moves = {m.lead_id: m for m in result.preview.moves}
     assert (moves[claimed.pk].before_rule, moves[claimed.pk].after_rule) == ("claim", "territory")
     assert moves[claimed.pk].after.key == ("dealer", gamma.pk)
@@ -567,19 +569,48 @@ def test_the_dealer_page_previews_a_pause_and_changes_the_status_on_apply(client
     assert beta.status == Dealer.Status.PAUSED
 
 
-def test_the_dealer_page_previews_a_termination_without_writing(client, world):
-    client.force_login(world["manager"])
-    beta = world["beta"]
+@pytest.mark.parametrize(
+    ("language", "claims"),
+    [
+        ("en", "Terminating ends 1 pending or approved claim of this dealer"),
+        ("nl", "Als je de dealer beëindigt, vervalt 1 lopende of goedgekeurde claim"),
+        ("de", "Wenn Sie den Händler kündigen, endet 1 offener oder genehmigter Claim"),
+    ],
+)
+def test_the_dealer_page_previews_a_termination_and_the_claims_it_ends(
+    client, world, language, claims
+):
+    from dealers.models import Claim
+    from tests.factories import AccountFactory
+
+    manager, beta = world["manager"], world["beta"]
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    account = AccountFactory()
+    Claim.objects.create(
+        dealer=beta,
+        account=account,
+        company_name=account.legal_name,
+        country="NL",
+        status=Claim.Status.PENDING,
+    )
     written = snapshot()
+    url = reverse("manage:dealer_status", args=[beta.pk])
     response = client.post(
-        reverse("manage:dealer_status", args=[beta.pk]),
+        url,
         {"status": "terminated", "reason": "", "preview": "1"},
+        HTTP_ACCEPT_LANGUAGE=language,
     )
     assert response.status_code == 200
     assert snapshot() == written
-    assert 'id="whatif-rerouted"' in response.content.decode()
+    page = response.content.decode()
+    assert 'id="whatif-rerouted"' in page and 'id="whatif-claims-ended"' in page
+    assert claims in page
     assert response.context["rerouted"] == response.context["preview"].moved >= 2
     assert response.context["status_form"]["status"].value() == "terminated"
+    paused = client.post(url, {"status": "paused", "reason": "", "preview": "1"})
+    assert 'id="whatif-claims-ended"' not in paused.content.decode()
 
 
 def test_a_dealer_preview_of_its_own_status_gives_a_field_error(client, world):
