@@ -163,6 +163,17 @@ def with_dealer_status(
     return _changed(context, dealers=dealers)
 
 
+def with_dealer_capacity(
+    context: routing.RoutingContext, dealer_id: int, weekly_capacity: int | None
+) -> routing.RoutingContext:
+    """The same world with one dealer's weekly capacity replaced (None: no limit)."""
+    dealers = {
+        pk: replace(d, weekly_capacity=weekly_capacity) if pk == dealer_id else d
+        for pk, d in context.dealers.items()
+    }
+    return _changed(context, dealers=dealers)
+
+
 RoutingChange = Callable[[routing.RoutingContext], routing.RoutingContext]
 
 

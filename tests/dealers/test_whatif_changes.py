@@ -320,6 +320,25 @@ def test_terminating_a_dealer_is_previewed_and_applied_alike_claims_and_all(worl
     assert now_owners(open_of_beta) == {pk: moves[pk].after.key for pk in open_of_beta}
 
 
+def test_a_dealers_capacity_is_previewed_and_applied_alike(world):
+    """Beta at no new leads for now (capacity 0): its share goes to Alpha, in the
+    preview and once the capacity is saved."""
+    alpha, beta = world["alpha"], world["beta"]
+    before = replayed_owners()
+    written = snapshot()
+    preview = allocation.routing_change_preview(
+        lambda c: allocation.with_dealer_capacity(c, beta.pk, 0), limit=50, now=NOW
+    )
+    assert snapshot() == written
+    assert preview.moves
+    assert {m.before.key for m in preview.moves} == {("dealer", beta.pk)}
+    assert {m.after.key for m in preview.moves} == {("dealer", alpha.pk)}
+    assert counts(preview, "after").get(("dealer", beta.pk)) is None
+
+    lifecycle.dealer_set_capacity(dealer=beta, weekly_capacity=0, actor=world["manager"])
+    assert replayed_owners() == expected_after(before, preview)
+
+
 def test_new_weights_are_previewed_and_applied_alike(world):
     """An override of Beta's weight to 3 (Alpha keeps 1): the preview's owners per lead
     are what routing the same leads gives once the override is saved."""
@@ -611,6 +630,39 @@ def test_the_dealer_page_previews_a_termination_and_the_claims_it_ends(
     assert response.context["status_form"]["status"].value() == "terminated"
     paused = client.post(url, {"status": "paused", "reason": "", "preview": "1"})
     assert 'id="whatif-claims-ended"' not in paused.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [
+        ("en", "with the new capacity, and writes nothing"),
+        ("nl", "met de nieuwe capaciteit heen waren gegaan"),
+        ("de", "mit der neuen Kapazität gegangen wären"),
+    ],
+)
+def test_the_dealer_page_previews_a_capacity_and_saves_it_on_apply(client, world, language, note):
+    manager, beta = world["manager"], world["beta"]
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    url = reverse("manage:dealer_capacity", args=[beta.pk])
+    written = snapshot()
+    response = client.post(
+        url, {"weekly_capacity": "0", "preview": "1"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 200
+    assert snapshot() == written
+    page = response.content.decode()
+    assert 'id="whatif"' in page and 'id="whatif-rerouted"' not in page
+    assert note in page
+    assert response.context["preview"].moved >= 2
+    assert response.context["capacity_form"]["weekly_capacity"].value() == "0"
+    assert client.post(url, {"weekly_capacity": "-1", "preview": "1"}).status_code == 400
+    assert snapshot() == written
+
+    assert client.post(url, {"weekly_capacity": "0"}).status_code == 302
+    beta.refresh_from_db()
+    assert beta.weekly_capacity == 0
 
 
 def test_a_dealer_preview_of_its_own_status_gives_a_field_error(client, world):
