@@ -3,7 +3,7 @@ through the routing service (the "reassign" action), never by editing a field.""
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import (
@@ -24,6 +24,7 @@ from leads.models import (
     WebhookEndpoint,
 )
 from leads.services.sla import timers_overview
+from portal import l10n
 from portal.admin import EventReason, ReadOnlyAdmin
 from portal.audit.admin import ChangeHistoryInline, ValuesInChangeMessage
 from portal.messages import render_message
@@ -267,16 +268,21 @@ class DuplicateSubmissionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 class PolicyAdmin(ValuesInChangeMessage, admin.ModelAdmin):
     """One row: the routing order and thresholds, SLA clocks and claim terms. Each save
     is recorded with the old and new value of every field it changed (immutable change
-    history, at the foot of the page)."""
+    history, at the foot of the page).
+
+    The fields that move leads (``ROUTING_FIELDS``) are read-only here: they change on the
+    routing policy page (``/manage/routing/``), which previews their effect first."""
 
     inlines = [ChangeHistoryInline]
+    ROUTING_FIELDS = ("rule_order", "enterprise_threshold", "team_fallback")
+    readonly_fields = ("rule_order_shown", "enterprise_threshold", "team_fallback")
 
     fieldsets = [
         (
             _("Routing"),
             {
                 "fields": [
-                    "rule_order",
+                    "rule_order_shown",
                     "enterprise_threshold",
                     "team_fallback",
                     "duplicate_window_days",
@@ -311,6 +317,25 @@ class PolicyAdmin(ValuesInChangeMessage, admin.ModelAdmin):
             },
         ),
     ]
+
+    @admin.display(description=Policy._meta.get_field("rule_order").verbose_name)
+    def rule_order_shown(self, obj) -> str:
+        """The rules in order, by their names in the reader's language."""
+        return " → ".join(l10n.rule_name(code) for code in obj.rule_order) if obj else ""
+
+    def get_fieldsets(self, request, obj=None):
+        """The routing section says where its read-only fields are changed, with a link."""
+        fieldsets = [(name, dict(options)) for name, options in super().get_fieldsets(request, obj)]
+        fieldsets[0][1]["description"] = format_html(
+            '{} <a href="{}" id="routing-policy-link">{}</a>',
+            _(
+                "The rule order, the enterprise threshold and the team fallback move leads: "
+                "they are changed on the routing policy page, which previews the effect first."
+            ),
+            reverse("manage:routing_policy"),
+            _("Open the routing policy page"),
+        )
+        return fieldsets
 
     def has_add_permission(self, request):
         return not Policy.objects.exists()

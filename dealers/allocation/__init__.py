@@ -6,7 +6,8 @@ before anything changes, and the fairness report.
   ``weights_apply``, ``weight_override_set``, ``weight_override_clear``,
   ``overrides_end_expired`` (writes, audited as ``WeightChange`` rows);
 - ``whatif``: ``whatif_preview`` (weights) and ``routing_change_preview`` (any change made
-  with ``with_policy``, ``with_territory``, ``with_dealer_status``, ``with_weights``;
+  with ``with_policy``, ``with_territory``, ``with_dealer_status``,
+  ``with_dealer_capacity``, ``with_weights``;
   ``dealer_status_preview`` adds the open leads a pause would route again)
   replay the last N leads through the pure engine under today's and the proposed
   settings; write nothing;
@@ -64,6 +65,7 @@ from dealers.allocation.whatif import (
     replay,
     routing_change_preview,
     whatif_preview,
+    with_dealer_capacity,
     with_dealer_status,
     with_policy,
     with_territory,
@@ -102,6 +104,7 @@ __all__ = [
     "weights_apply",
     "weights_compute",
     "whatif_preview",
+    "with_dealer_capacity",
     "with_dealer_status",
     "with_policy",
     "with_territory",

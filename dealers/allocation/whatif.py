@@ -29,6 +29,7 @@ from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import Lead
 from leads.services import facts
 from leads.services.routing import lead_facts
+from leads.services.routing.decide import message_json
 
 PREVIEW_DEFAULT = 500
 PREVIEW_MAX = 2000
@@ -162,6 +163,17 @@ def with_dealer_status(
     return _changed(context, dealers=dealers)
 
 
+def with_dealer_capacity(
+    context: routing.RoutingContext, dealer_id: int, weekly_capacity: int | None
+) -> routing.RoutingContext:
+    """The same world with one dealer's weekly capacity replaced (None: no limit)."""
+    dealers = {
+        pk: replace(d, weekly_capacity=weekly_capacity) if pk == dealer_id else d
+        for pk, d in context.dealers.items()
+    }
+    return _changed(context, dealers=dealers)
+
+
 RoutingChange = Callable[[routing.RoutingContext], routing.RoutingContext]
 
 
@@ -185,6 +197,10 @@ class LeadMove:
     after: routing.OwnerRef
     before_rule: str
     after_rule: str
+    # The decisions' reasons as a lead stores them (``routing_reason``), for
+    # ``portal.messages.render_message``: the sentence the lead page shows.
+    before_reason: dict = field(default_factory=dict)
+    after_reason: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -225,7 +241,17 @@ def compare(
         tally[a.owner.key][1] += 1
         if b.owner.key != a.owner.key:
             moves.append(
-                LeadMove(lead.id, lead.company, lead.created_at, b.owner, a.owner, b.rule, a.rule)
+                LeadMove(
+                    lead.id,
+                    lead.company,
+                    lead.created_at,
+                    b.owner,
+                    a.owner,
+                    b.rule,
+                    a.rule,
+                    message_json(b.reason),
+                    message_json(a.reason),
+                )
             )
     owners = [OwnerShift(counted[key], *tally[key]) for key in counted]
     owners.sort(key=lambda o: (-abs(o.delta), -o.after, o.owner.name))
@@ -411,18 +437,21 @@ def whatif_preview(
 
 @dataclass(frozen=True)
 class StatusPreview:
-    """A dealer's status change: the replay, and how many of its open leads applying
-    routes again now (pausing and terminating do; reactivating routes nothing back)."""
+    """A dealer's status change: the replay, how many of its open leads applying routes
+    again now (pausing and terminating do; reactivating routes nothing back) and how many
+    of its claims terminating ends (``claims_end_for_dealer``: pending and approved)."""
 
     preview: Preview
     rerouted: int
+    claims_ended: int = 0
 
 
 def dealer_status_preview(
     *, dealer_id: int, status: str, limit: int = PREVIEW_DEFAULT, now: datetime | None = None
 ) -> StatusPreview:
-    """Where the last ``limit`` leads would have gone with the dealer at ``status``, and
-    how many of its open leads ``dealer_set_status`` would route again. Writes nothing."""
+    """Where the last ``limit`` leads would have gone with the dealer at ``status``, how
+    many of its open leads ``dealer_set_status`` would route again and how many of its
+    claims it would end. Writes nothing."""
     preview = routing_change_preview(
         lambda context: with_dealer_status(context, dealer_id, status), limit=limit, now=now
     )
@@ -431,7 +460,14 @@ def dealer_status_preview(
         rerouted = Lead.objects.filter(
             owner_dealer_id=dealer_id, status__in=Lead.OPEN_STATUSES
         ).count()
-    return StatusPreview(preview, rerouted)
+    claims_ended = 0
+    if status == routing.DEALER_TERMINATED:
+        from dealers.models import Claim
+
+        claims_ended = Claim.objects.filter(
+            dealer_id=dealer_id, status__in=(Claim.Status.PENDING, Claim.Status.APPROVED)
+        ).count()
+    return StatusPreview(preview, rerouted, claims_ended)
 
 
 def proposed_weights(weights: Sequence[DealerWeight]) -> dict[int, Decimal]:

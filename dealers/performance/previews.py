@@ -1,6 +1,8 @@
 """What the pages that preview a routing change put in their template context for the
 shared partial ``manage/performance/_whatif.html``: the allocation page (weights), a
-territory's edit page, a dealer's status form and the routing policy page."""
+territory's edit page, a dealer's status form and the routing policy page. The partial
+shows each moving lead's routing reason before and after (``LeadMove.before_reason`` and
+``after_reason``, rendered with ``render_message`` as on the lead page)."""
 
 from django.utils.translation import gettext as _
 
@@ -24,9 +26,16 @@ def preview_chart(preview: Preview) -> dict:
     }
 
 
-def preview_context(preview: Preview | None, *, rerouted: int | None = None) -> dict:
+def preview_context(
+    preview: Preview | None, *, rerouted: int | None = None, claims_ended: int | None = None
+) -> dict:
     """``preview``, its chart and (a dealer's status) how many open leads applying would
-    route again now."""
+    route again now and (a termination) how many of the dealer's claims it would end."""
     if preview is None:
         return {"preview": None}
-    return {"preview": preview, "preview_chart": preview_chart(preview), "rerouted": rerouted}
+    return {
+        "preview": preview,
+        "preview_chart": preview_chart(preview),
+        "rerouted": rerouted,
+        "claims_ended": claims_ended,
+    }

@@ -102,6 +102,7 @@ def _detail(
     capacity_form=None,
     invite_form=None,
     preview=None,
+    preview_of: str = "status",
 ):
     members = dealer.memberships.select_related("user").order_by("-role", "user__name")
     open_by_status = dict(
@@ -127,7 +128,16 @@ def _detail(
         "invite_form": invite_form or InviteForm(),
         "audit": services.dealer_audit(dealer),
         "weight": dealer.effective_weight(),
-        **preview_context(preview and preview.preview, rerouted=preview and preview.rerouted),
+        **(
+            preview_context(preview)
+            if preview_of == "capacity"
+            else preview_context(
+                preview and preview.preview,
+                rerouted=preview and preview.rerouted,
+                claims_ended=preview.claims_ended if preview and preview.claims_ended else None,
+            )
+        ),
+        "preview_of": preview_of,
     }
     forms = (status_form, capacity_form, invite_form)
     status = 400 if preview is None and any(f is not None for f in forms) else 200
@@ -197,6 +207,8 @@ def _status_preview(request, dealer: Dealer):
 def dealer_capacity(request, pk: int):
     dealer = get_dealer_for_staff(request.user, pk)
     form = CapacityForm(request.POST)
+    if "preview" in request.POST:
+        return _capacity_preview(request, dealer, form)
     if form.is_valid():
         services.dealer_set_capacity(
             dealer=dealer, weekly_capacity=form.cleaned_data["weekly_capacity"], actor=request.user
@@ -204,6 +216,18 @@ def dealer_capacity(request, pk: int):
         messages.success(request, _("Capacity saved."))
         return redirect("manage:dealer_detail", pk=dealer.pk)
     return _detail(request, dealer, capacity_form=form)
+
+
+def _capacity_preview(request, dealer: Dealer, form: CapacityForm):
+    """Where the last leads would have gone with the typed weekly capacity; writes
+    nothing. The form keeps the typed value."""
+    if not form.is_valid():
+        return _detail(request, dealer, capacity_form=form)
+    capacity = form.cleaned_data["weekly_capacity"]
+    preview = allocation.routing_change_preview(
+        lambda context: allocation.with_dealer_capacity(context, dealer.pk, capacity)
+    )
+    return _detail(request, dealer, capacity_form=form, preview=preview, preview_of="capacity")
 
 
 @staff_required(*CHANNEL)

@@ -245,12 +245,171 @@ def test_pausing_a_dealer_previews_where_its_leads_would_go_and_what_is_routed_a
     assert {m.after.key for m in preview.moves} == {("dealer", alpha.pk)}
     assert len(preview.moves) == open_of_beta
     assert allocation.dealer_status_preview(dealer_id=alpha.pk, status="active").rerouted == 0
+    assert result.claims_ended == 0  # a pause keeps the claims
 
+    moving = {m.lead_id: m.after.key for m in preview.moves}
     with time_machine.travel(NOW, tick=False):
         rerouted = lifecycle.dealer_set_status(
             dealer=beta, status=Dealer.Status.PAUSED, actor=world["manager"], reason="Holiday"
         )
     assert rerouted == result.rerouted
+    assert replayed_owners() == expected_after(before, preview)
+    assert now_owners(moving) == moving  # the open leads routed again went where it showed
+
+
+def now_owners(leads) -> dict:
+    """The owner each of ``leads`` (ids) has in the database now, as a key."""
+    found = {}
+    for lead in Lead.objects.filter(pk__in=list(leads)):
+        if lead.owner_dealer_id:
+            found[lead.pk] = ("dealer", lead.owner_dealer_id)
+        elif lead.owner_user_id:
+            found[lead.pk] = ("user", lead.owner_user_id)
+        else:
+            found[lead.pk] = ("queue", lead.owner_queue)
+    return found
+
+
+def test_terminating_a_dealer_is_previewed_and_applied_alike_claims_and_all(world):
+    """Terminating routes the dealer's open leads again and ends its claims: the preview
+    shows the claim no longer deciding, and applying gives the same owners."""
+    from dealers.models import Claim
+    from tests.factories import AccountFactory
+
+    alpha, beta, gamma = world["alpha"], world["beta"], world["gamma"]
+    claimed = world["leads"][5]  # in Utrecht, Gamma's, claimed by Beta before it came in
+    account = AccountFactory(legal_name=claimed.company_name, postcode="3511 AB")
+    approved = Claim.objects.create(
+        dealer=beta,
+        account=account,
+        company_name=account.legal_name,
+        country="NL",
+        status=Claim.Status.APPROVED,
+        approved_at=START - timedelta(days=1),
+        expires_at=START + timedelta(days=300),
+    )
+    before = replayed_owners()
+    assert before[claimed.pk] == ("dealer", beta.pk)  # the claim decides today
+    open_of_beta = set(
+        Lead.objects.filter(owner_dealer=beta, status__in=Lead.OPEN_STATUSES).values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(open_of_beta) >= 2
+    written = snapshot()
+    result = allocation.dealer_status_preview(
+        dealer_id=beta.pk, status=Dealer.Status.TERMINATED, limit=50, now=NOW
+    )
+    assert snapshot() == written
+    assert result.rerouted == len(open_of_beta)
+    assert result.claims_ended == 1
+    moves = {m.lead_id: m for m in result.preview.moves}
+    assert (moves[claimed.pk].before_rule, moves[claimed.pk].after_rule) == ("claim", "territory")
+    assert moves[claimed.pk].after.key == ("dealer", gamma.pk)
+    assert {m.before.key for m in moves.values()} == {("dealer", beta.pk)}
+    assert {moves[pk].after.key for pk in open_of_beta} == {("dealer", alpha.pk)}
+
+    with time_machine.travel(NOW, tick=False):
+        rerouted = lifecycle.dealer_set_status(
+            dealer=beta, status=Dealer.Status.TERMINATED, actor=world["manager"], reason="Ended"
+        )
+    assert rerouted == result.rerouted
+    approved.refresh_from_db()
+    assert approved.status == Claim.Status.WITHDRAWN
+    assert replayed_owners() == expected_after(before, result.preview)
+    assert now_owners(open_of_beta) == {pk: moves[pk].after.key for pk in open_of_beta}
+
+
+def test_a_dealers_capacity_is_previewed_and_applied_alike(world):
+    """Beta at no new leads for now (capacity 0): its share goes to Alpha, in the
+    preview and once the capacity is saved."""
+    alpha, beta = world["alpha"], world["beta"]
+    before = replayed_owners()
+    written = snapshot()
+    preview = allocation.routing_change_preview(
+        lambda c: allocation.with_dealer_capacity(c, beta.pk, 0), limit=50, now=NOW
+    )
+    assert snapshot() == written
+    assert preview.moves
+    assert {m.before.key for m in preview.moves} == {("dealer", beta.pk)}
+    assert {m.after.key for m in preview.moves} == {("dealer", alpha.pk)}
+    assert counts(preview, "after").get(("dealer", beta.pk)) is None
+
+    lifecycle.dealer_set_capacity(dealer=beta, weekly_capacity=0, actor=world["manager"])
+    assert replayed_owners() == expected_after(before, preview)
+
+
+def test_new_weights_are_previewed_and_applied_alike(world):
+    """An override of Beta's weight to 3 (Alpha keeps 1): the preview's owners per lead
+    are what routing the same leads gives once the override is saved."""
+    from dealers.models import WeightChange
+
+    alpha, beta = world["alpha"], world["beta"]
+    before = replayed_owners()
+    written = snapshot()
+    changes = WeightChange.objects.count()
+    preview = allocation.whatif_preview(weights={beta.pk: Decimal("3")}, limit=50, now=NOW)
+    assert snapshot() == written and WeightChange.objects.count() == changes
+    assert preview.moves and {m.after.key for m in preview.moves} == {("dealer", beta.pk)}
+    assert (
+        counts(preview, "after")[("dealer", beta.pk)]
+        > counts(preview, "after")[("dealer", alpha.pk)]
+    )
+
+    allocation.weight_override_set(
+        dealer=beta,
+        actor=world["manager"],
+        weight=Decimal("3"),
+        until=NOW.date() + timedelta(days=30),
+        reason="Extra staff",
+        now=NOW,
+    )
+    assert replayed_owners() == expected_after(before, preview)
+
+
+def test_making_a_territory_inactive_is_previewed_and_applied_alike(world):
+    gamma = world["gamma"]
+    before = replayed_owners()
+    spec = {
+        "territory": world["utrecht"],
+        "name": "NL Utrecht",
+        "country": "NL",
+        "sectors": [],
+        "is_active": False,
+        "ranges": [(3500, 3599)],
+        "owners": [OwnerSpec("dealer", gamma.pk, Decimal("1"))],
+    }
+    written = snapshot()
+    preview = territory_preview(**spec, limit=50, now=NOW)
+    assert snapshot() == written
+    assert [m.before.key for m in preview.moves] == [("dealer", gamma.pk)]
+    assert preview.moves[0].after_rule != "territory"
+
+    territory_save(actor=world["manager"], notes="", **spec)
+    assert replayed_owners() == expected_after(before, preview)
+
+
+def test_a_new_territory_is_previewed_and_applied_alike(world):
+    gamma = world["gamma"]
+    before = replayed_owners()
+    outside = world["leads"][-1]  # 3611
+    spec = {
+        "territory": None,
+        "name": "NL Amersfoort",
+        "country": "NL",
+        "sectors": [],
+        "is_active": True,
+        "ranges": [(3600, 3699)],
+        "owners": [OwnerSpec("dealer", gamma.pk, Decimal("1"))],
+    }
+    written = snapshot()
+    preview = territory_preview(**spec, limit=50, now=NOW)
+    assert snapshot() == written
+    assert [(m.lead_id, m.after.key, m.after_rule) for m in preview.moves] == [
+        (outside.pk, ("dealer", gamma.pk), "territory")
+    ]
+
+    territory_save(actor=world["manager"], notes="", **spec)
     assert replayed_owners() == expected_after(before, preview)
 
 
@@ -429,6 +588,83 @@ def test_the_dealer_page_previews_a_pause_and_changes_the_status_on_apply(client
     assert beta.status == Dealer.Status.PAUSED
 
 
+@pytest.mark.parametrize(
+    ("language", "claims"),
+    [
+        ("en", "Terminating ends 1 pending or approved claim of this dealer"),
+        ("nl", "Als je de dealer beëindigt, vervalt 1 lopende of goedgekeurde claim"),
+        ("de", "Wenn Sie den Händler kündigen, endet 1 offener oder genehmigter Claim"),
+    ],
+)
+def test_the_dealer_page_previews_a_termination_and_the_claims_it_ends(
+    client, world, language, claims
+):
+    from dealers.models import Claim
+    from tests.factories import AccountFactory
+
+    manager, beta = world["manager"], world["beta"]
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    account = AccountFactory()
+    Claim.objects.create(
+        dealer=beta,
+        account=account,
+        company_name=account.legal_name,
+        country="NL",
+        status=Claim.Status.PENDING,
+    )
+    written = snapshot()
+    url = reverse("manage:dealer_status", args=[beta.pk])
+    response = client.post(
+        url,
+        {"status": "terminated", "reason": "", "preview": "1"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 200
+    assert snapshot() == written
+    page = response.content.decode()
+    assert 'id="whatif-rerouted"' in page and 'id="whatif-claims-ended"' in page
+    assert claims in page
+    assert response.context["rerouted"] == response.context["preview"].moved >= 2
+    assert response.context["status_form"]["status"].value() == "terminated"
+    paused = client.post(url, {"status": "paused", "reason": "", "preview": "1"})
+    assert 'id="whatif-claims-ended"' not in paused.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [
+        ("en", "with the new capacity, and writes nothing"),
+        ("nl", "met de nieuwe capaciteit heen waren gegaan"),
+        ("de", "mit der neuen Kapazität gegangen wären"),
+    ],
+)
+def test_the_dealer_page_previews_a_capacity_and_saves_it_on_apply(client, world, language, note):
+    manager, beta = world["manager"], world["beta"]
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    url = reverse("manage:dealer_capacity", args=[beta.pk])
+    written = snapshot()
+    response = client.post(
+        url, {"weekly_capacity": "0", "preview": "1"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 200
+    assert snapshot() == written
+    page = response.content.decode()
+    assert 'id="whatif"' in page and 'id="whatif-rerouted"' not in page
+    assert note in page
+    assert response.context["preview"].moved >= 2
+    assert response.context["capacity_form"]["weekly_capacity"].value() == "0"
+    assert client.post(url, {"weekly_capacity": "-1", "preview": "1"}).status_code == 400
+    assert snapshot() == written
+
+    assert client.post(url, {"weekly_capacity": "0"}).status_code == 302
+    beta.refresh_from_db()
+    assert beta.weekly_capacity == 0
+
+
 def test_a_dealer_preview_of_its_own_status_gives_a_field_error(client, world):
     client.force_login(world["manager"])
     url = reverse("manage:dealer_status", args=[world["beta"].pk])
@@ -439,6 +675,53 @@ def test_a_dealer_preview_of_its_own_status_gives_a_field_error(client, world):
     assert "status" in response.context["status_form"].errors
     client.force_login(StaffFactory(role=Role.SALES_MANAGER).user)
     assert client.post(url, {"status": "paused", "preview": "1"}).status_code == 403
+
+
+def test_every_preview_page_shows_each_moving_leads_reason_before_and_after(client, world):
+    """Not only the rule's name: the sentence the lead page shows for the routing
+    decision (``routing_reason``), as things are and with the proposal."""
+    from django.utils import timezone
+    from django.utils.html import escape
+
+    from portal.messages import render_message
+
+    client.force_login(world["manager"])
+    override = {
+        "weight": "0",
+        "until": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        "reason": "Full",
+        "preview": "1",
+        "leads": "50",
+    }
+    responses = {
+        "policy": client.post(
+            reverse("manage:routing_policy"),
+            policy_form(enterprise_threshold="150000", preview="1"),
+        ),
+        "territory": client.post(
+            reverse("manage:territory_edit", args=[world["utrecht"].pk]),
+            territory_form(world["utrecht"], world["gamma"], postcodes="3500-3699", preview="1"),
+        ),
+        "dealer": client.post(
+            reverse("manage:dealer_status", args=[world["alpha"].pk]),
+            {"status": "paused", "reason": "", "preview": "1"},
+        ),
+        "weights": client.get(
+            reverse("manage:allocation_dealer", args=[world["beta"].pk]), override
+        ),
+    }
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        page = response.content.decode()
+        moves = response.context["preview"].moves
+        assert moves, name
+        for move in moves:
+            before, after = render_message(move.before_reason), render_message(move.after_reason)
+            assert before and after and before != after, name
+            assert escape(before) in page and escape(after) in page, (name, before, after)
+    big = {m.lead_id: m for m in responses["policy"].context["preview"].moves}[world["big"].pk]
+    assert "Sophie Senior" in render_message(big.after_reason)
+    assert "€200,000" in render_message(big.after_reason).replace("\xa0", "")
 
 
 @pytest.mark.parametrize("language", ["nl", "de"])

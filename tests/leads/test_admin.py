@@ -47,3 +47,59 @@ def test_an_integration_key_is_shown_once_and_works(client, manager):
 def test_every_admin_list_opens(client, manager, model):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     assert client.get(url, follow=True).status_code == 200
+
+
+def test_the_policy_admin_shows_the_routing_fields_read_only_and_points_to_their_preview(
+    client, manager
+):
+    """Rule order, enterprise threshold and team fallback move leads: they change on the
+    routing policy page, which previews them first; the admin shows them and keeps the
+    rest of the policy editable."""
+    from decimal import Decimal
+
+    from leads.models import Policy
+
+    policy = Policy.current()
+    url = reverse("admin:leads_policy_change", args=[policy.pk])
+    response = client.get(url)
+    form = response.context["adminform"].form
+    for name in ("rule_order", "enterprise_threshold", "team_fallback"):
+        assert name not in form.fields
+    assert "claim_days" in form.fields and "hot_contact_hours" in form.fields
+    page = response.content.decode()
+    assert f'href="{reverse("manage:routing_policy")}"' in page
+    assert 'id="routing-policy-link"' in page
+    assert "Installed base →" in page  # the rule order, by name
+
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False)}
+    data |= {
+        "claim_days": "60",
+        "rule_order": '["territory"]',
+        "enterprise_threshold": "1",
+        "audit-changeevent-content_type-object_id-TOTAL_FORMS": "0",
+        "audit-changeevent-content_type-object_id-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert policy.claim_days == 60
+    assert policy.enterprise_threshold == Decimal("250000")
+    assert policy.rule_order == Policy().rule_order
+    assert policy.team_fallback is True
+
+
+@pytest.mark.parametrize(
+    ("language", "link"),
+    [("nl", "Open de pagina Routeringsbeleid"), ("de", "Seite Zuteilungsregeln öffnen")],
+)
+def test_the_policy_admin_points_to_the_routing_page_in_dutch_and_german(
+    client, manager, language, link
+):
+    from leads.models import Policy
+
+    manager.language = language
+    manager.save(update_fields=["language"])
+    url = reverse("admin:leads_policy_change", args=[Policy.current().pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert link in page
