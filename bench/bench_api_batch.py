@@ -91,7 +91,13 @@ def account_batches(run: int | str, stamp: int, accounts: int, size: int) -> lis
                 "postcode": postcode,
                 "parent": f"acc-{stamp}-{run}-{i - 1}" if i % 10 == 9 else "",
                 "installed_base": (
-                    [{"product": "Press 400", "serial": f"SN-{i}", "installed_on": "2023-05-17"}]
+                    [
+                        {
+                            "product": "Press 400",
+                            "serial_number": f"SN-{i}",
+                            "installed_on": "2023-05-17",
+                        }
+                    ]
                     if i % 3 == 0
                     else []
                 ),
@@ -188,6 +194,8 @@ def main() -> int:
             created = sum(a[1] for a in answers)
             per_batch = [s for a in answers for s in a[0]]
             statuses = set().union(*(a[2] for a in answers))
+            if created != args.leads:
+                raise SystemExit(f"run {run + 1}: {created:,} of {args.leads:,} {noun} written")
             rates.append(created / seconds)
             print(
                 f"run {run + 1}: {created:,} {noun} written in {seconds:.1f} s = "
