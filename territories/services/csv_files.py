@@ -24,6 +24,7 @@ from territories.models import Territory
 from territories.services.territory import (
     MAX_WEIGHT,
     OwnerSpec,
+    _validate,
     format_ranges,
     parse_ranges,
     territory_save,
@@ -73,6 +74,7 @@ class ImportRow:
     notes: str
     ranges: list[tuple[int, int]]
     owners: list[OwnerSpec]
+    territory: Territory | None = None  # the one of that name, None: a new one
 
 
 @dataclass
@@ -82,6 +84,8 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[tuple[int, list[str]]] = field(default_factory=list)
     applied: bool = False
+    # The file's lines as read (none when a line has an error), for the what-if preview.
+    rows: list[ImportRow] = field(default_factory=list, repr=False)
 
     @property
     def total(self) -> int:
@@ -137,14 +141,11 @@ def _parse_owners(text: str, dealers: dict, users: dict) -> tuple[list[OwnerSpec
     return owners, errors
 
 
-def territories_import_csv(
-    *, text: str, actor: User, apply: bool, allowed_countries=None
-) -> ImportReport:
-    """Validate every line, then (when ``apply``) create or update the territories named
-    in the file in one transaction: a file with any error changes nothing.
-
-    A territory in the file gets exactly the file's fields, ranges and owners;
-    territories not in the file are left alone."""
+def import_rows(*, text: str, allowed_countries=None) -> ImportReport:
+    """Read and validate every line of ``text`` as ``territory_save`` would, writing
+    nothing: the report's ``errors`` per line, or (none) its ``rows``, each with the
+    territory of that name it replaces. Raises ``ValidationError`` for a file that is
+    not a territory CSV at all."""
     report = ImportReport()
     rows = _read_csv(text)
     dealers = {slug.lower(): pk for pk, slug in Dealer.objects.values_list("pk", "slug")}
@@ -152,6 +153,7 @@ def territories_import_csv(
         email.lower(): pk
         for pk, email in User.objects.filter(staffprofile__isnull=False).values_list("pk", "email")
     }
+    existing = {t.name.lower(): t for t in Territory.objects.all()}
     parsed: list[ImportRow] = []
     names_seen: set[str] = set()
     for line, raw in enumerate(rows, start=2):
@@ -185,6 +187,20 @@ def territories_import_csv(
             errors.append(_("Each owner can be listed only once."))
         if any(o.weight < 0 or o.weight > MAX_WEIGHT for o in owners):
             errors.append(_("Weights run from 0 to %(max)s.") % {"max": MAX_WEIGHT})
+        territory = existing.get(name.lower())
+        if (
+            territory is not None
+            and allowed_countries is not None
+            and territory.country.code not in allowed_countries
+        ):
+            errors.append(
+                _("You do not manage territories in %(code)s.") % {"code": territory.country.code}
+            )
+        if not errors:
+            try:
+                _validate(country=country, sectors=sectors, ranges=ranges, owners=owners)
+            except ValidationError as error:
+                errors += error.messages
         if errors:
             report.errors.append((line, errors))
             continue
@@ -198,33 +214,33 @@ def territories_import_csv(
                 notes=values.get("notes", ""),
                 ranges=ranges,
                 owners=owners,
+                territory=territory,
             )
         )
     if not rows:
         report.errors.append((1, [_("The file has no territories.")]))
+    if not report.errors:
+        report.rows = parsed
+    return report
+
+
+def territories_import_csv(
+    *, text: str, actor: User, apply: bool, allowed_countries=None
+) -> ImportReport:
+    """Validate every line (``import_rows``), then (when ``apply``) create or update the
+    territories named in the file in one transaction: a file with any error changes
+    nothing; without ``apply`` the saves are rolled back (what saving would do).
+
+    A territory in the file gets exactly the file's fields, ranges and owners;
+    territories not in the file are left alone. Preview the routing effect first with
+    ``territories.services.preview.territories_import_preview``."""
+    report = import_rows(text=text, allowed_countries=allowed_countries)
     if report.errors:
         return report
-    existing = {t.name.lower(): t for t in Territory.objects.all()}
     with transaction.atomic():
-        for row in parsed:
-            territory = existing.get(row.name.lower())
-            if (
-                territory is not None
-                and allowed_countries is not None
-                and territory.country.code not in allowed_countries
-            ):
-                report.errors.append(
-                    (
-                        row.line,
-                        [
-                            _("You do not manage territories in %(code)s.")
-                            % {"code": territory.country.code}
-                        ],
-                    )
-                )
-                continue
+        for row in report.rows:
             result = territory_save(
-                territory=territory,
+                territory=row.territory,
                 actor=actor,
                 name=row.name,
                 country=row.country,
@@ -240,7 +256,7 @@ def territories_import_csv(
                 report.changed.append(row.name)
             else:
                 report.unchanged.append(row.name)
-        if report.errors or not apply:
+        if not apply:
             transaction.set_rollback(True)
         else:
             report.applied = True

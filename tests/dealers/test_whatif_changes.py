@@ -759,3 +759,65 @@ def test_the_three_previews_read_in_dutch_and_german(client, world, language):
         problems += [f"{name}: {f}" for f in findings(visible_text(html), language, data)]
     assert not problems, "\n".join(problems)
     assert "€ 250.000" in responses["policy"].content.decode().replace("\xa0", " ")
+
+
+# --- the territory CSV import -----------------------------------------------------------
+
+
+def import_csv(world) -> str:
+    """A file that changes every territory at once: Rijnmond all to Alpha (Beta weight
+    0), Utrecht inactive, a new Amersfoort (3600-3699) for Beta."""
+    alpha, beta, gamma = world["alpha"], world["beta"], world["gamma"]
+    return (
+        "name,country,sectors,active,postcodes,owners,notes\n"
+        f"NL Rijnmond,NL,,yes,3000-3099,{alpha.slug}=1; {beta.slug}=0,\n"
+        f"NL Utrecht,NL,,no,3500-3599,{gamma.slug}=1,\n"
+        f"NL Amersfoort,NL,,yes,3600-3699,{beta.slug}=1,\n"
+    )
+
+
+def test_a_territory_file_is_previewed_as_a_whole_and_applied_alike(world):
+    from territories.services import territories_import_csv
+    from territories.services.preview import territories_import_preview
+
+    alpha, beta, gamma = world["alpha"], world["beta"], world["gamma"]
+    before = replayed_owners()
+    written = snapshot()
+    report, preview = territories_import_preview(
+        text=import_csv(world), actor=world["manager"], limit=50, now=NOW
+    )
+    assert snapshot() == written
+    assert (report.created, report.changed, report.errors) == (
+        ["NL Amersfoort"],
+        ["NL Rijnmond", "NL Utrecht"],
+        [],
+    )
+    moves = {m.lead_id: m for m in preview.moves}
+    utrecht_lead, outside = world["leads"][-2], world["leads"][-1]
+    assert moves[outside.pk].after.key == ("dealer", beta.pk)
+    assert moves[outside.pk].after_rule == "territory"
+    assert moves[utrecht_lead.pk].before.key == ("dealer", gamma.pk)
+    assert moves[utrecht_lead.pk].after.kind != "dealer"
+    rijnmond = [lead.pk for lead in world["leads"][:5]] + [world["big"].pk]
+    assert {before[pk] for pk in rijnmond} == {("dealer", alpha.pk), ("dealer", beta.pk)}
+    assert all(expected_after(before, preview)[pk] == ("dealer", alpha.pk) for pk in rijnmond)
+    assert counts(preview, "after").get(("dealer", gamma.pk)) is None
+
+    applied = territories_import_csv(text=import_csv(world), actor=world["manager"], apply=True)
+    assert applied.applied and not applied.errors
+    assert replayed_owners() == expected_after(before, preview)
+
+
+def test_a_territory_file_with_errors_is_not_previewed(world):
+    from territories.services.preview import territories_import_preview
+
+    text = import_csv(world).replace("3600-3699", "3699-3600").replace("=0", "=x")
+    written = snapshot()
+    report, preview = territories_import_preview(text=text, actor=world["manager"], now=NOW)
+    assert preview is None and [line for line, _errors in report.errors] == [2, 4]
+    limited = StaffFactory(role=Role.CHANNEL_MANAGER, countries=["DE"]).user
+    report, preview = territories_import_preview(
+        text=import_csv(world), actor=limited, allowed_countries={"DE"}, now=NOW
+    )
+    assert preview is None and len(report.errors) == 3
+    assert snapshot() == written
