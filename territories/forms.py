@@ -1,9 +1,11 @@
 """Forms of the territory pages: the territory with its postcodes, its owners, the CSV
-import."""
+import in two steps (upload: check and preview; apply: the same file, carried signed in
+a hidden field so the channel manager does not choose it again)."""
 
 from decimal import Decimal
 
 from django import forms
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -12,8 +14,11 @@ from dealers.models import Dealer
 from portal.choices import Sector
 from portal.users.models import User
 from territories.services import MAX_WEIGHT, OwnerSpec, format_ranges, parse_ranges
+from territories.services.preview import PREVIEW_DEFAULT, PREVIEW_MAX
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+IMPORT_SALT = "territories.import"
+IMPORT_MAX_AGE = 2 * 60 * 60  # seconds between the preview and Apply
 
 
 class TerritoryForm(forms.Form):
@@ -177,9 +182,17 @@ class ImportForm(forms.Form):
             "semicolons."
         ),
     )
-    apply = forms.BooleanField(
-        label=_("Save the changes (leave unticked to check the file first)"), required=False
+    leads = forms.IntegerField(
+        label=_("Replay the last"),
+        min_value=10,
+        max_value=PREVIEW_MAX,
+        initial=PREVIEW_DEFAULT,
+        required=False,
+        help_text=_("leads"),
     )
+
+    def clean_leads(self) -> int:
+        return self.cleaned_data["leads"] or PREVIEW_DEFAULT
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -192,3 +205,35 @@ class ImportForm(forms.Form):
             except UnicodeDecodeError:
                 continue
         raise ValidationError(_("Save the file as UTF-8 CSV."))
+
+
+def _salt(user) -> str:
+    return f"{IMPORT_SALT}:{user.pk}"
+
+
+def sign_import(text: str, user) -> str:
+    """The checked file's text, compressed and signed for ``ApplyImportForm``: only the
+    same user can apply it, unchanged, within ``IMPORT_MAX_AGE``."""
+    return signing.dumps(text, salt=_salt(user), compress=True)
+
+
+class ApplyImportForm(forms.Form):
+    """Apply after the preview: the file the preview showed, as ``sign_import`` signed
+    it. Nothing in the browser can change it; an old or altered one asks for the file
+    again."""
+
+    content = forms.CharField(widget=forms.HiddenInput, strip=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_content(self) -> str:
+        try:
+            return signing.loads(
+                self.cleaned_data["content"], salt=_salt(self.user), max_age=IMPORT_MAX_AGE
+            )
+        except signing.BadSignature as error:
+            raise ValidationError(
+                _("The checked file has expired or was changed: upload it again.")
+            ) from error

@@ -1,5 +1,7 @@
 """Territory pages for the channel manager: list, detail with audit, create and edit
-(postcode ranges, sectors, owners and weights), CSV import and export, coverage."""
+(postcode ranges, sectors, owners and weights) with a what-if preview, CSV import (upload:
+the check and the what-if preview of the whole file; Apply: the same file) and export,
+coverage."""
 
 from dataclasses import replace
 
@@ -27,14 +29,16 @@ from portal.staff import (
 from territories import services
 from territories.coverage import NO_SECTOR, coverage_report
 from territories.forms import (
+    ApplyImportForm,
     ImportForm,
     OwnerFormSet,
     TerritoryFilterForm,
     TerritoryForm,
     owner_initial,
+    sign_import,
 )
 from territories.models import Territory, TerritoryOwner
-from territories.services.preview import territory_preview
+from territories.services.preview import territories_import_preview, territory_preview
 
 
 def _with_rows(territories):
@@ -207,30 +211,66 @@ def territory_export(request):
 @staff_required(*CHANNEL)
 @require_http_methods(["GET", "POST"])
 def territory_import(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            report = services.territories_import_csv(
-                text=form.cleaned_data["file"],
-                actor=request.user,
-                apply=form.cleaned_data["apply"],
-                allowed_countries=managed_countries(request.user),
-            )
-        except ValidationError as error:
-            form.add_error("file", error)
-        else:
-            if report.applied:
-                messages.success(
-                    request,
-                    _("Imported: %(created)d new, %(changed)d changed, %(unchanged)d unchanged.")
-                    % {
-                        "created": len(report.created),
-                        "changed": len(report.changed),
-                        "unchanged": len(report.unchanged),
-                    },
+    """Two steps. Upload: the file is checked line by line and, without errors, the
+    what-if preview of all its territories at once is shown with an Apply form that
+    carries the file signed (``sign_import``); nothing is written. Apply (a POST with
+    ``content``): the same file is imported."""
+    allowed = managed_countries(request.user)
+    form, apply_form = ImportForm(), None
+    report = preview = None
+    if request.method == "POST" and "content" in request.POST:
+        apply_form = ApplyImportForm(request.POST, user=request.user)
+        if apply_form.is_valid():
+            report = _import_apply(request, apply_form.cleaned_data["content"], allowed)
+            apply_form = None
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            text = form.cleaned_data["file"]
+            try:
+                report, preview = territories_import_preview(
+                    text=text,
+                    actor=request.user,
+                    allowed_countries=allowed,
+                    limit=form.cleaned_data["leads"],
                 )
-    return render(request, "territories/import.html", {"form": form, "report": report})
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                if preview is not None:
+                    apply_form = ApplyImportForm(
+                        initial={"content": sign_import(text, request.user)}, user=request.user
+                    )
+    context = {
+        "form": form,
+        "apply_form": apply_form,
+        "report": report,
+        **preview_context(preview),
+    }
+    return render(request, "territories/import.html", context)
+
+
+def _import_apply(request, text: str, allowed):
+    """Import the previewed file; its report (with the lines that went wrong since the
+    preview, if any: then nothing is saved)."""
+    try:
+        report = services.territories_import_csv(
+            text=text, actor=request.user, apply=True, allowed_countries=allowed
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return None
+    if report.applied:
+        messages.success(
+            request,
+            _("Imported: %(created)d new, %(changed)d changed, %(unchanged)d unchanged.")
+            % {
+                "created": len(report.created),
+                "changed": len(report.changed),
+                "unchanged": len(report.unchanged),
+            },
+        )
+    return report
 
 
 @staff_required(*CHANNEL)

@@ -1,6 +1,7 @@
 """What the pages that preview a routing change put in their template context for the
 shared partial ``manage/performance/_whatif.html``: the allocation page (weights), a
-territory's edit page, a dealer's status form and the routing policy page. The partial
+territory's edit page, the territory CSV import (the whole file at once), a dealer's
+status and capacity forms and the routing policy page. The partial
 shows each moving lead's routing reason before and after (``LeadMove.before_reason`` and
 ``after_reason``, rendered with ``render_message`` as on the lead page)."""
 

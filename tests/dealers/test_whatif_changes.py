@@ -1,8 +1,9 @@
 """The what-if preview of every change that moves leads: the routing policy (rule order,
 enterprise threshold, team fallback), a territory (ranges, owners, weights), a dealer's
-status. Each preview writes nothing, and applying the change through its service gives
-what the preview showed for the same leads. Then the three pages: Preview renders,
-Apply writes, bad input gives field errors, only channel managers may use them."""
+status, a territory CSV import (every territory of the file at once). Each preview
+writes nothing, and applying the change through its service gives what the preview
+showed for the same leads. Then the pages: Preview renders, Apply writes, bad input
+gives field errors, only channel managers may use them."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -821,3 +822,112 @@ def test_a_territory_file_with_errors_is_not_previewed(world):
     )
     assert preview is None and len(report.errors) == 3
     assert snapshot() == written
+
+
+def upload(world, **extra) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = SimpleUploadedFile("territories.csv", import_csv(world).encode(), "text/csv")
+    return {"file": data, "leads": "50", **extra}
+
+
+def test_the_import_page_previews_the_file_and_apply_imports_it(client, world):
+    """Upload: the check, the what-if preview with each moving lead's reasons before and
+    after, an Apply form; nothing written. Apply: the same file, what the preview showed."""
+    from django.utils.html import escape
+
+    from portal.messages import render_message
+
+    client.force_login(world["manager"])
+    url = reverse("manage:territory_import")
+    before = replayed_owners()
+    written = snapshot()
+    response = client.post(url, upload(world))
+    assert response.status_code == 200
+    assert snapshot() == written
+    page = response.content.decode()
+    assert 'id="whatif"' in page and 'id="whatif-moves"' in page and 'id="import-apply"' in page
+    preview = response.context["preview"]
+    assert preview.moved >= 3
+    for move in preview.moves:
+        before_reason = render_message(move.before_reason)
+        after_reason = render_message(move.after_reason)
+        assert before_reason != after_reason
+        assert escape(before_reason) in page and escape(after_reason) in page
+    signed = response.context["apply_form"].initial["content"]
+    assert f'value="{signed}"' in page
+
+    response = client.post(url, {"content": signed})
+    assert response.status_code == 200
+    assert b"Imported: 1 new, 2 changed, 0 unchanged." in response.content
+    assert response.context["preview"] is None
+    assert not Territory.objects.get(name="NL Utrecht").is_active
+    assert replayed_owners() == expected_after(before, preview)
+
+
+def test_the_import_page_applies_only_the_file_it_signed_for_this_user(client, world):
+    client.force_login(world["manager"])
+    url = reverse("manage:territory_import")
+    signed = client.post(url, upload(world)).context["apply_form"].initial["content"]
+    written = snapshot()
+    other = StaffFactory(role=Role.CHANNEL_MANAGER).user
+    for user, content in [(world["manager"], signed[:-2] + "xx"), (other, signed)]:
+        client.force_login(user)
+        response = client.post(url, {"content": content})
+        assert response.status_code == 200
+        assert b"upload it again" in response.content
+        assert snapshot() == written
+    client.force_login(StaffFactory(role=Role.SALES_MANAGER).user)
+    assert client.post(url, {"content": signed}).status_code == 403
+    assert snapshot() == written
+
+
+def test_a_file_with_errors_shows_its_lines_and_no_preview(client, world):
+    client.force_login(world["manager"])
+    written = snapshot()
+    bad = import_csv(world).replace("3600-3699", "3699-3600")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(
+        reverse("manage:territory_import"),
+        {"file": SimpleUploadedFile("t.csv", bad.encode(), "text/csv")},
+    )
+    page = response.content.decode()
+    assert "Nothing was saved: fix these lines" in page and "Line 4" in page
+    assert 'id="whatif"' not in page and 'id="import-apply"' not in page
+    assert response.context["apply_form"] is None
+    assert snapshot() == written
+
+
+@pytest.mark.parametrize(
+    ("language", "phrases"),
+    [
+        ("nl", ["Toepassen importeert het bestand", "Wat-als-voorbeeld"]),
+        ("de", ["Übernehmen importiert die oben geprüfte Datei", "Was-wäre-wenn-Vorschau"]),
+    ],
+)
+def test_the_import_preview_reads_in_dutch_and_german(client, world, language, phrases):
+    from tests.locale_check import data_phrases, findings, visible_text
+
+    manager = world["manager"]
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+    response = client.post(
+        reverse("manage:territory_import"), upload(world), HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="whatif-moves"' in html
+    for phrase in phrases:
+        assert phrase in html
+    problems = findings(visible_text(html), language, data_phrases())
+    assert not problems, "\n".join(problems)
+    signed = response.context["apply_form"].initial["content"]
+    applied = client.post(
+        reverse("manage:territory_import"),
+        {"content": signed[:-1] + "x"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).content.decode()
+    expected = {"nl": "upload het opnieuw", "de": "Laden Sie sie erneut hoch"}[language]
+    assert expected in applied

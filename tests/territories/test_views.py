@@ -191,6 +191,18 @@ def test_creating_a_territory(client, manager):
     assert created.owners.get().weight == Decimal("1.5")
 
 
+def import_file(client, content: bytes):
+    """Upload (check and preview), then Apply the file the preview carries."""
+    upload = SimpleUploadedFile("t.csv", content, content_type="text/csv")
+    response = client.post(reverse("manage:territory_import"), {"file": upload})
+    assert response.status_code == 200
+    apply_form = response.context["apply_form"]
+    if apply_form is None:
+        return response
+    signed = apply_form.initial["content"]
+    return client.post(reverse("manage:territory_import"), {"content": signed})
+
+
 def test_export_and_import_through_the_pages(client, manager, territory):
     export = client.get(reverse("manage:territory_export"))
     assert export["Content-Type"].startswith("text/csv")
@@ -198,9 +210,9 @@ def test_export_and_import_through_the_pages(client, manager, territory):
     upload = SimpleUploadedFile("t.csv", text.encode(), content_type="text/csv")
     response = client.post(reverse("manage:territory_import"), {"file": upload})
     assert response.status_code == 200 and b"this is what saving would do" in response.content
+    assert 'id="whatif"' in response.content.decode()
     assert [(r.start, r.end) for r in territory.ranges.all()] == [(3000, 3099)]
-    upload = SimpleUploadedFile("t.csv", text.encode(), content_type="text/csv")
-    response = client.post(reverse("manage:territory_import"), {"file": upload, "apply": "on"})
+    response = import_file(client, text.encode())
     assert b"Imported: 0 new, 1 changed, 0 unchanged." in response.content
     assert [(r.start, r.end) for r in territory.ranges.all()] == [(3000, 3199)]
 
@@ -218,17 +230,16 @@ def test_the_export_shows_formulas_as_text_and_imports_back_unchanged(client, ma
     assert rows[1][0] == "'" + evil.name
     assert rows[1][-1] == "'@SUM(1+1)"
     assert not live_cells(rows)
-    upload = SimpleUploadedFile("t.csv", export.content, content_type="text/csv")
-    response = client.post(reverse("manage:territory_import"), {"file": upload, "apply": "on"})
+    response = import_file(client, export.content)
     assert b"Imported: 0 new, 0 changed, 1 unchanged." in response.content
     assert Territory.objects.get().notes == "@SUM(1+1)"
 
 
 def test_a_broken_upload_is_a_clear_message(client, manager):
-    upload = SimpleUploadedFile("t.csv", b"title\nx\n", content_type="text/csv")
-    response = client.post(reverse("manage:territory_import"), {"file": upload, "apply": "on"})
+    response = import_file(client, b"title\nx\n")
     assert response.status_code == 200
     assert b"missing: name, country" in response.content
+    assert response.context["preview"] is None
 
 
 def test_the_coverage_page_shows_gaps_overlaps_and_paused_owners(client, manager, territory):
