@@ -77,7 +77,7 @@ def main() -> None:
                     name,
                     contact,
                     f"buyer{i}@{domain}",
-                    "+31 10 1234567",
+                    companies.phone_number(rng, country, city),  # each row its own
                     country,
                     code,
                     city,
