@@ -38,7 +38,7 @@
       },
       options: {
         indexAxis: "y", responsive: true, maintainAspectRatio: false,
-        scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: window.Portal.shortLabels() } },
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } }
       }
     });

@@ -92,7 +92,7 @@
       },
       options: {
         indexAxis: "y", responsive: true, maintainAspectRatio: false,
-        scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: window.Portal.shortLabels() } },
         plugins: { legend: legend() }
       }
     });

@@ -34,6 +34,20 @@
     },
     percent: function (value, digits) {
       return window.Portal.number(value, digits) + "\u00a0%";
+    },
+    // The category axis of a horizontal bar chart: Chart.js crops a long name on the
+    // left of a phone screen ("iener Industrietechnik GmbH"), so names are shortened
+    // with an ellipsis to what a third of the chart's width holds; the tooltip and the
+    // table beside each chart keep the whole name.
+    shortLabels: function () {
+      return {
+        autoSkip: false,
+        callback: function (value) {
+          var label = String(this.getLabelForValue(value));
+          var room = Math.max(10, Math.floor(this.chart.width / 3 / 6.5));
+          return label.length > room ? label.slice(0, room - 1).trimEnd() + "\u2026" : label;
+        }
+      };
     }
   };
 
