@@ -81,8 +81,8 @@ def test_a_channel_manager_previews_each_routing_change_before_applying(browser_
 
     # A dealer's pause.
     page.goto(f"{page.base_url}/manage/dealers/{beta.pk}/")
-    page.get_by_label("New status").select_option("paused")
-    page.get_by_role("button", name="Preview", exact=True).click()
+    page.get_by_role("combobox", name="New status").select_option("paused")
+    page.get_by_role("button", name="Preview the new status").click()
     expect(page.locator("#whatif-rerouted")).to_be_visible()
     expect(page.locator("#whatif-owners")).to_contain_text("Beta Machines B.V.")
     assert Dealer.objects.get(pk=beta.pk).status == Dealer.Status.ACTIVE

@@ -46,14 +46,14 @@ PRODUCTION = {
 }
 
 
-def read_settings(**env):
+def read_settings(script: str = PRINT, **env):
     clean = {
         k: v
         for k, v in os.environ.items()
         if k not in PRODUCTION and k not in ("EMAIL_URL", "PYTEST_XDIST_WORKER")
     }
     result = subprocess.run(
-        [sys.executable, "-c", PRINT],
+        [sys.executable, "-c", script],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -149,14 +149,7 @@ def test_a_broker_of_its_own_is_used_and_its_transport_is_loaded_at_start():
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "CELERY_BROKER_URL": "redis://127.0.0.1:1/3",  # nothing listens on port 1
     }
-    result = subprocess.run(
-        [sys.executable, "-c", FIRST_PUBLISH],
-        cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k not in PRODUCTION}, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = read_settings(FIRST_PUBLISH, **env)
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values["broker"] == "redis://127.0.0.1:1/3"
