@@ -114,3 +114,70 @@ def database_ms(sqls: list[str]) -> float:
             plan = cursor.fetchone()[0][0]
             total += plan["Planning Time"] + plan["Execution Time"]
     return total
+
+
+class StatementTimes:
+    """Wall time per kind of statement (its first words and table), COPY included, for
+    ``--sql``: where a benchmark's database time goes."""
+
+    def __init__(self):
+        self.times: dict[str, list[float]] = {}
+
+    def __enter__(self):
+        import re
+        import time
+
+        from django.db import connection
+        from psycopg import Cursor
+
+        def kind(sql: str) -> str:
+            sql = " ".join(str(sql).split())
+            table = re.search(r'(?:FROM|INTO|UPDATE|COPY)\s+"?(\w+)"?', sql, re.I)
+            words = " ".join(sql.split()[:1])
+            name = f"{words} {table.group(1) if table else ''}".strip()
+            if os.environ.get("BENCH_SQL_WHERE") and " WHERE " in sql:
+                name += " WHERE " + sql.split(" WHERE ", 1)[1][:160]
+            return name
+
+        def wrapper(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                self.times.setdefault(kind(sql), []).append(time.perf_counter() - started)
+
+        original_copy = Cursor.copy
+        times = self.times
+
+        class Timed:
+            def __init__(self, inner, sql):
+                self.inner, self.sql = inner, sql
+
+            def __enter__(self):
+                self.started = time.perf_counter()
+                return self.inner.__enter__()
+
+            def __exit__(self, *exc):
+                try:
+                    return self.inner.__exit__(*exc)
+                finally:
+                    times.setdefault(kind(self.sql), []).append(time.perf_counter() - self.started)
+
+        def copy(cursor, sql, *args, **kwargs):
+            return Timed(original_copy(cursor, sql, *args, **kwargs), sql)
+
+        self._restore = lambda: setattr(Cursor, "copy", original_copy)
+        Cursor.copy = copy
+        self._wrapped = connection.execute_wrapper(wrapper)
+        self._wrapped.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._wrapped.__exit__(*exc)
+        self._restore()
+
+    def print(self, total_seconds: float) -> None:
+        spent = sum(sum(v) for v in self.times.values())
+        print(f"database: {spent:.1f} s of {total_seconds:.1f} s in statements")
+        for name, values in sorted(self.times.items(), key=lambda kv: -sum(kv[1]))[:25]:
+            print(f"  {sum(values):7.2f} s {len(values):7,}x  {name}")

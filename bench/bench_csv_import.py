@@ -13,6 +13,7 @@ production; nothing is e-mailed.
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import random
@@ -24,7 +25,7 @@ import tempfile
 import threading
 import time
 
-from _setup import BenchRedis, database_url, django_setup, ensure_database, manage
+from _setup import BenchRedis, StatementTimes, database_url, django_setup, ensure_database, manage
 
 
 def main() -> None:
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", action="store_true", help="print where the time goes")
+    parser.add_argument("--sql", action="store_true", help="print the database time by statement")
     parser.add_argument("--runs", type=int, default=3, help="fresh database each; the median")
     args = parser.parse_args()
     if args.runs > 1:
@@ -107,7 +109,8 @@ def main() -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    with open(path, "rb") as stream:
+    statements = StatementTimes() if args.sql else contextlib.nullcontext()
+    with open(path, "rb") as stream, statements:
         report = import_leads(stream=stream, batch_size=args.batch)
     if profiler is not None:
         import pstats
@@ -116,6 +119,8 @@ def main() -> None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
         profiler.dump_stats(os.environ.get("BENCH_PROFILE_FILE", "/tmp/bench_csv_import.prof"))
     seconds = time.perf_counter() - started
+    if args.sql:
+        statements.print(seconds)
     stop.set()
     sampler.join()
     os.unlink(path)
