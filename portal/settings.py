@@ -125,6 +125,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Values travel apart from the SQL, so psycopg prepares a statement the connection
+    # runs a fifth time and PostgreSQL stops parsing and planning it on every request
+    # (``portal/pgcursor.py``). Off behind a pooler in transaction mode (PgBouncer
+    # before 1.21 cannot keep prepared statements).
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        from portal.pgcursor import PortalCursor
+
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5, "cursor_factory": PortalCursor}
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------

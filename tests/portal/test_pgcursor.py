@@ -1,0 +1,60 @@
+"""PostgreSQL connections bind values on the server and prepare what they run often
+(``portal/pgcursor.py``); a statement over the protocol's 65,535 values still works."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from leads.models import Account
+from portal.pgcursor import MAX_PARAMS
+from tests.factories import AccountFactory
+from tests.portal.test_settings import read_settings
+
+OPTIONS = """
+import json, django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+django.setup()
+from django.conf import settings
+options = settings.DATABASES["default"].get("OPTIONS", {})
+print(json.dumps({k: getattr(v, "__name__", v) for k, v in options.items()}))
+"""
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def _prepared(fragment: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{fragment}%"],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_statement_run_often_is_prepared_once_and_its_values_travel_apart():
+    account = AccountFactory()
+    for _ in range(7):
+        assert Account.objects.filter(pk=account.pk, legal_name=account.legal_name).exists()
+    assert _prepared('"leads_account"."legal_name" = $2') == 1
+
+
+def test_a_statement_with_more_values_than_the_protocol_carries_still_works():
+    accounts = AccountFactory.create_batch(3)
+    wanted = [account.pk for account in accounts] + list(range(-MAX_PARAMS - 10, 0))
+    assert len(wanted) > MAX_PARAMS
+    assert Account.objects.filter(pk__in=wanted).count() == 3
+
+
+def test_server_side_binding_is_on_by_default_and_can_be_switched_off():
+    url = "postgres://portal@db.internal:5432/portal"
+    on = read_settings(OPTIONS, DATABASE_URL=url)
+    assert on.returncode == 0, on.stderr
+    assert json.loads(on.stdout) == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "cursor_factory": "PortalCursor",
+    }
+    off = read_settings(OPTIONS, DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="0")
+    assert off.returncode == 0, off.stderr
+    assert json.loads(off.stdout) == {}
