@@ -361,3 +361,46 @@ def test_the_threads_intake_writer_answers_as_a_new_serializer(world, api):
         expected = LeadIntakeResponseSerializer(lead, context={"duplicate": duplicate}).data
         assert write_intake_answer(lead, duplicate=duplicate, outcome=None) == expected
         assert _intake_serializers.writer._context == {}
+
+
+@pytest.mark.parametrize("rate", ["3/min", "1/s", "0/min"])
+def test_the_intake_throttle_counts_in_redis_as_drf_counts_in_its_cache(rate):
+    """The intake's throttle keeps its history in Redis (one round trip a request): the
+    same requests are let through and refused, with the same ``Retry-After``, as by DRF's
+    own throttle over a cache holding the whole history."""
+    import uuid
+
+    from django.core.cache import cache
+    from django.core.cache.backends.locmem import LocMemCache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from leads.api.views import RedisSlidingLog
+
+    if not hasattr(cache, "sliding_log"):
+        pytest.skip("the cache is not Redis (REDIS_URL)")
+    clock = [1_000_000.0]
+    key = f"throttle-test-{uuid.uuid4().hex}"
+
+    class Drfs(SimpleRateThrottle):
+        cache = LocMemCache(key, {})
+        timer = lambda self: clock[0]  # noqa: E731
+        get_cache_key = lambda self, request, view: key  # noqa: E731
+
+    class Ours(RedisSlidingLog):
+        timer = Drfs.timer
+        get_cache_key = Drfs.get_cache_key
+
+    Drfs.rate = Ours.rate = rate
+    steps = [0, 0, 1, 2, 2.5, 30, 59.999, 60, 60, 61, 62.0001, 119, 120.5, 121, 300, 300, 300.25]
+    seen = {Drfs: [], Ours: []}
+    for moment in steps:
+        clock[0] = 1_000_000.0 + moment
+        for throttle_class in (Drfs, Ours):
+            throttle = throttle_class()
+            allowed = throttle.allow_request(None, None)
+            seen[throttle_class].append((moment, allowed, None if allowed else throttle.wait()))
+    assert seen[Ours] == seen[Drfs]
+    assert {allowed for _m, allowed, _w in seen[Ours]} == (
+        {False} if rate == "0/min" else {True, False}
+    )
+    cache.delete(f"{key}:log")
