@@ -20,6 +20,8 @@ error, the recovery as a warning. Connections time out after ``SOCKET_TIMEOUT``.
 """
 
 import logging
+import math
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -130,6 +132,48 @@ class ResilientRedisCache(RedisCache):
     def clear(self):
         return self._call(super().clear, unavailable=False)
 
+    def sliding_log(
+        self, key: str, *, now: float, window: float, limit: int
+    ) -> tuple[bool, int, float | None] | None:
+        """DRF's throttle history (the moments of the requests of the last ``window``
+        seconds; one more is allowed, and recorded at ``now``, while fewer than ``limit``
+        are in it) kept by Redis, in one round trip: the old entries dropped, counted,
+        and this one added by one script, instead of the whole history read, unpickled,
+        pickled and written back on every request (a busy key's history holds thousands
+        of moments). Returns (allowed, requests in the window then, the oldest moment),
+        or None while Redis is down: then nothing is counted and every request is let
+        through, as DRF's throttle does with a cache that answers as an empty one."""
+        key = self.make_and_validate_key(key)
+
+        def run():
+            client = self._cache.get_client(key, write=True)
+            scripts = self.__dict__.setdefault("_sliding_log", {})
+            if (script := scripts.get(id(client))) is None:
+                script = scripts[id(client)] = client.register_script(_SLIDING_LOG)
+            member = f"{now!r}:{os.urandom(6).hex()}"  # (moments may repeat)
+            allowed, count, oldest = script(
+                keys=[key], args=[repr(now), repr(window), limit, member, math.ceil(window)]
+            )
+            return bool(allowed), int(count), None if oldest is None else float(oldest)
+
+        return self._call(run, unavailable=None)
+
+
+# KEYS[1]: the log (a sorted set of moments); ARGV: now, window, limit, a member for now,
+# seconds to keep the log. DRF drops a moment when it is ``<= now - window``.
+_SLIDING_LOG = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+local count = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if count < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  allowed = 1
+  count = count + 1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+return {allowed, count, oldest or false}
+"""
 
 _TIMEOUTS = {"socket_connect_timeout": SOCKET_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT}
 

@@ -1,5 +1,6 @@
 """POST /api/v1/leads/: routed at once, idempotent, clear 400s."""
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -308,3 +309,98 @@ def test_a_register_number_too_long_to_store_is_a_400_not_a_500(world, api):
     assert response.status_code == 400
     assert "longer than 30 characters" in response.json()["coc_number"][0]
     assert Lead.objects.count() == 0
+
+
+BODIES = [
+    PAYLOAD,
+    {**PAYLOAD, "qualification": {"need": True, "talk_2w": False}, "estimated_value": 12.5},
+    {**PAYLOAD, "postcode": "9999", "contact_email": "", "colour": "red"},
+    {**PAYLOAD, "company_name": 5, "qualification": {"need": "yes", "size": 3}},
+    {},
+    [PAYLOAD],
+    None,
+    "text",
+]
+
+
+@pytest.mark.parametrize("data", BODIES)
+def test_the_threads_intake_reader_reads_as_a_new_serializer(world, data):
+    """The view reads each body with one reader per thread: the same fields or the same
+    errors as a serializer made for the body, whatever the bodies before it were."""
+    from rest_framework.exceptions import ValidationError
+
+    from leads.api.serializers import LeadIntakeSerializer
+    from leads.api.views import read_intake
+
+    fresh = LeadIntakeSerializer(data=data)
+    expected = (
+        fresh.validated_data
+        if fresh.is_valid()
+        else ValidationError(fresh.errors).detail  # what is_valid(raise_exception) raises
+    )
+    for _round in range(2):  # (the second time the reader has read every body before)
+        for body in BODIES:
+            with contextlib.suppress(ValidationError):
+                read_intake(body)
+        try:
+            got = read_intake(data)
+        except ValidationError as error:
+            got = error.detail
+        assert got == expected
+
+
+def test_the_threads_intake_writer_answers_as_a_new_serializer(world, api):
+    """The answer is written by one writer per thread: the same body as a serializer
+    made for the lead, with each request's own context and none kept afterwards."""
+    from leads.api.serializers import LeadIntakeResponseSerializer
+    from leads.api.views import _intake_serializers, write_intake_answer
+
+    first = api(PAYLOAD).json()
+    lead = Lead.objects.get(pk=first["id"])
+    for duplicate in (True, False):
+        expected = LeadIntakeResponseSerializer(lead, context={"duplicate": duplicate}).data
+        assert write_intake_answer(lead, duplicate=duplicate, outcome=None) == expected
+        assert _intake_serializers.writer._context == {}
+
+
+@pytest.mark.parametrize("rate", ["3/min", "1/s", "0/min"])
+def test_the_intake_throttle_counts_in_redis_as_drf_counts_in_its_cache(rate):
+    """The intake's throttle keeps its history in Redis (one round trip a request): the
+    same requests are let through and refused, with the same ``Retry-After``, as by DRF's
+    own throttle over a cache holding the whole history."""
+    import uuid
+
+    from django.core.cache import cache
+    from django.core.cache.backends.locmem import LocMemCache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from leads.api.views import RedisSlidingLog
+
+    if not hasattr(cache, "sliding_log"):
+        pytest.skip("the cache is not Redis (REDIS_URL)")
+    clock = [1_000_000.0]
+    key = f"throttle-test-{uuid.uuid4().hex}"
+
+    class Drfs(SimpleRateThrottle):
+        cache = LocMemCache(key, {})
+        timer = lambda self: clock[0]  # noqa: E731
+        get_cache_key = lambda self, request, view: key  # noqa: E731
+
+    class Ours(RedisSlidingLog):
+        timer = Drfs.timer
+        get_cache_key = Drfs.get_cache_key
+
+    Drfs.rate = Ours.rate = rate
+    steps = [0, 0, 1, 2, 2.5, 30, 59.999, 60, 60, 61, 62.0001, 119, 120.5, 121, 300, 300, 300.25]
+    seen = {Drfs: [], Ours: []}
+    for moment in steps:
+        clock[0] = 1_000_000.0 + moment
+        for throttle_class in (Drfs, Ours):
+            throttle = throttle_class()
+            allowed = throttle.allow_request(None, None)
+            seen[throttle_class].append((moment, allowed, None if allowed else throttle.wait()))
+    assert seen[Ours] == seen[Drfs]
+    assert {allowed for _m, allowed, _w in seen[Ours]} == (
+        {False} if rate == "0/min" else {True, False}
+    )
+    cache.delete(f"{key}:log")
