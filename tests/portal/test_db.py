@@ -1,15 +1,37 @@
 """``portal.db``'s inserts: the same rows whether a few go in with one INSERT or many with
 COPY (on PostgreSQL; elsewhere ``bulk_create``), with ids, defaults and JSON intact."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from portal.db import COPY_FROM, insert_many, insert_rows
+from portal.db import COPY_FROM, insert_many, insert_rows, json_dumps
 from portal.users.models import Notification
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON_VALUES)
+def test_json_dumps_writes_what_json_dumps_writes(value):
+    assert json_dumps(value) == json.dumps(value)
+
+
+def test_json_dumps_refuses_what_json_dumps_refuses():
+    with pytest.raises(TypeError):
+        json.dumps({"at": timezone.now()})
+    with pytest.raises(TypeError):
+        json_dumps({"at": timezone.now()})
 
 
 def notification(user, n: int, **extra) -> Notification:
