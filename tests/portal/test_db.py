@@ -181,3 +181,17 @@ def test_rows_of_runs_a_query_whose_values_the_orm_changes_as_a_queryset():
     assert db.rows_of("contains", build, ("babbage",)) == []
     if connection.vendor == "postgresql":
         assert db._compiled[(connection.alias, "contains")] is db._UNCACHABLE
+
+
+def test_any_sends_texts_as_the_field_prepares_them():
+    """``__any`` passes a list of texts on as they are, as Django's text fields would
+    prepare them; other values still go through the field."""
+    from leads.models import Lead
+
+    texts = ["ada@example.com", "Ada@Example.com", ""]
+    field = Lead._meta.get_field("contact_email")
+    prepared = [field.get_db_prep_value(v, connection, prepared=False) for v in texts]
+    _sql, params = Lead.objects.filter(contact_email__any=texts).query.sql_with_params()
+    assert prepared in params or list(params) == prepared
+    _sql, params = Lead.objects.filter(pk__any=["7", 8]).query.sql_with_params()
+    assert [7, 8] in params or list(params) == [7, 8]
