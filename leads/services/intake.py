@@ -121,6 +121,11 @@ def _leads() -> Instances:
     return Instances(Lead)
 
 
+@functools.cache
+def _duplicate_submissions() -> Instances:
+    return Instances(DuplicateSubmission)  # an import attaches thousands
+
+
 def new_lead(data: dict, *, source: str, now: datetime, confirm: bool = True, **submitted) -> Lead:
     """The unsaved lead of cleaned ``data``, qualified, with its lookup columns filled
     and, with ``confirm``, its confirmation in the outbox when the prospect is owed one
@@ -290,7 +295,7 @@ def attach_duplicates(items, *, now: datetime) -> None:
     immutable event, whose reason and data hold no personal data (the event refers to
     the row by id); ``leads.services.privacy`` blanks the rows on an erasure request."""
     rows = [
-        DuplicateSubmission(
+        _duplicate_submissions()(
             lead=original,
             received_at=now,
             source=submission.source,

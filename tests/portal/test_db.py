@@ -1,15 +1,37 @@
 """``portal.db``'s inserts: the same rows whether a few go in with one INSERT or many with
 COPY (on PostgreSQL; elsewhere ``bulk_create``), with ids, defaults and JSON intact."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from portal.db import COPY_FROM, insert_many, insert_rows
+from portal.db import COPY_FROM, insert_many, insert_rows, json_dumps
 from portal.users.models import Notification
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON_VALUES)
+def test_json_dumps_writes_what_json_dumps_writes(value):
+    assert json_dumps(value) == json.dumps(value)
+
+
+def test_json_dumps_refuses_what_json_dumps_refuses():
+    with pytest.raises(TypeError):
+        json.dumps({"at": timezone.now()})
+    with pytest.raises(TypeError):
+        json_dumps({"at": timezone.now()})
 
 
 def notification(user, n: int, **extra) -> Notification:
@@ -159,3 +181,17 @@ def test_rows_of_runs_a_query_whose_values_the_orm_changes_as_a_queryset():
     assert db.rows_of("contains", build, ("babbage",)) == []
     if connection.vendor == "postgresql":
         assert db._compiled[(connection.alias, "contains")] is db._UNCACHABLE
+
+
+def test_any_sends_texts_as_the_field_prepares_them():
+    """``__any`` passes a list of texts on as they are, as Django's text fields would
+    prepare them; other values still go through the field."""
+    from leads.models import Lead
+
+    texts = ["ada@example.com", "Ada@Example.com", ""]
+    field = Lead._meta.get_field("contact_email")
+    prepared = [field.get_db_prep_value(v, connection, prepared=False) for v in texts]
+    _sql, params = Lead.objects.filter(contact_email__any=texts).query.sql_with_params()
+    assert prepared in params or list(params) == prepared
+    _sql, params = Lead.objects.filter(pk__any=["7", 8]).query.sql_with_params()
+    assert [7, 8] in params or list(params) == [7, 8]
