@@ -31,7 +31,6 @@ from leads.models import ImportJob, Lead
 from leads.services import duplicates, routing
 from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import LEAD_FIELDS, leads_intake_many, new_lead
-from portal.ahead import read_ahead
 from portal.choices import Language, Sector
 from portal.exports import Sheet, spreadsheet_text
 from portal.messages import interpolate, message, texts
@@ -255,10 +254,9 @@ def import_leads(
 ) -> ImportReport:
     """Import a CSV byte stream; returns the report (and keeps ``job`` up to date)."""
     report = ImportReport()
-    pending: list[tuple[int, dict, Lead]] = []
+    pending: list[tuple[int, dict]] = []
     refresh_at = REFRESH_STATISTICS_FROM
-    cleaned = read_ahead(functools.partial(_cleaned_rows, stream), chunk=batch_size)
-    for line, row, data, lead in cleaned:
+    for line, row in read_rows(stream):
         report.total_rows += 1
         if isinstance(row, csv.Error):
             report.add_error(
@@ -272,10 +270,13 @@ def import_leads(
                 },
             )
             continue
-        if data is None:
+        try:
+            data = clean_lead_fields(row_to_data(row))
+        except ValidationError:
             report.add_error(line, functools.partial(errors_in_every_language, row))
             continue
-        pending.append((line, data, lead))
+        data["external_id"] = data.get("external_id") or content_id(row)
+        pending.append((line, data))
         if len(pending) >= batch_size:
             pending = _import_batch(pending, report=report, actor=actor)
             _progress(job, report)
@@ -286,25 +287,6 @@ def import_leads(
         pending = _import_batch(pending, report=report, actor=actor)
         _progress(job, report)
     return report
-
-
-def _cleaned_rows(stream) -> Iterator[tuple[int, dict | csv.Error, dict | None, Lead | None]]:
-    """(line, row, its cleaned data and its unsaved lead, or None twice when it breaks a
-    rule) of each row, made in a thread of its own one batch ahead of the routing
-    (``portal.ahead``): cleaning the fields and building the leads are a third of an
-    import's Python time, and the routing waits for the database a third of its time.
-    The lead's ``created_at`` is set again when its batch is routed."""
-    for line, row in read_rows(stream):
-        if isinstance(row, csv.Error):
-            yield line, row, None, None
-            continue
-        try:
-            data = clean_lead_fields(row_to_data(row))
-        except ValidationError:
-            yield line, row, None, None
-            continue
-        data["external_id"] = data.get("external_id") or content_id(row)
-        yield line, row, data, _lead(data, now=timezone.now())
 
 
 def _refresh_statistics() -> None:
@@ -339,12 +321,12 @@ def _progress(job: ImportJob | None, report: ImportReport) -> None:
 
 
 def _import_batch(
-    rows: list[tuple[int, dict, Lead]], *, report: ImportReport, actor
-) -> list[tuple[int, dict, Lead]]:
+    rows: list[tuple[int, dict]], *, report: ImportReport, actor
+) -> list[tuple[int, dict]]:
     """Route one batch; returns rows that must wait for the next batch (a second row of
     the same contact or company in one batch is attached to the first once it exists)."""
     now = timezone.now()
-    ids = [data["external_id"] for _line, data, _lead in rows]
+    ids = [data["external_id"] for _line, data in rows]
     # ("<> ''" repeats the unique index's predicate, which PostgreSQL cannot prove from
     # an array of more than 100 values: without it, a scan of every lead per batch.)
     known = set(
@@ -353,14 +335,14 @@ def _import_batch(
         .values_list("external_id", flat=True)
     )
     batch, later, seen = [], [], set()
-    for line, data, lead in rows:
+    for line, data in rows:
         if data["external_id"] in known:
             report.existing += 1
             continue
-        lead.created_at = now
+        lead = _lead(data, now=now)
         keys = duplicates.identity(lead)
         if keys & seen:
-            later.append((line, data, lead))
+            later.append((line, data))
             continue
         seen |= keys
         batch.append((line, data, lead))
