@@ -130,3 +130,31 @@ def test_the_oldest_open_lead_is_the_original(rotterdam):
 
     assert duplicates.originals_of([submission], now=timezone.now()) == [older]
     assert find_existing(submission, now=timezone.now()) == (older, False)
+
+
+def test_lookup_columns_follow_every_change_of_what_they_are_made_of(monkeypatch):
+    """A lead is filled once while nothing changes (the intake fills a new lead when it
+    builds it and again when it writes it), and again after any change."""
+    from leads.matching import normalize
+
+    calls = []
+    real = normalize.normalize_company_name
+    monkeypatch.setattr(normalize, "normalize_company_name", lambda n: calls.append(n) or real(n))
+    lead = Lead(company_name="Van Leeuwen B.V.", contact_email=" Sanne@VanLeeuwen.example ")
+    lead.fill_lookup_columns()
+    lead.fill_lookup_columns()
+    assert len(calls) == 1
+    assert (lead.contact_email, lead.email_domain) == (
+        "sanne@vanleeuwen.example",
+        "vanleeuwen.example",
+    )
+    lead.company_name = "De Vries Logistiek"
+    lead.fill_lookup_columns()
+    assert lead.company_normalized == real("De Vries Logistiek")
+    lead.company_normalized = "set by hand"
+    lead.fill_lookup_columns()
+    assert lead.company_normalized == real("De Vries Logistiek")
+    lead.website = "https://www.devries.example/"
+    lead.fill_lookup_columns()
+    assert lead.website_domain == "devries.example"
+    assert len(calls) == 4
