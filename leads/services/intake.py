@@ -10,6 +10,7 @@ What arrived is first checked by the one field cleaner
    through the one door (``leads.services.routing.lead_route``).
 """
 
+import dataclasses
 import functools
 import logging
 import operator
@@ -398,7 +399,21 @@ def leads_intake_batch(
             _known_answered(again, source=source, into=results)
         if any(r.status == 201 and r.lead.confirmation_due_at for r in results.values()):
             transaction.on_commit(_queue_pending_confirmations)
+        _read_whole(results)
     return results
+
+
+def _read_whole(results: dict[int, BatchResult]) -> None:
+    """The open leads that items repeat come from the duplicate finder with only the
+    columns it compares; each is answered with its whole body (owner, reason, deadlines),
+    so read them whole, all in one query, rather than a missing column at a time."""
+    partial = {i: r for i, r in results.items() if r.lead and r.lead.get_deferred_fields()}
+    if not partial:
+        return
+    owners = ("owner_dealer", "owner_user", "owner_queue")
+    whole = Lead.objects.select_related(*owners).in_bulk({r.lead.pk for r in partial.values()})
+    for index, result in partial.items():
+        results[index] = dataclasses.replace(result, lead=whole[result.lead.pk])
 
 
 def _known_answered(pending: list[Item], *, source: str, into: dict) -> list[Item]:

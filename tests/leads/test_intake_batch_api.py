@@ -117,6 +117,33 @@ def test_a_full_batch_of_500_is_routed_set_wise_and_split_fairly(world, api):
     assert set(Lead.objects.values_list("source", flat=True)) == {Lead.Source.MARKETING}
 
 
+def test_repeats_of_open_leads_are_answered_in_a_constant_number_of_queries(world, api):
+    """Each repeat is answered with its open lead's whole body (owner, reason,
+    deadlines), read for all of them at once, not a field at a time per item."""
+    first = api({"leads": [lead(n) for n in range(40)]}).json()
+    assert first["created"] == 40
+
+    def repeats(count: int, start: int):
+        items = [
+            lead(n, external_id=f"web-{start + n}", company_name=f"Other name {start + n}")
+            for n in range(count)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            body = api({"leads": items}).json()
+        assert body["existing"] == count
+        return body, len(queries)
+
+    few, few_queries = repeats(21, 100)  # (20 rows and more are written with COPY)
+    many, many_queries = repeats(40, 200)
+    assert many_queries == few_queries
+    single = {r["lead"]["id"]: r["lead"] for r in first["results"]}
+    for result in many["results"]:
+        assert result["lead"]["duplicate"] is True
+        original = single[result["lead"]["id"]]
+        assert result["lead"]["owner"] == original["owner"]
+        assert result["lead"]["reason"] == original["reason"]
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
