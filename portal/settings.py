@@ -132,7 +132,8 @@ else:
     if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
         from portal.pgcursor import PortalCursor
 
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options.update(
             {"server_side_binding": True, "prepare_threshold": 5, "cursor_factory": PortalCursor}
         )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

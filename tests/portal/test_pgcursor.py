@@ -39,6 +39,15 @@ def test_a_statement_run_often_is_prepared_once_and_its_values_travel_apart():
     assert _prepared('"leads_account"."legal_name" = $2') == 1
 
 
+def test_a_long_list_of_values_is_never_prepared_so_it_is_planned_for_its_values():
+    accounts = AccountFactory.create_batch(2)
+    names = [a.legal_name for a in accounts] + [f"nobody {n}" for n in range(498)]
+    for _ in range(7):
+        assert Account.objects.filter(legal_name__any=names).count() == 2
+        assert Account.objects.filter(legal_name__any=names[:2]).count() == 2
+    assert _prepared('"leads_account"."legal_name" = ANY($1)') == 1  # the short list only
+
+
 def test_a_statement_with_more_values_than_the_protocol_carries_still_works():
     accounts = AccountFactory.create_batch(3)
     wanted = [account.pk for account in accounts] + list(range(-MAX_PARAMS - 10, 0))
