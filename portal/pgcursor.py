@@ -3,26 +3,25 @@
 Django's default for psycopg 3 merges the values into the SQL in Python (client-side
 binding) and never prepares a statement. With ``DATABASE_SERVER_SIDE_BINDING`` (on by
 default) the values travel apart from the SQL and psycopg prepares a statement the
-connection runs a fifth time, so PostgreSQL parses and plans it once per connection:
-on the single-lead intake that saved about a quarter of PostgreSQL's CPU and a sixth of
-the portal's (quoting every value in Python is gone too).
+connection runs a fifth time, so PostgreSQL parses it once per connection and may plan
+it once: on the single-lead intake that saved about a fifth of PostgreSQL's CPU and a
+tenth of the portal's (quoting every value in Python is gone too).
 
-One limit comes with it: the protocol carries at most 65,535 values per statement,
-which Django 5.2 does not know (a ``bulk_create`` of thousands of rows, an ``__in`` of
-a long list). Such a statement is bound in Python, as without this setting, and sent
-as text: it works, only unprepared.
+Statements about many rows at once are bound in Python as before (``_set_wise``): the
+protocol carries at most 65,535 values per statement, which Django 5.2 does not know (a
+``bulk_create`` of thousands of rows, an ``__in`` of a long list), and a prepared lookup
+of a long list of values may be given a plan made for a short one.
 """
 
 import psycopg
 
-MAX_PARAMS = 65_535
-MAX_VALUES = 1_000  # values in a statement beyond which it is bound in Python
+MAX_PARAMS = 65_535  # what the protocol carries
+MAX_VALUES = 100  # values in a statement beyond which it is bound in Python
 MAX_LISTED = 50  # … or in one list of values
 
 
 class PortalCursor(psycopg.Cursor):
-    """Server-side binding, with a statement of more than ``MAX_PARAMS`` values bound
-    in Python instead."""
+    """Server-side binding, with a statement about many rows bound in Python instead."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         if params is not None and _set_wise(params):
