@@ -2,6 +2,7 @@
 submissions folded into it."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -67,6 +68,13 @@ class DuplicateSubmission(models.Model):
         verbose_name = _("duplicate submission")
         verbose_name_plural = _("duplicate submissions")
         ordering = ["received_at", "id"]
+        indexes = [  # a batch asks which of its ids arrived before as a repeat
+            models.Index(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="duplicate_source_external_id",
+            )
+        ]
 
     def __str__(self):
         return f"{self.lead_id} · {self.received_at:%Y-%m-%d %H:%M}"

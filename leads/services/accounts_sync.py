@@ -68,7 +68,12 @@ def accounts_upsert(items: list[dict], *, now: datetime | None = None) -> list[S
     in order; items with errors write nothing."""
     now = now or timezone.now()
     ids = [item["external_id"] for item in items]
-    existing = {a.external_id: a for a in Account.objects.filter(external_id__in=ids)}
+    # ``.exclude(external_id="")`` states the partial unique indexes' condition: from a
+    # list of over 100 ids PostgreSQL cannot prove it and would read every account.
+    existing = {
+        a.external_id: a
+        for a in Account.objects.filter(external_id__in=ids).exclude(external_id="")
+    }
     emails = {item["account_manager"].lower() for item in items if item.get("account_manager")}
     managers = {
         user.email.lower(): user
@@ -77,12 +82,15 @@ def accounts_upsert(items: list[dict], *, now: datetime | None = None) -> list[S
         )
     }
     dealer_ids = {item["serving_dealer"] for item in items if item.get("serving_dealer")}
-    dealers = {d.external_id: d for d in Dealer.objects.filter(external_id__in=dealer_ids)}
+    dealers = {
+        d.external_id: d
+        for d in Dealer.objects.filter(external_id__in=dealer_ids).exclude(external_id="")
+    }
     parent_ids = {item["parent"] for item in items if item.get("parent")}
     known_parents = dict(
-        Account.objects.filter(external_id__in=parent_ids).values_list(
-            "external_id", "parent__external_id"
-        )
+        Account.objects.filter(external_id__in=parent_ids)
+        .exclude(external_id="")
+        .values_list("external_id", "parent__external_id")
     )
     results: list[SyncResult] = []
     accounts: list[Account | None] = []
@@ -166,7 +174,11 @@ def _write(items, results, accounts, existing) -> None:
         Account, [account for _i, _r, account in valid if account.pk is None], with_ids=True
     )
     named = [item["parent"] for item, _r, _a in valid if item.get("parent")]
-    parents = dict(Account.objects.filter(external_id__in=named).values_list("external_id", "pk"))
+    parents = dict(
+        Account.objects.filter(external_id__in=named)
+        .exclude(external_id="")
+        .values_list("external_id", "pk")
+    )
     for item, result, account in valid:
         parent_id = parents.get(item.get("parent")) if item.get("parent") else None
         if account.external_id in existing:

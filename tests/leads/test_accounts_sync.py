@@ -6,12 +6,15 @@ lead of a synced company routed by the new facts."""
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leads.models import Account, ApiKey, InstalledProduct, Integration, Lead
 from leads.services.api_keys import api_key_create
 from portal.users.models import Role
 from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with
 from tests.leads.pipeline_world import new_lead
+from tests.query_plans import full_reads
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +167,25 @@ def test_a_batch_answers_each_item_and_writes_only_the_good_ones(client, crm):
     again = batch(client, crm["key"], items[:2]).json()
     assert [r["status"] for r in again["results"]] == [200, 200]
     assert Account.objects.count() == 2
+
+
+@pytest.mark.postgres
+def test_every_lookup_of_a_full_batch_uses_an_index(client, crm):
+    """Of over 100 ids PostgreSQL cannot tell that none is empty, the condition of the
+    partial index on ``external_id``: a lookup that does not say so reads every account."""
+
+    def account(n: int, **fields) -> dict:
+        return {"external_id": f"acc-{n}", "legal_name": f"Klant {n} GmbH", "country": "DE",
+                "postcode": "80331", "serving_dealer": "DLR-7", **fields}  # fmt: skip
+
+    assert batch(client, crm["key"], [account(n) for n in range(150)]).status_code == 207
+    items = [account(n, parent=f"acc-{n - 1}" if n % 2 else "") for n in range(100, 250)]
+    with CaptureQueriesContext(connection) as queries:
+        body = batch(client, crm["key"], items).json()
+    assert (body["created"], body["updated"]) == (100, 50), body["results"][:3]
+
+    tables = {"leads_account", "dealers_dealer"}
+    assert full_reads(queries.captured_queries, tables) == []
 
 
 def test_a_crm_sync_of_10000_accounts_then_a_subsidiarys_lead_goes_to_the_parents_manager(
