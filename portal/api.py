@@ -18,7 +18,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoError
 from django.core.handlers.wsgi import LimitedStream
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +29,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerial
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 API_PREFIX = "/api/"
 _READ_CHUNK = 64 * 1024
@@ -134,6 +137,43 @@ class StrictInputMixin:
     def request_schema_rules(self) -> dict:
         return {}
 
+    def run_validation(self, data=serializers.empty):
+        """A JSON object whose every value is plainly right is read in one pass over its
+        keys (``_read_plain``), with the same result as DRF's validation, which visits every
+        field (raising and catching an exception for each one absent) and each field's
+        validators: a batch of 500 leads spent a third of its time there. Anything else, an
+        error above all, goes through DRF as before, so its messages are DRF's."""
+        if type(data) is dict and not getattr(self.root, "partial", False):
+            value = self._read_plain(data)
+            if value is not None:
+                return value
+        return super().run_validation(data)
+
+    def _read_plain(self, data: dict):
+        """``data``'s validated value, or ``None`` when DRF must read it (``_Declined``)."""
+        readers = self.__dict__.get("_plain_readers")
+        if readers is None:
+            readers = self._plain_readers = _plain_readers(self)
+        if readers is False:
+            return None
+        try:
+            value = {}
+            for key in data:
+                if key not in readers:
+                    return None  # an unknown field: DRF reports it
+            for name, field, read, needed in readers.values():
+                raw = data.get(name, serializers.empty)
+                if raw is serializers.empty:
+                    if needed:
+                        return None
+                    continue
+                self.set_value(value, field.source_attrs, read(raw))
+            if self.validators:  # (DRF's collects read-only defaults even for none)
+                self.run_validators(value)
+            return self.validate(value)
+        except (_Declined, serializers.ValidationError, serializers.SkipField, DjangoError):
+            return None
+
     def to_internal_value(self, data):
         errors = {}
         if isinstance(data, Mapping):
@@ -157,6 +197,86 @@ class StrictInputMixin:
 # C0 control characters other than tab, line feed and carriage return, and DEL: no text
 # sent to the API holds them (PostgreSQL cannot store a NUL; the others are noise).
 CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+# … and what else DRF's text fields refuse: lone surrogates (a JSON "\ud800").
+_NOT_PLAIN_TEXT = re.compile(f"[{CONTROL}\ud800-\udfff]")
+
+
+class _Declined(Exception):
+    """A value ``_read_plain`` leaves to DRF."""
+
+
+def _plain_readers(serializer) -> dict | bool:
+    """Per writable field: (name, field, reader, required). A reader returns what DRF's
+    validation of a field returns for a plain value, and raises ``_Declined`` for any
+    other. ``False`` when the serializer validates a field in a method of its own or has
+    a field with a default (DRF's path handles those)."""
+    readers = {}
+    for field in serializer._writable_fields:
+        name = field.field_name
+        if getattr(serializer, f"validate_{name}", None) or field.default is not serializers.empty:
+            return False
+        readers[name] = (name, field, _plain_reader(field), field.required)
+    return readers
+
+
+def _unchanged(field, base, *methods) -> bool:
+    return isinstance(field, base) and all(
+        getattr(type(field), m) is getattr(base, m) for m in methods
+    )
+
+
+_TEXT_METHODS = ("run_validation", "validate_empty_values", "to_internal_value", "get_value")
+_DEFAULT_TEXT_VALIDATORS = (
+    MaxLengthValidator,
+    ProhibitNullCharactersValidator,
+    ProhibitSurrogateCharactersValidator,
+)
+
+
+def _plain_reader(field):
+    """The fast reader of plain text and choices; any other field is read by its own
+    ``run_validation``, after the mixin's type and length checks."""
+    if (
+        _unchanged(field, serializers.CharField, *_TEXT_METHODS)
+        and all(isinstance(v, _DEFAULT_TEXT_VALIDATORS) for v in field.validators)
+        and field.min_length is None
+    ):
+        limit, trim, blank = field.max_length, field.trim_whitespace, field.allow_blank
+
+        def text(value):
+            if type(value) is not str or (limit is not None and len(value) > limit):
+                raise _Declined
+            if _NOT_PLAIN_TEXT.search(value):
+                raise _Declined
+            stripped = value.strip() if trim else value
+            if value == "" or (trim and not stripped):  # what DRF calls blank
+                if not blank:
+                    raise _Declined
+                return ""
+            return stripped
+
+        return text
+    if _unchanged(field, serializers.ChoiceField, *_TEXT_METHODS) and not field.validators:
+        choices, blank = field.choice_strings_to_values, field.allow_blank
+
+        def choice(value):
+            if type(value) is not str:
+                raise _Declined
+            if value == "" and blank:
+                return ""
+            try:
+                return choices[value]
+            except KeyError:
+                raise _Declined from None
+
+        return choice
+
+    def other(value):
+        if _input_error(field, value):
+            raise _Declined
+        return field.run_validation(value)
+
+    return other
 
 
 def _input_error(field, value) -> str | None:
@@ -203,6 +323,19 @@ def apply_request_rules(result, generator, request, public):
     for schema in result.get("components", {}).get("schemas", {}).values():
         schema.update(schema.pop(RULES_KEY, {}))
     return result
+
+
+class JsonObjectField(serializers.DictField):
+    """A JSON object taken as it is, for a serializer that reads its keys itself (a
+    batch's items): DRF's ``DictField`` ran a field's validation for every value of every
+    item, 4,000 calls for nothing per batch of 500 leads. The schema is DictField's."""
+
+    def to_internal_value(self, data):
+        if type(data) is dict and all(type(key) is str for key in data):
+            if not data and not self.allow_empty:
+                self.fail("empty")
+            return data
+        return super().to_internal_value(data)
 
 
 class MoneyField(serializers.DecimalField):

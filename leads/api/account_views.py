@@ -25,7 +25,7 @@ ACCOUNT_EXAMPLE = {
     "country": "NL",
     "postcode": "3011 AB",
     "city": "Rotterdam",
-    "sector": "manufacturing",
+    "sector": "machinery",
     "parent": "crm-acc-100",
     "account_manager": "eva.visser@example.com",
     "serving_dealer": "DLR-7",

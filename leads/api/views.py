@@ -307,7 +307,7 @@ BATCH_EXAMPLE = {
             "country": "DE",
             "postcode": "80331",
             "contact_phone": "+49 89 1234567",
-            "sector": "manufacturing",
+            "sector": "machinery",
         },
     ]
 }

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from leads.api.account_views import ACCOUNT_EXAMPLE
 from leads.models import Account, ApiKey, InstalledProduct, Integration, Lead
 from leads.services.api_keys import api_key_create
 from portal.users.models import Role
@@ -241,3 +242,11 @@ def test_changing_an_account_repoints_nothing_owned_but_routes_the_next_lead(cli
     Lead.objects.filter(pk=first.pk).update(status=Lead.Status.LOST)
     second = new_lead(company_name="Van Dijk Techniek B.V.", website="vandijk-techniek.nl")
     assert second.owner_user == crm["eva"]
+
+
+def test_the_documented_example_is_taken_as_it_reads(client, crm):
+    """The schema's example account is one an integrator may copy."""
+    put(client, crm["key"], "crm-acc-100", legal_name="Van Dijk Holding B.V.", country="NL")
+    StaffFactory(role=Role.INTERNAL_SALES, user__email="eva.visser@example.com")
+    response = put(client, crm["key"], "crm-acc-101", **ACCOUNT_EXAMPLE)
+    assert response.status_code == 201, response.json()

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from leads.api.views import BATCH_EXAMPLE
 from leads.models import Assignment, DuplicateSubmission, Integration, Lead, LeadEvent
 from leads.services.api_keys import api_key_create
 from leads.services.intake import BATCH_MAX
@@ -209,3 +210,9 @@ def test_every_lookup_of_a_full_batch_uses_an_index(world, api):
 
     tables = {"leads_lead", "leads_duplicatesubmission", "leads_account"}
     assert full_reads(queries.captured_queries, tables) == []
+
+
+def test_the_documented_example_is_routed_as_it_reads(world, api):
+    """The schema's example batch is one an integrator may copy: every item routed."""
+    body = api(BATCH_EXAMPLE).json()
+    assert [r["status"] for r in body["results"]] == [201] * len(BATCH_EXAMPLE["leads"])
