@@ -14,7 +14,13 @@ from leads.models import Lead, Policy
 from leads.services.cleaning import INTEREST_TEMPERATURE, clean_lead_fields
 from leads.services.intake import BATCH_MAX
 from leads.services.pipeline import CloseReason
-from portal.api import NOT_BLANK, MoneyField, PrototypeFields, StrictInputMixin
+from portal.api import (
+    NOT_BLANK,
+    JsonObjectField,
+    MoneyField,
+    PrototypeFields,
+    StrictInputMixin,
+)
 from portal.choices import Language, Sector
 from portal.messages import render_message
 
@@ -154,6 +160,24 @@ class LeadIntakeResponseSerializer(PrototypeFields, serializers.Serializer):
 
     def get_duplicate(self, lead) -> bool:
         return bool(self.context.get("duplicate"))
+
+    def to_representation(self, lead) -> dict:
+        """The fields above, written directly (what DRF's field-by-field writing gives,
+        which cost a batch of 500 answers a tenth of its time)."""
+        return {
+            "id": lead.id,
+            "status": _text(lead.status),
+            "owner": self.get_owner(lead),
+            "rule": _text(lead.routing_rule),
+            "reason": self.get_reason(lead),
+            "qualification": self.get_qualification(lead),
+            "deadlines": self.get_deadlines(lead),
+            "duplicate": self.get_duplicate(lead),
+        }
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
 
 
 # --- the dealer API: a dealer's own systems read and update their leads -----------------
@@ -350,7 +374,7 @@ class LeadBatchSerializer(StrictInputMixin, serializers.Serializer):
     schema states only that each is an object."""
 
     leads = serializers.ListField(
-        child=serializers.DictField(),
+        child=JsonObjectField(),
         min_length=1,
         max_length=BATCH_MAX,
         help_text=(
@@ -457,7 +481,7 @@ class AccountBatchSerializer(StrictInputMixin, serializers.Serializer):
     """``{"accounts": [...]}``: 1-1,000 objects, each read like the body of ``PUT
     /api/v1/accounts/{external_id}/`` with its ``external_id``."""
 
-    accounts = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
+    accounts = serializers.ListField(child=JsonObjectField(), min_length=1, max_length=1000)
 
 
 class AccountBatchItemSerializer(serializers.Serializer):

@@ -404,3 +404,22 @@ def test_the_intake_throttle_counts_in_redis_as_drf_counts_in_its_cache(rate):
         {False} if rate == "0/min" else {True, False}
     )
     cache.delete(f"{key}:log")
+
+
+def test_the_answer_is_written_as_drfs_fields_would_write_it(world, api):
+    """``LeadIntakeResponseSerializer`` writes its fields directly: the same body as
+    DRF's field-by-field writing, for a routed lead, a repeat and a nurture lead."""
+    from rest_framework import serializers
+
+    from leads.api.serializers import LeadIntakeResponseSerializer
+
+    routed = api(PAYLOAD).json()
+    nurture = api({**PAYLOAD, "external_id": "n-1", "company_name": "Kwekerij Zon B.V.",
+                   "contact_email": "zon@kwekerij.example",
+                   "qualification": {"need": False}}).json()  # fmt: skip
+    for pk in (routed["id"], nurture["id"]):
+        lead = Lead.objects.get(pk=pk)
+        for context in ({"duplicate": True}, {"duplicate": False}):
+            writer = LeadIntakeResponseSerializer(lead, context=context)
+            drf = serializers.Serializer.to_representation(writer, lead)
+            assert writer.data == drf
