@@ -16,6 +16,7 @@ time zone; an owner without a home country, and a queue, follow the lead's count
 prospect's own promises (the after-hours confirmation) keep the prospect's country.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -145,6 +146,12 @@ def working_hours(
 
 
 def after_hours(moment: datetime, country: str, terms: SlaTerms) -> bool:
+    return _after_hours(moment, getattr(country, "code", country), terms)
+
+
+@functools.lru_cache(maxsize=256)
+def _after_hours(moment: datetime, country: str, terms: SlaTerms) -> bool:
+    """(The leads of a batch share their moment: asked once per country, not per lead.)"""
     return businesstime.is_outside_working_hours(moment, calendar_for(country, terms))
 
 
