@@ -51,6 +51,7 @@ def main() -> None:
     from leads.demo import companies
     from leads.models import Account, Lead
     from leads.services.imports import CSV_COLUMNS, import_leads
+    from portal.runtime import tune_garbage_collection
 
     rng = random.Random(7)
     accounts = list(
@@ -111,6 +112,7 @@ def main() -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     statements = StatementTimes() if args.sql else contextlib.nullcontext()
+    tune_garbage_collection()  # as the Celery worker and ``manage.py import_leads`` do
     with open(path, "rb") as stream, statements:
         report = import_leads(stream=stream, batch_size=args.batch)
     cpu_seconds = time.process_time() - cpu_started

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leads.services.imports import BATCH, import_leads
 from portal.messages import render_message
+from portal.runtime import tune_garbage_collection
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=BATCH, help="Leads routed per transaction")
 
     def handle(self, *args, path: str, batch: int, **options):
+        tune_garbage_collection()  # as a Celery worker runs an uploaded file's import
         started = time.monotonic()
         try:
             with open(path, "rb") as stream:
