@@ -1,7 +1,7 @@
 """API intake under gunicorn on PostgreSQL, against a bare Django endpoint, same run.
 
     .venv/bin/python bench/bench_api_intake.py [--requests 2000] [--clients 8] [--workers 4]
-        [--rate N] [--in-hours] [--after-hours] [--broker-down]
+        [--rate N] [--rounds 4] [--in-hours] [--after-hours] [--broker-down]
 
 Resets its database (BENCH_DATABASE_URL, default ``portal_bench_api`` on the local
 PostgreSQL; refused unless its name contains "bench"), loads the demo data, starts
@@ -14,7 +14,10 @@ stint, event, permissions, notification rows, deadlines) and as many requests to
 What it prints, and how each is measured:
 
 - Throughput and latency, closed loop: ``--clients`` processes, each sending its next
-  request when the last one was answered. With more clients than workers, latency then
+  request when the last one was answered. The bare insert and the intake take turns in
+  ``--rounds`` parts (default 4: bare, intake, bare, intake…), since this machine's speed
+  drifts from minute to minute (one after the other, the same code gave 28, 22 and 19 %);
+  the ratio of each round is printed beside the whole one. With more clients than workers, latency then
   mostly restates throughput (requests queue), so also:
 - Service time: the latency with one client, so nothing queues (median and p95).
 - Latency at a fixed offered rate (open loop, ``--rate``, default half the intake's
@@ -120,6 +123,36 @@ def run(path, payloads, headers, clients):
     latencies = [x for r in results for x in r[0]]
     statuses = [x for r in results for x in r[1]]
     return len(payloads) / seconds, latencies, statuses
+
+
+def alternating(server, database: str, phases, headers, clients: int, rounds: int):
+    """The closed loop of each ``(path, payloads)`` phase in ``rounds`` parts, the phases
+    taking turns (bare, intake, bare, intake…), so that the machine's speed, which drifts
+    from minute to minute on a shared machine, weighs on both alike. Returns per phase
+    ``((requests/s, latencies, statuses), CPU seconds)`` over all its parts, and each
+    round's ratio of the second phase's rate to the first's."""
+    totals = [[0.0, [], [], {}] for _ in phases]
+    ratios = []
+    for r in range(rounds):
+        rates = []
+        for (path, payloads), total in zip(phases, totals, strict=True):
+            part = payloads[r::rounds]
+            before = cpu_reading(server, database)
+            rate, latencies, statuses = run(path, part, headers, clients)
+            used = cpu_used(before, cpu_reading(server, database), path)
+            total[0] += len(part) / rate
+            total[1] += latencies
+            total[2] += statuses
+            total[3] = {k: total[3].get(k, 0.0) + v for k, v in used.items()}
+            rates.append(rate)
+        ratios.append(rates[1] / rates[0])
+    results = [
+        ((len(payloads) / seconds, latencies, statuses), cpu)
+        for (_path, payloads), (seconds, latencies, statuses, cpu) in zip(
+            phases, totals, strict=True
+        )
+    ]
+    return (*results, ratios)
 
 
 def run_open(path, payloads, headers, rate: float, senders: int = 16):
@@ -304,6 +337,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rate", type=float, help="open-loop rate (default: half the intake's)")
     parser.add_argument(
+        "--rounds", type=int, default=4, help="bare and intake take turns, in this many parts"
+    )
+    parser.add_argument(
         "--in-hours",
         action="store_true",
         help=f"every figure with the portal's clock at {IN_HOURS}, a Tuesday in working "
@@ -373,11 +409,14 @@ def main() -> int:
         try:
             run("/bench/bare/", leads("warm-bare", stamp, clients * 5), headers, clients)
             run("/api/v1/leads/", leads("warm", stamp, clients * 5), headers, clients)
-            cpu = [cpu_reading(server, database)]
-            bare = run("/bench/bare/", leads("bare", stamp, n), headers, clients)
-            cpu.append(cpu_reading(server, database))
-            intake = run("/api/v1/leads/", leads("in-hours", stamp, n), headers, clients)
-            cpu.append(cpu_reading(server, database))
+            (bare, bare_cpu), (intake, intake_cpu), ratios = alternating(
+                server,
+                database,
+                [("/bench/bare/", leads("bare", stamp, n)), ("/api/v1/leads/", leads("in-hours", stamp, n))],
+                headers,
+                clients,
+                args.rounds,
+            )  # fmt: skip
             bare_one = run("/bench/bare/", leads("bare-one", stamp, single), headers, 1)
             intake_one = run("/api/v1/leads/", leads("one", stamp, single), headers, 1)
             rate = args.rate or intake[0] / 2
@@ -385,11 +424,14 @@ def main() -> int:
             open_lat, open_status = run_open("/api/v1/leads/", offered, headers, rate)
         finally:
             stop(server)
-        cpu_lines.append(("bare insert", cpu_used(cpu[0], cpu[1], "the bare insert")))
-        cpu_lines.append(("API intake", cpu_used(cpu[1], cpu[2], "the intake")))
+        cpu_lines.append(("bare insert", bare_cpu))
+        cpu_lines.append(("API intake", intake_cpu))
         out.append(line("bare insert", *bare))
         out.append(line("API intake", *intake))
-        out.append(f"ratio: {intake[0] / bare[0]:.0%} of the bare endpoint's rate [goal >= 25%]")
+        out.append(
+            f"ratio: {intake[0] / bare[0]:.0%} of the bare endpoint's rate [goal >= 25%]; "
+            f"by round: {', '.join(f'{r:.0%}' for r in ratios)}"
+        )
         out.append(line("service time, bare", None, *bare_one[1:]))
         met = percentile(intake_one[1], 50) <= 0.010
         out.append(
