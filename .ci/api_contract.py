@@ -39,6 +39,27 @@ admin = (
     .first()
     .user
 )
+# What the schema's example account refers to (its parent, account manager and serving
+# dealer), so that the documented example is taken as it reads.
+from dealers.models import Dealer
+from leads.api.serializers import AccountItemSerializer
+from leads.services.accounts_sync import accounts_upsert
+from portal.users.models import StaffProfile, User
+
+eva = User.objects.filter(email="eva.visser@example.com").first() or User.objects.create_user(
+    email="eva.visser@example.com", name="Eva Visser"
+)
+StaffProfile.objects.get_or_create(
+    user=eva, defaults={"role": Role.INTERNAL_SALES, "is_account_manager": True}
+)
+if not Dealer.objects.filter(external_id="DLR-7").exists():
+    dealer = Dealer.objects.filter(status="active").order_by("pk").first()
+    Dealer.objects.filter(pk=dealer.pk).update(external_id="DLR-7")
+parent = AccountItemSerializer(
+    data={"external_id": "crm-acc-100", "legal_name": "Van Dijk Holding B.V.", "country": "NL"}
+)
+parent.is_valid(raise_exception=True)
+accounts_upsert([parent.validated_data])
 print(integration.pk)
 print(api_key_create(name="API contract check", integration=integration, scopes=["leads", "accounts"])[1])
 print(api_key_create(name="API contract check", user=admin)[1])
