@@ -9,7 +9,8 @@ door in batches (``routing.leads_route_new``), each batch in its own transaction
 the database refuses a batch, it is split until the rows it refuses are found, so a
 crash never half-writes a batch and progress is visible. A row without an
 ``external_id`` column gets one from its content, so importing the same file twice
-adds nothing. Memory stays flat: the file is read row by row.
+adds nothing (a row attached to an open lead the first time is known too). Memory stays
+flat: the file is read row by row.
 """
 
 import codecs
@@ -27,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from leads.models import ImportJob, Lead
+from leads.models import DuplicateSubmission, ImportJob, Lead
 from leads.services import duplicates, routing
 from leads.services.cleaning import clean_lead_fields
 from leads.services.intake import LEAD_FIELDS, leads_intake_many, new_lead
@@ -331,6 +332,14 @@ def _import_batch(
     # an array of more than 100 values: without it, a scan of every lead per batch.)
     known = set(
         Lead.objects.filter(source=Lead.Source.CSV, external_id__any=ids)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+    # A row attached to an open lead by an earlier import is known as well.
+    known |= set(
+        DuplicateSubmission.objects.filter(
+            source=Lead.Source.CSV, external_id__any=[i for i in ids if i not in known]
+        )
         .exclude(external_id="")
         .values_list("external_id", flat=True)
     )

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
-from leads.models import ImportJob, Lead, LeadEvent
+from leads.models import DuplicateSubmission, ImportJob, Lead, LeadEvent
 from leads.services.imports import import_jobs_run_pending, import_leads
 from portal.messages import render_message
 from portal.users.models import Role
@@ -127,6 +127,25 @@ def test_a_repeat_contact_in_the_file_is_attached_not_routed_twice(rotterdam):
     assert (report.created, report.duplicates) == (1, 1)
     lead = Lead.objects.get()
     assert lead.events.filter(kind="duplicate").count() == 1
+
+
+def test_importing_a_file_with_a_repeat_twice_adds_nothing(rotterdam):
+    """The repeat row was attached to the lead the first time: the second import knows
+    its external id too (before, it was attached again: a second duplicate event)."""
+    text = (
+        "company,email,country,postcode\n"
+        "Van Dijk B.V.,info@vandijk.example,NL,3011\n"
+        "Van Dijk B.V.,sales@vandijk.example,NL,3011\n"
+    )
+    run(text)
+    counts = (Lead.objects.count(), LeadEvent.objects.count(), DuplicateSubmission.objects.count())
+    report = run(text)
+    assert (report.created, report.duplicates, report.existing) == (0, 0, 2)
+    assert (
+        Lead.objects.count(),
+        LeadEvent.objects.count(),
+        DuplicateSubmission.objects.count(),
+    ) == counts
 
 
 def test_batches_do_not_change_the_outcome(rotterdam):
