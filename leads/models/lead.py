@@ -391,19 +391,11 @@ class Lead(CountryCode, OwnerFields):
         of 500 spent 5 % of its time on the second)."""
         if self.__dict__.get("_filled") == self._lookup_state():
             return
-        from leads.matching.normalize import (
-            domain_from_email,
-            domain_from_url,
-            is_free_mail_domain,
-            normalize_company_name,
-        )
+        from leads.matching.normalize import lookup_columns
 
-        self.company_normalized = normalize_company_name(self.company_name)
-        website_domain = domain_from_url(self.website) or ""
-        # "gmail.com" (or an address) typed as the website names no company
-        self.website_domain = "" if is_free_mail_domain(website_domain) else website_domain
-        self.email_domain = domain_from_email(self.contact_email) or ""
-        self.contact_email = (self.contact_email or "").strip().lower()
+        columns = lookup_columns(self.company_name, self.website, self.contact_email)
+        self.company_normalized, self.website_domain, self.email_domain = columns[:3]
+        self.contact_email = columns.contact_email
         self._filled = self._lookup_state()
 
     def _lookup_state(self) -> tuple:

@@ -41,13 +41,32 @@ ORIGINAL_COLUMNS = (
 def identity(lead: Lead) -> frozenset[Key]:
     """The identifiers a lead is recognised by, from its lookup columns (a new lead's are
     filled by ``Lead.fill_lookup_columns``)."""
-    keys: set[Key] = {("domain", d) for d in (lead.website_domain, lead.email_domain) if d}
-    if lead.contact_email:
-        keys.add(("email", lead.contact_email))
-    if lead.vat_number:
-        keys.add(("vat", lead.vat_number))
-    if lead.company_normalized:
-        keys.add(("name", lead.company_normalized, lead.country_code))
+    return keys_of(
+        lead.website_domain,
+        lead.email_domain,
+        lead.contact_email,
+        lead.vat_number,
+        lead.company_normalized,
+        lead.country_code,
+    )
+
+
+def keys_of(
+    website_domain: str,
+    email_domain: str,
+    contact_email: str,
+    vat_number: str,
+    company_normalized: str,
+    country: str,
+) -> frozenset[Key]:
+    """``identity`` of a lead with these lookup columns (``normalize.lookup_columns``)."""
+    keys: set[Key] = {("domain", d) for d in (website_domain, email_domain) if d}
+    if contact_email:
+        keys.add(("email", contact_email))
+    if vat_number:
+        keys.add(("vat", vat_number))
+    if company_normalized:
+        keys.add(("name", company_normalized, country))
     return frozenset(keys)
 
 

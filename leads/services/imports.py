@@ -11,13 +11,21 @@ crash never half-writes a batch and progress is visible. A row without an
 ``external_id`` column gets one from its content, so importing the same file twice
 adds nothing (a row attached to an open lead the first time is known too). Memory stays
 flat: the file is read row by row.
+
+On PostgreSQL the rows may be cleaned, routed and written by worker processes
+(``import_leads(processes=…)``; ``manage.py import_leads`` and an upload use one per
+core): a row goes to the worker that has the rows sharing an identifier with it
+(``row_keys``), so each company's rows are handled in one process, in the file's order.
 """
 
 import codecs
+import contextlib
 import csv
 import functools
 import hashlib
 import logging
+import operator
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -28,6 +36,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from leads.matching.normalize import InvalidVat, lookup_columns, normalize_vat
 from leads.models import DuplicateSubmission, ImportJob, Lead
 from leads.services import duplicates, routing
 from leads.services.cleaning import clean_lead_fields
@@ -35,10 +44,14 @@ from leads.services.intake import LEAD_FIELDS, leads_intake_many, new_lead
 from portal.choices import Language, Sector
 from portal.exports import Sheet, spreadsheet_text
 from portal.messages import interpolate, message, texts
+from portal.processes import Partitioned
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# Worker processes of ``manage.py import_leads`` (``import_leads(processes=…)``): one
+# per core, at most 4 (beyond that, the share counters' lock makes them wait).
+PROCESSES = max(1, min(4, os.cpu_count() or 1))
 MAX_REPORTED_ERRORS = 1000
 # Re-analyse the lead table after this many imported leads, and again each time the
 # import doubled (2,000, 4,000, 8,000…): row estimates scale with the table's size by
@@ -136,6 +149,16 @@ class ImportReport:
     duplicates: int = 0
     errors: list[dict] = field(default_factory=list)
     error_rows: int = 0
+
+    def merge(self, other: "ImportReport") -> None:
+        """Add a part of the import done elsewhere (a worker's batch)."""
+        self.created += other.created
+        self.existing += other.existing
+        self.duplicates += other.duplicates
+        self.error_rows += other.error_rows
+        if other.errors:
+            errors = sorted(self.errors + other.errors, key=operator.itemgetter("line"))
+            self.errors = errors[:MAX_REPORTED_ERRORS]
 
     def add_error(self, line: int, errors: dict | Callable[[], dict]) -> None:
         """Count a bad row and report the first ones; ``errors`` may be a function
@@ -251,12 +274,52 @@ def content_id(row: dict) -> str:
 
 
 def import_leads(
-    *, stream, actor=None, job: ImportJob | None = None, batch_size: int = BATCH
+    *,
+    stream,
+    actor=None,
+    job: ImportJob | None = None,
+    batch_size: int = BATCH,
+    processes: int = 1,
 ) -> ImportReport:
-    """Import a CSV byte stream; returns the report (and keeps ``job`` up to date)."""
+    """Import a CSV byte stream; returns the report (and keeps ``job`` up to date).
+
+    With ``processes`` > 1 (on PostgreSQL, outside a transaction) this process only
+    reads the rows, and that many worker processes clean, route and write them
+    (``portal.processes.Partitioned``): the rows of one company (any identifier the
+    cleaned row will have, ``row_keys``) go to the same worker, in the file's order, so
+    a repeat is still attached to the first row, never routed twice. The import's Python
+    then uses more than one core."""
     report = ImportReport()
-    pending: list[tuple[int, dict]] = []
-    refresh_at = REFRESH_STATISTICS_FROM
+    progress = _Progress(job, report)
+    rows = _readable_rows(stream, report)
+    if processes > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        work = functools.partial(_import_rows, actor=actor)
+        with Partitioned(processes, work=work, batch=batch_size) as workers:
+            for item in rows:
+                for done in workers.put(item, row_keys(item[1])):
+                    progress(done)
+            for done in workers.finish():
+                progress(done)
+    else:
+        pending: list[Item] = []
+        for item in rows:
+            pending.append(item)
+            if len(pending) >= batch_size:
+                done, pending = _import_rows(pending, actor=actor)
+                progress(done)
+        while pending:
+            done, pending = _import_rows(pending, actor=actor)
+            progress(done)
+    report.errors.sort(key=operator.itemgetter("line"))
+    return report
+
+
+# A row on its way: (line, the row as read, its cleaned data once cleaned).
+Item = tuple[int, dict | None, dict | None]
+
+
+def _readable_rows(stream, report: ImportReport) -> Iterator[Item]:
+    """The rows the CSV reader could read; the others go into ``report``."""
     for line, row in read_rows(stream):
         report.total_rows += 1
         if isinstance(row, csv.Error):
@@ -271,23 +334,69 @@ def import_leads(
                 },
             )
             continue
-        try:
-            data = clean_lead_fields(row_to_data(row))
-        except ValidationError:
-            report.add_error(line, functools.partial(errors_in_every_language, row))
-            continue
-        data["external_id"] = data.get("external_id") or content_id(row)
-        pending.append((line, data))
-        if len(pending) >= batch_size:
-            pending = _import_batch(pending, report=report, actor=actor)
-            _progress(job, report)
-            if report.created >= refresh_at:
-                _refresh_statistics()
-                refresh_at *= 2
-    while pending:
-        pending = _import_batch(pending, report=report, actor=actor)
-        _progress(job, report)
-    return report
+        yield line, row, None
+
+
+def _import_rows(items: list[Item], *, actor) -> tuple["ImportReport", list[Item]]:
+    """Clean the rows not cleaned yet and route a batch of them; returns what was done
+    and the rows held back for the next batch (cleaned: a second row of a contact or
+    company in one batch is attached to the first once that exists)."""
+    done = ImportReport()
+    cleaned = []
+    for line, row, data in items:
+        if data is None:
+            try:
+                data = clean_lead_fields(row_to_data(row))
+            except ValidationError:
+                done.add_error(line, functools.partial(errors_in_every_language, row))
+                continue
+            data["external_id"] = data.get("external_id") or content_id(row)
+        cleaned.append((line, data))
+    later = _import_batch(cleaned, report=done, actor=actor)
+    return done, [(line, None, data) for line, data in later]
+
+
+def row_keys(row: dict) -> set[duplicates.Key]:
+    """What a read row is partitioned by: the identifiers its lead will have once the row
+    is cleaned (``duplicates.identity``) and its external id, computed without cleaning
+    the whole row (its phone number, the costliest part, plays no part). A row the
+    cleaner will refuse may get keys it never uses; it is reported either way."""
+
+    def raw(name: str) -> str:
+        value = row.get(name)
+        return "" if value is None else str(value).strip()
+
+    country = raw("country").upper()
+    vat = ""
+    if number := raw("vat_number"):
+        with contextlib.suppress(InvalidVat):
+            vat = normalize_vat(number, country or None)
+    columns = lookup_columns(raw("company_name"), raw("website"), raw("contact_email").lower())
+    keys = duplicates.keys_of(
+        columns.website_domain,
+        columns.email_domain,
+        columns.contact_email,
+        vat,
+        columns.company_normalized,
+        country,
+    )
+    return {*keys, ("external_id", raw("external_id") or content_id(row))}
+
+
+class _Progress:
+    """After each batch: its counts added to the report and the job, and the lead table's statistics refreshed
+    when the import has grown it (``REFRESH_STATISTICS_FROM``)."""
+
+    def __init__(self, job: ImportJob | None, report: ImportReport):
+        self.job, self.report = job, report
+        self.refresh_at = REFRESH_STATISTICS_FROM
+
+    def __call__(self, done: ImportReport) -> None:
+        self.report.merge(done)
+        _progress(self.job, self.report)
+        if self.report.created >= self.refresh_at:
+            _refresh_statistics()
+            self.refresh_at *= 2
 
 
 def _refresh_statistics() -> None:
@@ -410,7 +519,9 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
 
                 report = import_accounts(stream=handle, job=job)
             else:
-                report = import_leads(stream=handle, actor=job.created_by, job=job)
+                report = import_leads(
+                    stream=handle, actor=job.created_by, job=job, processes=PROCESSES
+                )
                 _progress(job, report)
         job.total_rows = report.total_rows
         job.status = ImportJob.Status.DONE

@@ -135,11 +135,11 @@ def test_the_oldest_open_lead_is_the_original(rotterdam):
 def test_lookup_columns_follow_every_change_of_what_they_are_made_of(monkeypatch):
     """A lead is filled once while nothing changes (the intake fills a new lead when it
     builds it and again when it writes it), and again after any change."""
-    from leads.matching import normalize
+    from leads.matching.normalize import lookup
 
     calls = []
-    real = normalize.normalize_company_name
-    monkeypatch.setattr(normalize, "normalize_company_name", lambda n: calls.append(n) or real(n))
+    real = lookup.normalize_company_name
+    monkeypatch.setattr(lookup, "normalize_company_name", lambda n: calls.append(n) or real(n))
     lead = Lead(company_name="Van Leeuwen B.V.", contact_email=" Sanne@VanLeeuwen.example ")
     lead.fill_lookup_columns()
     lead.fill_lookup_columns()

@@ -3,13 +3,19 @@
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leads.models import DuplicateSubmission, ImportJob, Lead, LeadEvent
+from leads.services import duplicates, imports
+from leads.services.cleaning import clean_lead_fields
 from leads.services.imports import import_jobs_run_pending, import_leads
+from leads.services.intake import new_lead
 from portal.messages import render_message
 from portal.users.models import Role
 from tests.factories import DealerFactory, DealerMemberFactory, StaffFactory, territory_with
@@ -158,8 +164,6 @@ def test_batches_do_not_change_the_outcome(rotterdam):
 
 
 def test_a_file_without_header_is_refused_with_a_message():
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError, match="first line must name the columns"):
         run("foo,bar\n1,2\n")
 
@@ -330,3 +334,144 @@ def test_a_row_the_database_refuses_is_reported_and_the_rest_goes_in(
     assert "refused row" in render_message(report.errors[0]["errors"]["__all__"][0])
     assert report.created == Lead.objects.count() == 7
     assert all(lead.events.filter(kind="created").count() == 1 for lead in Lead.objects.all())
+
+
+# --- the import in worker processes ------------------------------------------------
+
+
+def spread_over_the_file() -> str:
+    """20 companies, each three times, a whole file apart (so in different batches);
+    a row sharing its name with company 3 and its e-mail domain with company 7; a bad
+    row. However the rows are spread over processes, each company is one lead."""
+    rows = ["external_id,company,email,country,postcode"]
+    for n in range(3):
+        rows += [
+            f"c{k}-{n},Jansen {k} Techniek B.V.,p{n}@jansen{k}.example,NL,30{k:02d}"
+            for k in range(20)
+        ]
+    rows.append("joiner,Jansen 3 Techniek B.V.,x@jansen7.example,NL,3003")
+    rows.append("bad,Kapot B.V.,a@kapot.example,NL,12")
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("processes", [1, pytest.param(2, marks=pytest.mark.postgres)])
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_route_and_attach_as_one_process_does(rotterdam, processes, monkeypatch):
+    started = []
+
+    class Recorded(imports.Partitioned):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(len(self.workers))
+
+    monkeypatch.setattr(imports, "Partitioned", Recorded)
+    report = run(spread_over_the_file(), batch_size=7, processes=processes)
+    assert started == ([] if processes == 1 else [processes])
+
+    assert (report.created, report.duplicates, report.existing) == (20, 41, 0)
+    assert [e["line"] for e in report.errors] == [63]
+    leads = Lead.objects.all()
+    assert sorted(lead.external_id for lead in leads) == sorted(f"c{k}-0" for k in range(20))
+    assert len({lead.company_normalized for lead in leads}) == 20  # no company twice
+    attached = dict(DuplicateSubmission.objects.values_list("external_id", "lead__external_id"))
+    for k in range(20):
+        assert attached[f"c{k}-1"] == attached[f"c{k}-2"] == f"c{k}-0"
+    assert attached["joiner"] in {"c3-0", "c7-0"}
+    assert all(lead.owner_dealer == rotterdam for lead in leads)
+
+    counts = (Lead.objects.count(), LeadEvent.objects.count(), DuplicateSubmission.objects.count())
+    again = run(spread_over_the_file(), batch_size=7, processes=processes)
+    assert (again.created, again.duplicates, again.existing, again.error_rows) == (0, 0, 61, 1)
+    assert (
+        Lead.objects.count(),
+        LeadEvent.objects.count(),
+        DuplicateSubmission.objects.count(),
+    ) == counts
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_never_use_or_end_a_connection_of_the_parent(rotterdam, monkeypatch):
+    """A connection the parent still holds when the workers fork (seen once in a test
+    run) stays the parent's: the workers open their own (sharing it, they read each
+    other's answers: "the last operation didn't produce records (command status:
+    BEGIN)") and do not end its session when they stop."""
+    from django.db import connection, connections
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    connection.ensure_connection()
+    session = connection.connection
+
+    report = run(spread_over_the_file(), batch_size=7, processes=2)
+
+    assert (report.created, report.duplicates) == (20, 41)
+    assert connection.connection is session
+    assert Lead.objects.count() == 20  # the parent's session still answers
+
+
+def test_inside_a_transaction_the_import_stays_in_this_process(rotterdam, monkeypatch):
+    """Worker processes could not see the surrounding transaction's rows (nor it
+    theirs): the import then routes in this process, as with one."""
+    monkeypatch.setattr(imports, "Partitioned", None)  # would fail if used
+    report = run(CSV, processes=4)
+    assert (report.created, report.error_rows) == (3, 3)
+
+
+def test_the_command_takes_the_number_of_processes(rotterdam, tmp_path, capsys):
+    path = tmp_path / "leads.csv"
+    path.write_text(CSV)
+    call_command("import_leads", str(path), "--processes", "2")
+    assert "6 rows: 3 leads created" in capsys.readouterr().out
+
+
+COMPANIES = st.sampled_from(
+    [
+        "Van Leeuwen Verpakkingen B.V.",
+        "  van leeuwen verpakkingen bv ",
+        "Müller & Söhne GmbH & Co. KG",
+        "Firma De Boer",
+        "ACME",
+        "",
+    ]
+)
+EMAILS = st.sampled_from(
+    ["", "Sanne@VanLeeuwen.example", " info@gmail.com", "a.b@mueller-soehne.de ", "x@y"]
+)
+WEBSITES = st.sampled_from(
+    ["", "https://www.vanleeuwen.example/contact", "WWW.Mueller-Soehne.DE", "gmail.com", "?"]
+)
+VATS = st.sampled_from(["", "NL001234567B01", "nl 0012.34.567.b01", "DE136695976", "XX1"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    company=COMPANIES,
+    email=EMAILS,
+    website=WEBSITES,
+    vat=VATS,
+    country=st.sampled_from(["NL", " nl", "DE", "be", "XX", ""]),
+    external_id=st.sampled_from(["", " ext-1 ", "ext-2"]),
+)
+def test_a_rows_keys_are_the_identifiers_its_cleaned_lead_has(
+    company, email, website, vat, country, external_id
+):
+    """The import's processes are chosen by ``row_keys`` before a row is cleaned: they
+    must be exactly what the duplicate finder recognises the lead by, or two rows of one
+    company could be routed at once in two processes."""
+    row = {
+        "company_name": company,
+        "contact_email": email,
+        "website": website,
+        "vat_number": vat,
+        "country": country,
+        "contact_phone": "+31 10 123 4567",
+        "external_id": external_id,
+    }
+    try:
+        data = clean_lead_fields(imports.row_to_data(row))
+    except ValidationError:
+        return  # reported by the worker; its keys do not matter
+    data["external_id"] = data.get("external_id") or imports.content_id(row)
+    lead = new_lead(data, source=Lead.Source.CSV, now=timezone.now(), confirm=False)
+    expected = duplicates.identity(lead) | {("external_id", lead.external_id)}
+    assert imports.row_keys(row) == expected

@@ -9,7 +9,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from leads.services.imports import BATCH, import_leads
+from leads.services.imports import BATCH, PROCESSES, import_leads
 from portal.messages import render_message
 from portal.runtime import tune_garbage_collection
 
@@ -20,13 +20,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="CSV file, comma or semicolon separated, UTF-8")
         parser.add_argument("--batch", type=int, default=BATCH, help="Leads routed per transaction")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=PROCESSES,
+            help=f"Worker processes that route the rows, on PostgreSQL (default {PROCESSES}: "
+            "this machine's cores, at most 4); 1 routes them in this process",
+        )
 
-    def handle(self, *args, path: str, batch: int, **options):
+    def handle(self, *args, path: str, batch: int, processes: int, **options):
         tune_garbage_collection()  # as a Celery worker runs an uploaded file's import
         started = time.monotonic()
         try:
             with open(path, "rb") as stream:
-                report = import_leads(stream=stream, batch_size=batch)
+                report = import_leads(stream=stream, batch_size=batch, processes=processes)
         except FileNotFoundError as error:
             raise CommandError(f"No such file: {path}") from error
         except ValidationError as error:

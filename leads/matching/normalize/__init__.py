@@ -55,11 +55,14 @@ from leads.matching.normalize.domains import (
     domain_from_url,
     is_free_mail_domain,
 )
+from leads.matching.normalize.lookup import LookupColumns, lookup_columns
 from leads.matching.normalize.names import normalize_company_name
 from leads.matching.normalize.postcodes import POSTCODE_DIGITS, normalize_postcode, postcode_pattern
 from leads.matching.normalize.vat import normalize_vat
 
 __all__ = [
+    "LookupColumns",
+    "lookup_columns",
     "FREE_MAIL_DOMAINS",
     "POSTCODE_DIGITS",
     "InvalidCoc",

@@ -1,0 +1,145 @@
+"""``portal.processes.Partitioned``: work spread over forked workers, by key."""
+
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from portal.processes import Partitioned, WorkerFailed
+
+
+def where(items):
+    """The work of these tests: say which process got which items, in which order."""
+    return (os.getpid(), list(items)), []
+
+
+def where_slowly(items):
+    """``where``, slow enough that a worker cannot answer before the next item is given
+    out (the least busy worker is the one without work)."""
+    time.sleep(0.3)
+    return where(items)
+
+
+def holding_back_odd(items):
+    """Do the even items; hold the odd ones back for the next call (as the import holds
+    back a company's second row in a batch)."""
+    done = [i for i in items if i % 2 == 0 or i < 0]
+    later = [-i for i in items if i % 2 and i > 0]
+    return (os.getpid(), done), later
+
+
+def run(work, items_and_keys, **options):
+    results = []
+    with Partitioned(2, work=work, **options) as workers:
+        for item, keys in items_and_keys:
+            results.extend(workers.put(item, keys))
+        results.extend(workers.finish())
+        drains = workers.drains
+    return results, drains
+
+
+def by_process(results) -> dict[int, list]:
+    done: dict[int, list] = {}
+    for pid, items in results:
+        done.setdefault(pid, []).extend(items)
+    return done
+
+
+def test_items_sharing_a_key_go_to_one_worker_in_their_order():
+    items = [(n, {("company", n % 7)}) for n in range(200)]
+    results, _drains = run(where, items, batch=5)
+
+    done = by_process(results)
+    assert len(done) == 2  # both workers worked
+    assert sorted(n for items in done.values() for n in items) == list(range(200))
+    for items in done.values():
+        assert items == sorted(items)  # the file's order
+    owner = {n % 7: pid for pid, items in done.items() for n in items}
+    assert all(owner[n % 7] == pid for pid, items in done.items() for n in items)
+
+
+def test_an_item_joining_two_workers_keys_waits_until_the_other_finished():
+    """Item 100 shares a key with item 0 and one with item 1, which went to different
+    workers: the other worker finishes its items (they are done, and visible, before
+    item 100 is worked on), and the later items of both keys follow item 100."""
+    items = [(0, {"a"}), (1, {"b"}), (100, {"a", "b"}), (101, {"a"}), (102, {"b"})]
+    results, drains = run(where_slowly, items, batch=1)
+
+    done = by_process(results)
+    assert drains == 2  # the one for item 100, and the finish
+    [together] = [items for items in done.values() if 100 in items]
+    assert together[together.index(100) :] == [100, 101, 102]
+    position = {n: i for i, (_pid, items) in enumerate(results) for n in items}
+    assert position[0] < position[100] and position[1] < position[100]
+
+
+def test_held_back_items_are_done_before_the_worker_finishes():
+    items = [(n, {n}) for n in range(1, 40)]
+    results, _drains = run(holding_back_odd, items, batch=4)
+
+    done = sorted(abs(n) for _pid, items in results for n in items)
+    assert done == list(range(1, 40))
+
+
+def test_the_key_map_is_forgotten_when_full_after_every_worker_finished():
+    items = [(n, {n, n + 1000}) for n in range(30)]
+    results, drains = run(where, items, batch=4, max_keys=10)
+
+    assert drains >= 5  # every 5 items, and the finish
+    assert sorted(n for _pid, items in results for n in items) == list(range(30))
+
+
+def failing(items):
+    if 13 in items:
+        raise ValueError("row 13 is cursed")
+    return (os.getpid(), items), []
+
+
+def dying(items):
+    os._exit(3)
+
+
+def test_a_worker_that_raises_stops_the_work_with_its_traceback():
+    with pytest.raises(WorkerFailed, match="row 13 is cursed"):
+        run(failing, [(n, {n}) for n in range(20)], batch=2)
+
+
+def test_a_worker_that_dies_stops_the_work():
+    with pytest.raises(WorkerFailed, match="exit code 3"):
+        run(dying, [(n, {n}) for n in range(20)], batch=2)
+
+
+def test_one_process_is_not_partitioned():
+    with pytest.raises(ValueError):
+        Partitioned(1, work=where, batch=10)
+
+
+def abandon_workers(pids):
+    """Start workers, tell their ids, and die without stopping them (killed)."""
+    workers = Partitioned(2, work=where, batch=5)
+    pids.put([worker.pid for worker in workers.workers])
+    pids.close()
+    pids.join_thread()  # (the queue's thread sends it)
+    os._exit(0)
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:\tZ") for line in status)
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_stop_when_their_parent_was_killed():
+    context = multiprocessing.get_context("fork")
+    pids = context.Queue()
+    parent = context.Process(target=abandon_workers, args=(pids,))
+    parent.start()
+    workers = pids.get(timeout=10)
+    parent.join()
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(running(pid) for pid in workers)
