@@ -162,7 +162,7 @@ def main() -> None:
         f"time: {seconds:.1f} s -> {report.total_rows / seconds:,.0f} rows/s, {report.created / seconds:,.0f} leads/s [goal >= 2,500 leads/s]"
     )
     print(
-        f"process CPU: {cpu_seconds:.2f} s reading and cleaning, {workers_cpu:.2f} s in the "
+        f"process CPU: {cpu_seconds:.2f} s reading the rows, {workers_cpu:.2f} s in the "
         f"workers (less noisy than the wall clock on a shared machine)"
         if processes > 1
         else f"process CPU: {cpu_seconds:.2f} s (less noisy than the wall clock on a shared machine)"

@@ -24,8 +24,8 @@ class Command(BaseCommand):
             "--processes",
             type=int,
             default=PROCESSES,
-            help=f"Worker processes that route the rows, on PostgreSQL (default {PROCESSES}: "
-            "this machine's cores, at most 4); 1 routes them in this process",
+            help=f"Worker processes that clean, route and write the rows, on PostgreSQL (default "
+            f"{PROCESSES}: one per core and one more, at most 4); 1 does it all in this process",
         )
 
     def handle(self, *args, path: str, batch: int, processes: int, **options):
