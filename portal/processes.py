@@ -225,6 +225,7 @@ def _serve(work: Work, inbox, answers, index: int) -> None:
                 message = inbox.get(timeout=POLL)
             except queue.Empty:
                 if os.getppid() != parent:  # the parent was killed: nobody waits for us
+                    answers.cancel_join_thread()  # nor reads what we sent
                     return
                 continue
             if message is None:
