@@ -183,17 +183,26 @@ class _Forked:
         return self.exitcode is None
 
     def join(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if self.is_alive():
-            self.terminate()
+        """Wait for the worker to end; after ``timeout`` seconds end it (SIGTERM, and
+        SIGKILL if that was not enough within as long again)."""
+        for then in (self.terminate, self.kill):
+            deadline = time.monotonic() + timeout
+            while self.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if not self.is_alive():
+                return
+            then()
+        if self.exitcode is None:  # SIGKILL cannot be refused
             _pid, status = os.waitpid(self.pid, 0)
             self.exitcode = os.waitstatus_to_exitcode(status)
 
     def terminate(self) -> None:
         if self.is_alive():
             os.kill(self.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.is_alive():
+            os.kill(self.pid, signal.SIGKILL)
 
 
 _INHERITED: list = []  # in a worker: the parent's open connections, never used nor let go

@@ -143,3 +143,24 @@ def test_workers_stop_when_their_parent_was_killed():
     while any(running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(running(pid) for pid in workers)
+
+
+def stubborn(items):
+    """Work that ignores SIGTERM and never ends."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(3600)
+
+
+def test_a_worker_that_does_not_stop_is_ended():
+    workers = Partitioned(2, work=stubborn, batch=1)
+    list(workers.put(1, {1}))
+    list(workers.put(2, {2}))
+    time.sleep(0.5)  # both are in their work now, SIGTERM ignored
+    started = time.monotonic()
+    for worker in workers.workers:
+        worker.join(timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert [worker.exitcode for worker in workers.workers] == [-9, -9]
+    workers.close()
