@@ -21,7 +21,8 @@ second's requests wrote. The ask is made after the commit, so every row of a req
 that skipped it was committed before the task that was asked for runs. Without a broker
 (the demo, tests: ``task_always_eager``) the task for the rows themselves runs at once.
 
-Publishing uses its own connection per thread with short timeouts and no retries
+Publishing uses its own connection per thread (and per process: a forked one starts
+without the parent's) with short timeouts and no retries
 (``broker_transport_options`` keep their values for the workers, which should wait
 for the broker, not give up). The broker's transport (kombu's and the Redis client's
 modules, 0.3-0.5 s to import) is loaded when the process starts (``prepare``, from
@@ -30,6 +31,7 @@ too.
 """
 
 import logging
+import os
 import threading
 import time
 
@@ -134,6 +136,24 @@ def _broker_down(error: Exception) -> None:
         error,
         RETRY_AFTER,
     )
+
+
+_inherited: list = []  # in a forked process: the parent's publishing connections
+
+
+def _forget_after_fork() -> None:
+    """A forked process (an import's worker, a pool's child) publishes on a connection
+    of its own: one inherited from the parent is the parent's socket, and two processes
+    writing on one socket garble each other's frames. The inherited one is kept, not
+    closed (closing an AMQP connection says so on the parent's socket)."""
+    global _local
+    connection = getattr(_local, "connection", None)
+    if connection is not None:
+        _inherited.append(connection)
+    _local = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def reset() -> None:

@@ -164,3 +164,28 @@ def test_a_worker_that_does_not_stop_is_ended():
     assert time.monotonic() - started < 5
     assert [worker.exitcode for worker in workers.workers] == [-9, -9]
     workers.close()
+
+
+def test_a_forked_worker_does_not_publish_on_its_parents_broker_connection():
+    """The parent's publishing connection (``portal.queue``) is its socket: a forked
+    worker that published on it would garble the parent's frames."""
+    from portal import queue as outbox
+
+    parents = object()
+    outbox._local.connection = parents
+    try:
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child says what it would publish on, and ends
+            os.write(
+                writing,
+                b"none" if getattr(outbox._local, "connection", None) is None else b"inherited",
+            )
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(reading, 20) == b"none"
+        assert outbox._local.connection is parents  # the parent's stays its own
+    finally:
+        outbox._local.connection = None
+        os.close(reading)
+        os.close(writing)
