@@ -367,6 +367,10 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Worker processes of a CSV import of leads (``leads.services.imports``); None: one per
+# core and one more, at most 4.
+IMPORT_PROCESSES = env.int("IMPORT_PROCESSES", default=None)
+
 # --- REST API -------------------------------------------------------------------------
 # A request body to /api/ over this many bytes is answered 413 before it is parsed.
 API_MAX_BODY_SIZE = env.int("API_MAX_BODY_SIZE", default=1024 * 1024)

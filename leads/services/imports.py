@@ -53,8 +53,8 @@ BATCH = 500
 # processes=…)``): one per core and one more, since a worker often waits on PostgreSQL
 # (its writes, the share counters' lock) with its core idle. On 2 cores, in turns with
 # 100,000 rows: 1 process 845-873 leads/s, 2 workers 1,281, 3 workers 1,466 (medians).
-# At most 4: more were not measured.
-PROCESSES = min(4, (os.cpu_count() or 1) + 1)
+# At most 4: more were not measured. ``IMPORT_PROCESSES`` (the environment's) overrides it.
+PROCESSES = settings.IMPORT_PROCESSES or min(4, (os.cpu_count() or 1) + 1)
 MAX_REPORTED_ERRORS = 1000
 # Re-analyse the lead table after this many imported leads, and again each time the
 # import doubled (2,000, 4,000, 8,000…): row estimates scale with the table's size by
