@@ -12,17 +12,51 @@ lookup of a long list of values may be given a plan made for a short one. Their 
 still travel apart (quoting 500 values into the SQL in Python cost a batch 4 % of its
 time), except beyond the 65,535 the protocol carries per statement, which Django 5.2
 does not know (a ``bulk_create`` of thousands of rows): those are bound in Python.
+
+psycopg turns a statement's placeholders into PostgreSQL's (``%s`` into ``$1``) once per
+statement text and keeps the answer, but only for statements of at most 50 values:
+beyond that it reads the SQL again on every call (against ORMs' multi-row INSERTs, whose
+texts rarely repeat). A lead's INSERT has more than 50 columns, so every intake paid for
+that reading (about 4 % of its Python). ``_PortalQuery`` keeps it for every statement
+the cursor may prepare (at most ``MAX_VALUES`` values, a text of at most 4 KB, psycopg's
+own limit on length), in a cache of its own: the set-wise ones are still read afresh.
 """
 
+import functools
+
 import psycopg
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, PostgresQuery, _query2pg_nocache
 
 MAX_PARAMS = 65_535  # what the protocol carries
 MAX_VALUES = 100  # values in a statement beyond which it is bound in Python
 MAX_LISTED = 50  # … or in one list of values
 
 
+_placeholders = functools.lru_cache(maxsize=256)(_query2pg_nocache)
+
+
+class _PortalQuery(PostgresQuery):
+    """psycopg's conversion of a statement and its values, its placeholders kept per
+    text for statements of up to ``MAX_VALUES`` values (psycopg's own stops at 50)."""
+
+    __slots__ = ()
+
+    def convert(self, query, vars):
+        if vars is None or not isinstance(query, str | bytes) or len(vars) > MAX_VALUES:
+            return super().convert(query, vars)
+        query = self._ensure_bytes(query)
+        if len(query) > MAX_CACHED_STATEMENT_LENGTH:
+            return super().convert(query, vars)
+        self.query, self._want_formats, self._order, self._parts = _placeholders(
+            query, self._tx.encoding
+        )
+        self.dump(vars)
+
+
 class PortalCursor(psycopg.Cursor):
     """Server-side binding; a statement about many rows is never prepared."""
+
+    _query_cls = _PortalQuery
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         if params is not None and _set_wise(params):

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from leads.models import Account
-from portal.pgcursor import MAX_PARAMS
+from portal.pgcursor import MAX_PARAMS, _placeholders
 from tests.factories import AccountFactory
 from tests.portal.test_settings import read_settings
 
@@ -46,6 +46,25 @@ def test_a_long_list_of_values_is_never_prepared_so_it_is_planned_for_its_values
         assert Account.objects.filter(legal_name__any=names).count() == 2
         assert Account.objects.filter(legal_name__any=names[:2]).count() == 2
     assert _prepared('"leads_account"."legal_name" = ANY($1)') == 1  # the short list only
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_statement_of_over_50_values_is_read_once_and_each_call_gets_its_own_values(named):
+    """psycopg reads the placeholders of a statement of over 50 values again on every
+    call; the portal keeps them, as for a short one (a lead's INSERT has more)."""
+    names = [f"v{n}" for n in range(60)]
+    if named:
+        sql = "SELECT " + ", ".join(f"%({name})s::int" for name in names)
+    else:
+        sql = "SELECT " + ", ".join(["%s::int"] * 60)
+    before = _placeholders.cache_info()
+    for start in range(3):
+        values = list(range(start, start + 60))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, dict(zip(names, values, strict=True)) if named else values)
+            assert list(cursor.fetchone()) == values
+    after = _placeholders.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
 
 
 def test_a_statement_with_more_values_than_the_protocol_carries_still_works():
