@@ -29,11 +29,14 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
+
+settings.DEBUG = False  # as in production: no query log (see bench._setup.CountQueries)
+
 from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench._setup import database_ms, percentile  # noqa: E402
+from bench._setup import CountQueries, database_ms, percentile  # noqa: E402
 from leads.models import Account, Lead  # noqa: E402
 from leads.services.lookup import company_lookup  # noqa: E402
 from leads.staff.views import lookup  # noqa: E402
@@ -88,15 +91,14 @@ def searches(rng: random.Random, count: int) -> dict[str, list[tuple[str, str]]]
 def run(label, items, call):
     timings, cpus, queries, hits, db = [], [], [], [], []
     for query, country in items:
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as captured:
+        with CountQueries() as counted:
             started, cpu = time.perf_counter(), time.process_time()
             found = call(query, country)
             timings.append((time.perf_counter() - started) * 1000)
             cpus.append((time.process_time() - cpu) * 1000)
-        queries.append(len(captured))
+        queries.append(counted.n)
         hits.append(found)
-        db.append(database_ms([q["sql"] for q in captured.captured_queries]))
+        db.append(database_ms(counted.sqls()))
     print(
         f"  {label:<20} p50 {percentile(timings, 50):7.1f} ms  p95 {percentile(timings, 95):7.1f} ms"
         f"  p99 {percentile(timings, 99):7.1f} ms  python cpu p50 {percentile(cpus, 50):5.1f} ms"

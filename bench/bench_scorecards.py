@@ -40,6 +40,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench._setup import CountQueries  # noqa: E402
 from dealers import scorecards  # noqa: E402
 from dealers.models import Dealer  # noqa: E402
 from leads.models import Assignment  # noqa: E402
@@ -53,12 +54,12 @@ def p95(timings: list[float]) -> float:
 def measure(label: str, work, repeat: int) -> None:
     timings = []
     for _ in range(repeat):
-        with CaptureQueriesContext(connection) as queries:
+        with CountQueries() as queries:
             started = time.perf_counter()
             work()
             timings.append(time.perf_counter() - started)
     print(
-        f"{label:<44} {len(queries):>2} queries   best {min(timings) * 1000:8.1f} ms"
+        f"{label:<44} {queries.n:>2} queries   best {min(timings) * 1000:8.1f} ms"
         f"   median {statistics.median(timings) * 1000:8.1f} ms"
         f"   p95 {p95(timings) * 1000:8.1f} ms"
     )
