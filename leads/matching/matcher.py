@@ -11,10 +11,12 @@ The same matcher serves routing (``leads.services.routing``), claims' conflict c
 and the company lookup.
 """
 
+import dataclasses
 import functools
 import operator
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Prefetch, Q
 
 from dealers.models import Claim
@@ -194,7 +196,7 @@ def match_companies(
     elif one:  # the ids first, by SQL compiled once (portal.db.rows_of); most find none
         shape = ("match-accounts", *map(len, sets))
         ids = [pk for (pk,) in rows_of(shape, functools.partial(_account_ids, shape), _flat(sets))]
-        accounts = list(matching_accounts().filter(pk__any=ids)) if ids else []
+        accounts = _matching_accounts_by_pk(ids) if ids else []
     else:
         accounts = list(matching_accounts().filter(_account_condition(*sets)))
     by_vat, by_coc, by_domain, by_name = {}, {}, {}, {}
@@ -222,9 +224,11 @@ def match_companies(
     account_ids = {m.account.pk for m in matches if m.account is not None}
     claims_by_account: dict[int, list[Claim]] = {}
     if account_ids:
-        for claim in Claim.objects.filter(
-            account_id__any=account_ids, status=Claim.Status.APPROVED, expires_at__gt=now
-        ):
+        if one:  # by SQL compiled once
+            claims = _instances(Claim, "match-claims", _active_claims, (*sorted(account_ids), now))
+        else:
+            claims = _active_claims(*account_ids, now)
+        for claim in claims:
             claims_by_account.setdefault(claim.account_id, []).append(claim)
 
     open_leads = []
@@ -260,6 +264,79 @@ def match_companies(
                 found.setdefault(lead.pk, lead)
         match.open_leads = sorted(found.values(), key=lambda x: (x.created_at, x.pk))[:20]
     return matches
+
+
+def _active_claims(*values):
+    *account_ids, now = values
+    return Claim.objects.filter(
+        account_id__any=account_ids, status=Claim.Status.APPROVED, expires_at__gt=now
+    )
+
+
+def _instances(model, name: str, build, values: tuple) -> list:
+    """The instances ``build(*values)`` (a queryset of ``model``) finds, by SQL compiled
+    once per shape (``portal.db.rows_of``; the shape is ``name`` and how many values)."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    rows = rows_of((name, len(values)), lambda *v: build(*v).values_list(*names), values)
+    return [model.from_db(connection.alias, names, row) for row in rows]
+
+
+def _matching_accounts_by_pk(ids: list[int]) -> list[Account]:
+    """``matching_accounts().filter(pk__any=ids)`` for a lead's way in, by SQL compiled
+    once per shape: compiling that queryset (its join to two levels of parents, its
+    three prefetches) cost more than running it. The parents and the installed base
+    (newest first) are cached on the instances as ``select_related`` and
+    ``prefetch_related`` cache them, so reading them queries nothing."""
+    accounts = _instances(Account, "match-account", _accounts_by_pk, tuple(ids))
+    chain, level = list(accounts), accounts
+    for _depth in range(2):  # select_related("parent__parent")
+        parent_ids = tuple(sorted({a.parent_id for a in level if a.parent_id}))
+        found = (
+            _instances(Account, "match-account", _accounts_by_pk, parent_ids) if parent_ids else []
+        )
+        parents = {parent.pk: parent for parent in found}
+        for account in level:
+            Account.parent.field.set_cached_value(account, parents.get(account.parent_id))
+        level = list(parents.values())
+        chain += level
+    products: dict[int, list] = {account.pk: [] for account in chain}
+    pks = tuple(sorted(products))
+    for product in _instances(InstalledProduct, "match-installed", _installed_base, pks):
+        products[product.account_id].append(product)
+    by_pk = {account.pk: account for account in chain}
+    for account in chain:  # as prefetch_related("installed_base") leaves them
+        for product in products[account.pk]:
+            InstalledProduct.account.field.set_cached_value(product, by_pk[account.pk])
+        cached = account.installed_base.all()
+        cached._result_cache, cached._prefetch_done = products[account.pk], True
+        account._prefetched_objects_cache = getattr(account, "_prefetched_objects_cache", {})
+        account._prefetched_objects_cache["installed_base"] = cached
+    return accounts
+
+
+def _find_account_ids(shape: tuple, *values):
+    """At most ten accounts with any of the identifiers ``find_account`` was given."""
+    _name, has_vat, has_coc, domains, has_name = shape
+    values = list(values)
+    keys = CompanyKeys(
+        vat=values.pop(0) if has_vat else "",
+        coc=values.pop(0) if has_coc else "",
+        country=values.pop(0) if has_coc else "",
+        domains=tuple(values.pop(0) for _ in range(domains)),
+    )
+    if has_name:
+        keys = dataclasses.replace(keys, name=values.pop(0), country=values.pop(0))
+    return Account.objects.filter(keys.account_filter()).order_by().values_list("pk")[:10]
+
+
+def _accounts_by_pk(*pks):
+    return Account.objects.filter(pk__any=list(pks)).order_by()
+
+
+def _installed_base(*account_ids):
+    return InstalledProduct.objects.filter(account_id__any=list(account_ids)).order_by(
+        "-installed_on"
+    )
 
 
 def _flat(lists) -> tuple:
@@ -356,10 +433,18 @@ def _company_keys(keys: CompanyKeys, account: Account | None) -> list[tuple]:
 
 def find_account(keys: CompanyKeys) -> tuple[Account | None, str]:
     """The best matching account for one company (see ``match_companies``)."""
-    condition = keys.account_filter()
-    if condition is None:
+    if keys.account_filter() is None:
         return None, ""
-    candidates = list(matching_accounts().filter(condition)[:10])
+    has_coc, has_name = bool(keys.coc), bool(keys.name and keys.country)
+    shape = ("find-account", bool(keys.vat), has_coc, len(keys.domains), has_name)
+    values = (
+        *([keys.vat] if keys.vat else []),
+        *([keys.coc, keys.country] if has_coc else []),
+        *keys.domains,
+        *([keys.name, keys.country] if has_name else []),
+    )
+    ids = [pk for (pk,) in rows_of(shape, functools.partial(_find_account_ids, shape), values)]
+    candidates = _matching_accounts_by_pk(ids) if ids else []
     if not candidates:
         return None, ""
     best = min(candidates, key=lambda a: (_rank(a, keys), a.pk))

@@ -293,3 +293,95 @@ def test_the_same_register_number_in_another_country_is_another_company():
     lead = lead_from("NL", coc_number="KvK 1234 5678")
     assert lead.account is None
     assert matched(lead) == (None, "")
+
+
+@pytest.mark.postgres
+def test_one_company_is_matched_by_compiled_sql_with_what_the_orm_would_load(
+    django_assert_num_queries,
+):
+    """A lead's way in fetches its account, the parent chain, their installed base and
+    the active claims by SQL compiled once per shape; what it loads and caches is what
+    ``matching_accounts()`` (select_related and prefetch_related) loads, and reading it
+    afterwards queries nothing."""
+    from datetime import timedelta
+
+    from dealers.models import Claim
+    from leads.matching.matcher import matching_accounts
+    from tests.factories import DealerFactory
+
+    now = timezone.now()
+    group = AccountFactory(legal_name="Jansen Groep N.V.")
+    holding = AccountFactory(legal_name="Jansen Metaal Holding B.V.", parent=group)
+    plant = AccountFactory(
+        legal_name="Jansen Metaal Rotterdam B.V.", parent=holding, vat_number="NL804773531B01"
+    )
+    for account, years in ((group, (2019, 2023)), (plant, (2021,))):
+        for year in years:
+            InstalledProductFactory(account=account, installed_on=date(year, 3, 1))
+    dealer = DealerFactory()
+    for status, account in ((Claim.Status.APPROVED, plant), (Claim.Status.PENDING, plant)):
+        Claim.objects.create(
+            dealer=dealer,
+            account=account,
+            company_name=plant.legal_name,
+            country="NL",
+            status=status,
+            approved_at=now - timedelta(days=60),
+            expires_at=now + timedelta(days=30),
+        )
+    keys = CompanyKeys(vat="NL804773531B01", country="NL")
+    for _ in range(3):  # the first call compiles, the next ones reuse it
+        match = match_company(keys, now=now)
+        with django_assert_num_queries(0):
+            chain = [match.account, match.account.parent, match.account.parent.parent]
+            installed = [list(a.installed_base.all()) for a in chain]
+            backlinks = {p.account for products in installed for p in products}
+        expected = matching_accounts().get(pk=plant.pk)
+        assert chain == [plant, holding, group]
+        assert installed == [
+            list(expected.installed_base.all()),
+            list(expected.parent.installed_base.all()),
+            list(expected.parent.parent.installed_base.all()),
+        ]
+        assert [p.installed_on.year for p in installed[2]] == [2023, 2019]  # newest first
+        assert backlinks == {plant, group}
+        assert [c.expires_at > now for c in match.claims] == [True]
+        assert match.claims[0].status == Claim.Status.APPROVED
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"vat": "NL804773531B01", "country": "NL"},
+        {"coc": "24345678", "country": "NL"},
+        {"domains": ("jansen-metaal.nl", "elders.nl")},
+        {"name": "jansen metaal rotterdam", "country": "NL"},
+        {"name": "jansen metaal rotterdam", "country": "BE"},
+        {"vat": "NL804773531B01", "coc": "24345678", "name": "jansen groep", "country": "NL"},
+    ],
+)
+def test_find_account_by_compiled_sql_finds_what_the_orm_finds(given, django_assert_num_queries):
+    from leads.matching.matcher import _matched_by, _rank, matching_accounts
+
+    group = AccountFactory(legal_name="Jansen Groep N.V.", coc_number="24345678")
+    InstalledProductFactory(account=group)
+    holding = AccountFactory(legal_name="Jansen Metaal Holding B.V.", parent=group)
+    AccountFactory(
+        legal_name="Jansen Metaal Rotterdam B.V.",
+        parent=holding,
+        vat_number="NL804773531B01",
+        website_domain="jansen-metaal.nl",
+    )
+    keys = CompanyKeys(**given)
+    reference = list(matching_accounts().filter(keys.account_filter())[:10])
+    expected = min(reference, key=lambda a: (_rank(a, keys), a.pk)) if reference else None
+    for _ in range(2):
+        account, how = find_account(keys)
+        assert account == expected
+        assert how == (_matched_by(_rank(expected, keys)) if expected else "")
+        if account is not None:
+            with django_assert_num_queries(0):
+                while account is not None:
+                    list(account.installed_base.all())
+                    account = account.parent if account.parent_id else None
