@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 
 from leads.models import DuplicateSubmission, Lead, LeadEvent
 from leads.services import duplicates, routing, sla
-from portal.db import Instances, insert_many, insert_rows, rows_of
+from portal.db import Instances, insert_many, insert_rows, plan_once, rows_of
 from portal.messages import message
 from portal.queue import publish, publish_or_sweep
 
@@ -91,18 +91,23 @@ def lead_intake(
         submitted_by_dealer=submitted_by_dealer,
     )
     external_id = lead.external_id
-    existing, known = find_existing(lead, now=now)
-    if known:
-        return IntakeResult(lead=existing, created=False)
-    if existing is not None:
-        return _attach_duplicate(existing, lead, now=now)
-    try:  # lead_route is atomic: on a conflict nothing of this lead is written
-        outcome = routing.lead_route(
-            lead=lead,
-            actor=submitted_by,
-            now=now,
-            created={"source": source, "external_id": external_id},
-        )
+    try:
+        # One transaction from the first lookup on, its statements planned once for
+        # any values (their planning cost more than running them); lead_route joins it
+        # and an IntegrityError leaves nothing of this lead.
+        with transaction.atomic():
+            plan_once()
+            existing, known = find_existing(lead, now=now)
+            if known:
+                return IntakeResult(lead=existing, created=False)
+            if existing is not None:
+                return _attach_duplicate(existing, lead, now=now)
+            outcome = routing.lead_route(
+                lead=lead,
+                actor=submitted_by,
+                now=now,
+                created={"source": source, "external_id": external_id},
+            )
     except IntegrityError:
         # The same external id arrived twice at the same moment: the other one won.
         if external_id and (
@@ -258,7 +263,13 @@ def _existing_query(shape: tuple, *values):
     """``find_existing``'s query for ``values`` laid out as ``shape`` says."""
     _name, has_known, kinds = shape
     values = list(values)
-    known = Q(source=values.pop(0), external_id=values.pop(0)) if has_known else None
+    # (``external_id <> ''``, always true here, lets a plan made once use the unique
+    # index on the external ids, which holds only the non-empty ones)
+    known = (
+        Q(source=values.pop(0), external_id=values.pop(0)) & ~Q(external_id="")
+        if has_known
+        else None
+    )
     keys = []
     for kind in kinds:
         parts = (values.pop(0), values.pop(0)) if kind == "name" else (values.pop(0),)

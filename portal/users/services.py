@@ -176,9 +176,9 @@ def notify_many(items: list[dict]) -> list[Notification]:
         return []
     created = [Notification(**row) for row in rows]
     insert_many(Notification, created, with_ids=True)
-    ids = [n.pk for n in created if n.send_email and n.pk is not None]
-    if ids:
-        transaction.on_commit(lambda: _queue_delivery(ids))
+    if any(n.send_email for n in created):
+        # (read at commit: inside ``portal.db.one_statement`` the ids come at its end)
+        transaction.on_commit(lambda: _queue_delivery([n.pk for n in created if n.send_email]))
     return created
 
 

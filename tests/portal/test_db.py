@@ -195,3 +195,79 @@ def test_any_sends_texts_as_the_field_prepares_them():
     assert prepared in params or list(params) == prepared
     _sql, params = Lead.objects.filter(pk__any=["7", 8]).query.sql_with_params()
     assert [7, 8] in params or list(params) == [7, 8]
+
+
+# --- one_statement: the small INSERTs of a block in one statement ------------------------
+
+
+def _counter_rows(prefix: str, n: int) -> list[dict]:
+    return [{"scope": f"{prefix}:{i}", "owner": "o", "count": i} for i in range(n)]
+
+
+def test_one_statement_writes_the_rows_of_several_tables_at_its_end_in_one_statement():
+    from django.test.utils import CaptureQueriesContext
+
+    from leads.models import ShareCounter
+    from portal import db
+
+    user = UserFactory()
+    objects = [notification(user, n) for n in range(3)]
+    postgres = connection.vendor == "postgresql"
+    with CaptureQueriesContext(connection) as captured, db.one_statement():
+        insert_rows(ShareCounter, _counter_rows("together", 2))
+        insert_many(Notification, objects, with_ids=True)
+        insert_rows(Notification, [{"recipient_id": user.pk, "kind": "info", "subject": {}}])
+        if postgres:  # nothing written yet, no ids yet
+            assert not captured.captured_queries
+            assert [obj.pk for obj in objects] == [None] * 3
+    assert len(captured) == (1 if postgres else 3)
+    if postgres:
+        assert captured[0]["sql"].startswith("WITH w0 AS (INSERT INTO")
+    stored = {row.pk: row for row in Notification.objects.filter(recipient=user)}
+    assert len(stored) == 4
+    for obj in objects:  # each object got the id of its own row
+        assert not obj._state.adding
+        assert stored[obj.pk].subject == obj.subject
+    counts = ShareCounter.objects.filter(scope__startswith="together:").order_by("scope")
+    assert [(c.scope, c.count) for c in counts] == [("together:0", 0), ("together:1", 1)]
+
+
+def test_one_statement_left_by_an_error_writes_nothing_and_copies_many_rows_at_once():
+    from leads.models import ShareCounter
+    from portal import db
+
+    waiting = connection.vendor == "postgresql"  # (elsewhere the block changes nothing)
+    with pytest.raises(ZeroDivisionError), db.one_statement():
+        insert_rows(ShareCounter, _counter_rows("failed", 2))
+        1 / 0  # noqa: B018
+    assert ShareCounter.objects.filter(scope__startswith="failed:").exists() is not waiting
+
+    with db.one_statement():
+        insert_rows(ShareCounter, _counter_rows("copied", COPY_FROM))
+        assert ShareCounter.objects.filter(scope__startswith="copied:").count() == COPY_FROM
+        with db.one_statement():  # an inner block writes with the outer one
+            insert_rows(ShareCounter, _counter_rows("inner", 1))
+        assert ShareCounter.objects.filter(scope="inner:0").exists() is not waiting
+    assert ShareCounter.objects.filter(scope="inner:0").exists()
+
+
+# --- rows_of writes constants into its SQL ------------------------------------------------
+
+
+def test_rows_of_writes_constants_into_the_sql_and_sends_only_the_values():
+    from portal import db
+    from portal.users.models import User
+
+    odd = "50% O'Brien; \\ %s"
+    person = UserFactory(email="obrien@example.com", name=odd)
+    UserFactory(email="other@example.com", name="Someone else")
+
+    def build(email):
+        return User.objects.filter(email=email, name=odd, is_active=True).values_list("pk")
+
+    assert db.rows_of("constants", build, ("obrien@example.com",)) == [(person.pk,)]
+    assert db.rows_of("constants", build, ("other@example.com",)) == []
+    if connection.vendor == "postgresql":
+        compiled = db._compiled[(connection.alias, "constants")]
+        assert compiled.slots == (("value", 0),)  # the name and the truth value are in it
+        assert "O''Brien; " in compiled.sql and "%%s" in compiled.sql  # (quoted by psycopg)

@@ -267,9 +267,14 @@ def lead_route(
     lost the lead, including the one giving it up now, are excluded. With
     ``away_from_current`` (a manager's "route again") the current dealer or rep is
     passed over for this decision only, so the lead does not land where it was with its
-    progress reset."""
+    progress reset.
+
+    Atomic; inside the caller's transaction it joins it without a savepoint of its own
+    (two round trips fewer on a lead's way in): a failure rolls back the caller's whole
+    transaction, so a caller that goes on after one wraps the call in an atomic block of
+    its own, as the SLA sweep does per lead."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         excluded, moved_from = frozenset(), None
         if lead.pk is not None:
             lead = (

@@ -18,7 +18,7 @@ from leads.services import access_grants, calendars, webhooks
 from leads.services.routing.notify import notify_new_owners
 from leads.sla import deadlines
 from leads.webhooks.payloads import hand_over_events
-from portal.db import insert_many, insert_rows
+from portal.db import insert_many, insert_rows, one_statement
 from portal.users.models import User
 
 OWNERS = ("owner_dealer", "owner_user", "owner_queue")
@@ -143,36 +143,41 @@ def hand_over(items: list[HandOver], *, actor: User | None, now: datetime) -> li
     elif old:
         Lead.objects.bulk_update([item.lead for item in old], UPDATED_FIELDS, batch_size=500)
 
-    insert_rows(
-        Assignment,
-        [
-            stint_row(
-                item.lead, rule=item.rule, at=now, sla_due_at=outcome.deadlines.first_update_due_at
-            )
-            for item, outcome in zip(items, outcomes, strict=True)
-        ],
-    )
-    access_grants.grant_owners((item.lead.pk, item.owner.kind, item.owner.id) for item in items)
-    insert_rows(
-        LeadEvent,
-        [
-            hand_over_event(
-                item.lead,
-                item.owner,
-                rule=item.rule,
-                reason=item.reason,
-                at=now,
-                kind=item.event_kind,
-                actor_id=actor.pk if actor else None,
-                from_owner=previous.get(item.lead.pk, (None, None))[0],
-                created=(item.created or {}) if item.lead.pk in new_pks else None,
-                note=item.note,
-            )
-            for item in items
-        ],
-    )
-    notify_new_owners(items, outcomes, previous)
-    webhooks.emit(hand_over_events(items, previous, created=new_pks), now=now)
+    # The rows that hang on the leads go in together: one statement, one round trip.
+    with one_statement():
+        insert_rows(
+            Assignment,
+            [
+                stint_row(
+                    item.lead,
+                    rule=item.rule,
+                    at=now,
+                    sla_due_at=outcome.deadlines.first_update_due_at,
+                )
+                for item, outcome in zip(items, outcomes, strict=True)
+            ],
+        )
+        access_grants.grant_owners((item.lead.pk, item.owner.kind, item.owner.id) for item in items)
+        insert_rows(
+            LeadEvent,
+            [
+                hand_over_event(
+                    item.lead,
+                    item.owner,
+                    rule=item.rule,
+                    reason=item.reason,
+                    at=now,
+                    kind=item.event_kind,
+                    actor_id=actor.pk if actor else None,
+                    from_owner=previous.get(item.lead.pk, (None, None))[0],
+                    created=(item.created or {}) if item.lead.pk in new_pks else None,
+                    note=item.note,
+                )
+                for item in items
+            ],
+        )
+        notify_new_owners(items, outcomes, previous)
+        webhooks.emit(hand_over_events(items, previous, created=new_pks), now=now)
     return outcomes
 
 
