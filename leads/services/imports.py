@@ -402,14 +402,34 @@ class _Progress:
             self.refresh_at *= 2
 
 
+# The columns the import's lookups filter on (known external ids, the duplicate finder,
+# the matcher's open leads): the statistics a refresh renews.
+LOOKUP_COLUMNS = (
+    "source",
+    "external_id",
+    "contact_email",
+    "email_domain",
+    "website_domain",
+    "vat_number",
+    "company_normalized",
+    "country",
+    "status",
+    "created_at",
+    "erased_at",
+)
+
+
 def _refresh_statistics() -> None:
     """A big import grows the lead tables faster than autovacuum re-analyses them, and
     with stale statistics PostgreSQL stops using the e-mail and company indexes for the
-    duplicate and matching lookups (seconds per batch instead of milliseconds)."""
+    duplicate and matching lookups (seconds per batch instead of milliseconds). Only the
+    lookups' columns are analysed (0.6 s instead of 1.5-1.9 s at 70,000 leads: the
+    sample is read either way, the other 45 columns' statistics are not computed); the
+    table's size is renewed with them."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE leads_lead")
+        cursor.execute(f"ANALYZE leads_lead ({', '.join(LOOKUP_COLUMNS)})")
 
 
 def _progress(job: ImportJob | None, report: ImportReport) -> None:

@@ -475,3 +475,18 @@ def test_a_rows_keys_are_the_identifiers_its_cleaned_lead_has(
     lead = new_lead(data, source=Lead.Source.CSV, now=timezone.now(), confirm=False)
     expected = duplicates.identity(lead) | {("external_id", lead.external_id)}
     assert imports.row_keys(row) == expected
+
+
+@pytest.mark.postgres
+def test_the_statistics_refresh_renews_the_lookup_columns_of_the_lead_table(rotterdam):
+    """A big import re-analyses the lead table's lookup columns only; each is a column of
+    the table (a renamed one would make the refresh fail, and every import with it)."""
+    from django.db import connection
+
+    assert set(imports.LOOKUP_COLUMNS) <= {f.column for f in Lead._meta.concrete_fields}
+    import_leads(stream=io.BytesIO(CSV.encode()))
+    imports._refresh_statistics()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attname FROM pg_stats WHERE tablename = 'leads_lead'")
+        analysed = {name for (name,) in cursor.fetchall()}
+    assert set(imports.LOOKUP_COLUMNS) <= analysed
