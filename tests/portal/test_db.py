@@ -271,3 +271,17 @@ def test_rows_of_writes_constants_into_the_sql_and_sends_only_the_values():
         compiled = db._compiled[(connection.alias, "constants")]
         assert compiled.slots == (("value", 0),)  # the name and the truth value are in it
         assert "O''Brien; " in compiled.sql and "%%s" in compiled.sql  # (quoted by psycopg)
+
+
+def test_upsert_rows_inserts_new_rows_and_updates_the_taken_ones():
+    from leads.models import ShareCounter
+    from portal import db
+
+    ShareCounter.objects.create(scope="territory:1", owner="dealer:1", count=5)
+    ShareCounter.objects.create(scope="territory:1", owner="dealer:2", count=9)
+    fields, keys = ("scope", "owner", "count"), {"unique": ("scope", "owner"), "update": ("count",)}
+    db.upsert_rows(ShareCounter, fields, [("territory:1", "dealer:1", 6), ("territory:1", "dealer:3", 1)], **keys)  # fmt: skip
+    db.upsert_rows(ShareCounter, fields, [("territory:1", "dealer:3", 2)], **keys)
+    db.upsert_rows(ShareCounter, fields, [], **keys)
+    counts = dict(ShareCounter.objects.filter(scope="territory:1").values_list("owner", "count"))
+    assert counts == {"dealer:1": 6, "dealer:2": 9, "dealer:3": 2}

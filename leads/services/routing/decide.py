@@ -25,7 +25,7 @@ from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import Assignment, Lead, LeadEvent, Queue, ShareCounter
 from leads.services import facts
 from leads.services.routing.handover import OWNERS, HandOver, Outcome, hand_over
-from portal.db import rows_of
+from portal.db import rows_of, upsert_rows
 from portal.messages import message
 from portal.users.models import User
 
@@ -232,17 +232,17 @@ def _locks_query(*texts):
 
 def save_counts(counts: Counter, start: dict) -> None:
     changed = [
-        ShareCounter(scope=scope_text(scope), owner=owner_text(owner), count=n)
+        (scope_text(scope), owner_text(owner), n)
         for (scope, owner), n in counts.items()
         if n != start.get((scope, owner))
     ]
-    if changed:
-        ShareCounter.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["scope", "owner"],
-            update_fields=["count"],
-        )
+    upsert_rows(
+        ShareCounter,
+        ("scope", "owner", "count"),
+        changed,
+        unique=("scope", "owner"),
+        update=("count",),
+    )
 
 
 # --- the doors --------------------------------------------------------------------
