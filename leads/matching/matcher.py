@@ -31,7 +31,7 @@ from leads.matching.normalize import (
     normalize_vat,
 )
 from leads.models import Account, InstalledProduct, Lead
-from portal.db import rows_of
+from portal.prepared import rows_of
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ def match_companies(
     sets = [sorted(vats), sorted(cocs), sorted(domains), sorted(names)]
     if not any(sets):
         accounts = []
-    elif one:  # the ids first, by SQL compiled once (portal.db.rows_of); most find none
+    elif one:  # the ids first, by SQL compiled once (portal.prepared.rows_of); most find none
         shape = ("match-accounts", *map(len, sets))
         ids = [pk for (pk,) in rows_of(shape, functools.partial(_account_ids, shape), _flat(sets))]
         accounts = _matching_accounts_by_pk(ids) if ids else []
@@ -275,7 +275,7 @@ def _active_claims(*values):
 
 def _instances(model, name: str, build, values: tuple) -> list:
     """The instances ``build(*values)`` (a queryset of ``model``) finds, by SQL compiled
-    once per shape (``portal.db.rows_of``; the shape is ``name`` and how many values)."""
+    once per shape (``portal.prepared.rows_of``; the shape is ``name`` and how many values)."""
     names = [f.attname for f in model._meta.concrete_fields]
     rows = rows_of((name, len(values)), lambda *v: build(*v).values_list(*names), values)
     return [model.from_db(connection.alias, names, row) for row in rows]

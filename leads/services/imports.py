@@ -405,18 +405,9 @@ class _Progress:
 # The columns the import's lookups filter on (known external ids, the duplicate finder,
 # the matcher's open leads): the statistics a refresh renews.
 LOOKUP_COLUMNS = (
-    "source",
-    "external_id",
-    "contact_email",
-    "email_domain",
-    "website_domain",
-    "vat_number",
-    "company_normalized",
-    "country",
-    "status",
-    "created_at",
-    "erased_at",
-)
+    "source", "external_id", "contact_email", "email_domain", "website_domain", "vat_number",
+    "company_normalized", "country", "status", "created_at", "erased_at",
+)  # fmt: skip
 
 
 def _refresh_statistics() -> None:

@@ -25,8 +25,9 @@ from django.utils.translation import gettext_noop
 
 from leads.models import DuplicateSubmission, Lead, LeadEvent
 from leads.services import duplicates, routing, sla
-from portal.db import Instances, insert_many, insert_rows, plan_once, rows_of
+from portal.db import Instances, insert_many, insert_rows
 from portal.messages import message
+from portal.prepared import plan_once, rows_of
 from portal.queue import publish, publish_or_sweep
 
 log = logging.getLogger(__name__)
@@ -243,7 +244,7 @@ def find_existing(lead: Lead, *, now: datetime) -> tuple[Lead | None, bool]:
     when its source and external id arrived before; else ``(the lead, False)`` for the
     open lead it repeats (``leads.services.duplicates``); else ``(None, False)``.
 
-    The query's SQL is compiled once per shape (``portal.db.rows_of``): which of the
+    The query's SQL is compiled once per shape (``portal.prepared.rows_of``): which of the
     external id and the kinds of identifier the lead has; the values travel apart."""
     known = (lead.source, lead.external_id) if lead.external_id else ()
     since = duplicates.window_start(now=now)

@@ -1,5 +1,5 @@
 """A lead's way in runs in one transaction whose statements PostgreSQL plans once for
-any values (``portal.db.plan_once``): planning its lookups cost more than running them.
+any values (``portal.prepared.plan_once``): planning its lookups cost more than running them.
 Such a plan must still find the rows by an index. Each lookup of an intake that has
 every kind of key (external id, e-mail address, website, name, a matching account and
 an open lead of the same company) is prepared, planned for any values and EXPLAINed
@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, transaction
 
 from leads.models import Lead
-from portal import db
+from portal import prepared
 from tests.factories import AccountFactory
 from tests.leads.pipeline_world import make_world, new_lead
 
@@ -80,9 +80,9 @@ def test_the_intakes_lookups_planned_once_for_any_values_still_use_an_index():
 @pytest.mark.django_db(transaction=True)
 def test_plan_once_holds_for_a_transaction_only():
     with pytest.raises(RuntimeError, match="atomic block"):
-        db.plan_once()
+        prepared.plan_once()
     with transaction.atomic():
-        db.plan_once()
+        prepared.plan_once()
         with connection.cursor() as cursor:
             cursor.execute("SHOW plan_cache_mode")
             assert cursor.fetchone() == ("force_generic_plan",)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal import db, prepared
 from portal.db import COPY_FROM, insert_many, insert_rows, json_dumps
 from portal.users.models import Notification
 from tests.factories import UserFactory
@@ -132,22 +133,19 @@ def _by_email_since(email, since):
 def test_rows_of_gives_what_the_queryset_gives_for_every_value_of_one_shape():
     from datetime import timedelta
 
-    from portal import db
-
     people = [UserFactory(email=f"p{n}@example.com") for n in range(3)]
     since = timezone.now() - timedelta(days=1)
     for person in people:
-        rows = db.rows_of("by-email", _by_email_since, (person.email, since))
+        rows = prepared.rows_of("by-email", _by_email_since, (person.email, since))
         assert rows == list(_by_email_since(person.email, since)) == [(person.pk, person.email)]
-    assert db.rows_of("by-email", _by_email_since, ("nobody@example.com", since)) == []
+    assert prepared.rows_of("by-email", _by_email_since, ("nobody@example.com", since)) == []
     later = timezone.now() + timedelta(days=1)
-    assert db.rows_of("by-email", _by_email_since, (people[0].email, later)) == []
+    assert prepared.rows_of("by-email", _by_email_since, (people[0].email, later)) == []
     if connection.vendor == "postgresql":  # compiled once, then run with each value
-        assert db._compiled[(connection.alias, "by-email")] is not db._UNCACHABLE
+        assert prepared._compiled[(connection.alias, "by-email")] is not prepared._UNCACHABLE
 
 
 def test_rows_of_passes_a_list_of_values_and_converts_what_it_reads():
-    from portal import db
     from portal.users.models import User
 
     people = [UserFactory(email=f"q{n}@example.com") for n in range(3)]
@@ -160,16 +158,17 @@ def test_rows_of_passes_a_list_of_values_and_converts_what_it_reads():
         )
 
     two = (people[0].email, people[2].email)
-    rows = db.rows_of(("emails", 2), build, two)
+    rows = prepared.rows_of(("emails", 2), build, two)
     assert rows == list(build(*two))
     assert [email for email, _joined in rows] == list(two)
     assert all(joined.tzinfo is not None for _email, joined in rows)
     other = (people[1].email, "nobody@example.com")
-    assert db.rows_of(("emails", 2), build, other) == [(people[1].email, people[1].date_joined)]
+    assert prepared.rows_of(("emails", 2), build, other) == [
+        (people[1].email, people[1].date_joined)
+    ]
 
 
 def test_rows_of_runs_a_query_whose_values_the_orm_changes_as_a_queryset():
-    from portal import db
     from portal.users.models import User
 
     ada = UserFactory(email="ada.lovelace@example.com")
@@ -177,10 +176,10 @@ def test_rows_of_runs_a_query_whose_values_the_orm_changes_as_a_queryset():
     def build(part):
         return User.objects.filter(email__icontains=part).values_list("pk")
 
-    assert db.rows_of("contains", build, ("LOVELACE",)) == [(ada.pk,)]
-    assert db.rows_of("contains", build, ("babbage",)) == []
+    assert prepared.rows_of("contains", build, ("LOVELACE",)) == [(ada.pk,)]
+    assert prepared.rows_of("contains", build, ("babbage",)) == []
     if connection.vendor == "postgresql":
-        assert db._compiled[(connection.alias, "contains")] is db._UNCACHABLE
+        assert prepared._compiled[(connection.alias, "contains")] is prepared._UNCACHABLE
 
 
 def test_any_sends_texts_as_the_field_prepares_them():
@@ -208,7 +207,6 @@ def test_one_statement_writes_the_rows_of_several_tables_at_its_end_in_one_state
     from django.test.utils import CaptureQueriesContext
 
     from leads.models import ShareCounter
-    from portal import db
 
     user = UserFactory()
     objects = [notification(user, n) for n in range(3)]
@@ -234,7 +232,6 @@ def test_one_statement_writes_the_rows_of_several_tables_at_its_end_in_one_state
 
 def test_one_statement_left_by_an_error_writes_nothing_and_copies_many_rows_at_once():
     from leads.models import ShareCounter
-    from portal import db
 
     waiting = connection.vendor == "postgresql"  # (elsewhere the block changes nothing)
     with pytest.raises(ZeroDivisionError), db.one_statement():
@@ -255,7 +252,6 @@ def test_one_statement_left_by_an_error_writes_nothing_and_copies_many_rows_at_o
 
 
 def test_rows_of_writes_constants_into_the_sql_and_sends_only_the_values():
-    from portal import db
     from portal.users.models import User
 
     odd = "50% O'Brien; \\ %s"
@@ -265,17 +261,16 @@ def test_rows_of_writes_constants_into_the_sql_and_sends_only_the_values():
     def build(email):
         return User.objects.filter(email=email, name=odd, is_active=True).values_list("pk")
 
-    assert db.rows_of("constants", build, ("obrien@example.com",)) == [(person.pk,)]
-    assert db.rows_of("constants", build, ("other@example.com",)) == []
+    assert prepared.rows_of("constants", build, ("obrien@example.com",)) == [(person.pk,)]
+    assert prepared.rows_of("constants", build, ("other@example.com",)) == []
     if connection.vendor == "postgresql":
-        compiled = db._compiled[(connection.alias, "constants")]
+        compiled = prepared._compiled[(connection.alias, "constants")]
         assert compiled.slots == (("value", 0),)  # the name and the truth value are in it
         assert "O''Brien; " in compiled.sql and "%%s" in compiled.sql  # (quoted by psycopg)
 
 
 def test_upsert_rows_inserts_new_rows_and_updates_the_taken_ones():
     from leads.models import ShareCounter
-    from portal import db
 
     ShareCounter.objects.create(scope="territory:1", owner="dealer:1", count=5)
     ShareCounter.objects.create(scope="territory:1", owner="dealer:2", count=9)

@@ -25,8 +25,9 @@ from leads.matching.matcher import CompanyKeys, match_companies
 from leads.models import Assignment, Lead, LeadEvent, Queue, ShareCounter
 from leads.services import facts
 from leads.services.routing.handover import OWNERS, HandOver, Outcome, hand_over
-from portal.db import rows_of, upsert_rows
+from portal.db import upsert_rows
 from portal.messages import message
+from portal.prepared import rows_of
 from portal.users.models import User
 
 LOCK_OWNER = "~lock"
