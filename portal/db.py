@@ -425,16 +425,13 @@ def upsert_rows(
 
 @functools.lru_cache(maxsize=64)
 def _upsert_sql(model, fields: tuple, rows: int, unique: tuple, update: tuple) -> str:
-    columns = {f.attname: f.column for f in model._meta.concrete_fields}
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    placeholders = f"({', '.join(['%s'] * len(fields))})"
-    return (
-        f"INSERT INTO {table} ({', '.join(quote(columns[f]) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * rows)} "
-        f"ON CONFLICT ({', '.join(quote(columns[f]) for f in unique)}) DO UPDATE SET "
-        + ", ".join(f"{quote(columns[f])} = EXCLUDED.{quote(columns[f])}" for f in update)
-    )
+    """``_insert_sql``'s INSERT of ``fields`` (attribute names) with its ON CONFLICT."""
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    columns = [connection.ops.quote_name(by_name[name].column) for name in (*unique, *update)]
+    insert = _insert_sql(model, tuple(by_name[name] for name in fields), rows, False)
+    on = ", ".join(columns[: len(unique)])
+    sets = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[len(unique) :])
+    return f"{insert} ON CONFLICT ({on}) DO UPDATE SET {sets}"
 
 
 def lock_names(names) -> None:
