@@ -10,7 +10,7 @@ import os
 from celery import Celery
 from celery.signals import worker_process_init
 
-from portal.runtime import tune_garbage_collection
+from portal.runtime import tune_garbage_collection, warm_up
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -21,5 +21,7 @@ app.autodiscover_tasks()
 
 @worker_process_init.connect
 def _tune_worker(**_kwargs):
-    """Each worker process, once it has loaded the app (``portal.runtime``)."""
+    """Each worker process, once it has loaded the app (``portal.runtime``): what
+    Django loads lazily is loaded before the first task, not in it."""
+    warm_up()
     tune_garbage_collection()

@@ -9,6 +9,7 @@ process and rebuilt when ``routing_world_changed()`` bumps the version in the ca
 which the models' ``post_save`` / ``post_delete`` signals do.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Prefetch
@@ -127,11 +128,16 @@ def routing_context(*, now: datetime) -> engine.RoutingContext:
     return world.cached(("context", day), lambda: build_context(on=day))
 
 
-def dealer_loads(*, now: datetime) -> dict[int, int]:
-    """Leads assigned to each capacity-limited dealer in the last 7 days (one query)."""
-    limited = Dealer.objects.filter(weekly_capacity__isnull=False).values("pk")
+def dealer_loads(dealer_ids: Iterable[int], *, now: datetime) -> dict[int, int]:
+    """Leads assigned to each of ``dealer_ids`` (the capacity-limited dealers) in the
+    last 7 days, in one query. The ids are a list, not a subquery: the planner reads
+    each dealer's stints from its index whatever its statistics say (a subquery, on
+    tables an import had grown, counted every stint of the week: 13 ms per batch at
+    70,000 leads, against 0.3 ms)."""
     rows = (
-        Assignment.objects.filter(owner_dealer__in=limited, started_at__gte=now - timedelta(days=7))
+        Assignment.objects.filter(
+            owner_dealer__in=sorted(dealer_ids), started_at__gte=now - timedelta(days=7)
+        )
         .values("owner_dealer")
         .annotate(n=Count("pk"))
     )

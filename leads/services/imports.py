@@ -23,6 +23,7 @@ import contextlib
 import csv
 import functools
 import hashlib
+import io
 import logging
 import operator
 import os
@@ -45,6 +46,7 @@ from portal.choices import Language, Sector
 from portal.exports import Sheet, spreadsheet_text
 from portal.messages import interpolate, message, texts
 from portal.processes import Partitioned
+from portal.runtime import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -65,58 +67,23 @@ MAX_REPORTED_ERRORS = 1000
 REFRESH_STATISTICS_FROM = 2_000
 # Column names we understand, in English, Dutch and German, mapped to our fields.
 ALIASES = {
-    "company": "company_name",
-    "company_name": "company_name",
-    "bedrijf": "company_name",
-    "bedrijfsnaam": "company_name",
-    "firma": "company_name",
-    "unternehmen": "company_name",
-    "name": "contact_name",
-    "contact": "contact_name",
-    "contact_name": "contact_name",
-    "naam": "contact_name",
-    "ansprechpartner": "contact_name",
-    "email": "contact_email",
-    "e-mail": "contact_email",
-    "contact_email": "contact_email",
-    "phone": "contact_phone",
-    "telefoon": "contact_phone",
-    "telefon": "contact_phone",
-    "contact_phone": "contact_phone",
-    "job_title": "contact_role",
-    "functie": "contact_role",
-    "position": "contact_role",
-    "contact_role": "contact_role",
-    "website": "website",
-    "vat": "vat_number",
-    "vat_number": "vat_number",
-    "btw": "vat_number",
-    "ust_id": "vat_number",
-    "coc": "coc_number",
-    "kvk": "coc_number",
-    "coc_number": "coc_number",
-    "country": "country",
-    "land": "country",
-    "postcode": "postcode",
-    "zip": "postcode",
-    "postal_code": "postcode",
-    "plz": "postcode",
-    "city": "city",
-    "plaats": "city",
-    "stadt": "city",
-    "ort": "city",
-    "sector": "sector",
-    "branche": "sector",
-    "industry": "sector",
-    "value": "estimated_value",
-    "estimated_value": "estimated_value",
-    "temperature": "temperature",
-    "interest": "interest",
-    "message": "message",
-    "language": "language",
-    "external_id": "external_id",
+    "company": "company_name", "company_name": "company_name", "bedrijf": "company_name",
+    "bedrijfsnaam": "company_name", "firma": "company_name", "unternehmen": "company_name",
+    "name": "contact_name", "contact": "contact_name", "contact_name": "contact_name",
+    "naam": "contact_name", "ansprechpartner": "contact_name", "email": "contact_email",
+    "e-mail": "contact_email", "contact_email": "contact_email", "phone": "contact_phone",
+    "telefoon": "contact_phone", "telefon": "contact_phone", "contact_phone": "contact_phone",
+    "job_title": "contact_role", "functie": "contact_role", "position": "contact_role",
+    "contact_role": "contact_role", "website": "website", "vat": "vat_number",
+    "vat_number": "vat_number", "btw": "vat_number", "ust_id": "vat_number",
+    "coc": "coc_number", "kvk": "coc_number", "coc_number": "coc_number", "country": "country",
+    "land": "country", "postcode": "postcode", "zip": "postcode", "postal_code": "postcode",
+    "plz": "postcode", "city": "city", "plaats": "city", "stadt": "city", "ort": "city",
+    "sector": "sector", "branche": "sector", "industry": "sector", "value": "estimated_value",
+    "estimated_value": "estimated_value", "temperature": "temperature", "interest": "interest",
+    "message": "message", "language": "language", "external_id": "external_id",
     "id": "external_id",
-}
+}  # fmt: skip
 QUALIFICATION_COLUMNS = set(routing.QUALIFICATION_LABELS)
 TRUE = {"1", "yes", "y", "true", "ja", "j", "x"}
 FALSE = {"0", "no", "n", "false", "nee", "nein"}
@@ -182,14 +149,24 @@ def read_rows(
     ``csv.Error`` instead of a row, and reading goes on. Raises ``ValidationError``
     when there is no usable header (``check_header(header, columns)`` says; by default
     the leads' company and country)."""
-    text = codecs.getreader(_encoding(stream))(stream, errors="replace")
+    # newline="": the CSV reader sees the line ends as written (a cell may hold one);
+    # only "\n", "\r" and "\r\n" end a line, not the Unicode separators a pasted
+    # text can hold. Detached at the end: closing the stream is the caller's business.
+    text = io.TextIOWrapper(stream, encoding=_encoding(stream), errors="replace", newline="")
+    try:
+        yield from _records(text, aliases, check_header or _lead_header)
+    finally:
+        text.detach()
+
+
+def _records(text, aliases: dict[str, str], check_header: Callable):
     first = text.readline()
     if not first.strip():
         raise ValidationError(_("The file is empty."))
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = next(csv.reader([first], delimiter=delimiter))
     columns = [aliases.get(h.strip().lower().replace(" ", "_"), h.strip().lower()) for h in header]
-    (check_header or _lead_header)(header, columns)
+    check_header(header, columns)
     reader = csv.reader(text, delimiter=delimiter)
     while True:
         line = reader.line_num + 2  # where the next record starts (the header is line 1)
@@ -297,6 +274,7 @@ def import_leads(
     rows = _readable_rows(stream, report)
     if processes > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
         work = functools.partial(_import_rows, actor=actor)
+        warm_up()  # once here, not in every worker after the fork
         with Partitioned(processes, work=work, batch=batch_size) as workers:
             for item in rows:
                 for done in workers.put(item, row_keys(item[1])):

@@ -2,6 +2,7 @@
 terminate with rerouting, capacity) and pages (access, query counts, forms)."""
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -203,6 +204,18 @@ def test_capacity_zero_sends_new_leads_elsewhere(manager, shared):
     assert {new_lead(postcode="3011 AB").owner_dealer for _ in range(3)} == {beta}
     services.dealer_set_capacity(dealer=alpha, weekly_capacity=None, actor=manager)
     assert alpha in {new_lead(postcode="3011 AB").owner_dealer for _ in range(3)}
+
+
+def test_a_weekly_capacity_counts_the_dealers_own_leads_of_the_last_seven_days(manager, shared):
+    """Only the limited dealer's stints of the last 7 days count towards its capacity:
+    not another dealer's, not older ones."""
+    alpha, beta, _user = shared
+    services.dealer_set_capacity(dealer=alpha, weekly_capacity=2, actor=manager)
+    old = new_lead(postcode="3011 AB")
+    eight_days_ago = timezone.now() - timedelta(days=8)
+    Assignment.objects.filter(lead=old).update(owner_dealer=alpha, started_at=eight_days_ago)
+    owners = Counter(new_lead(postcode="3011 AB").owner_dealer for _ in range(8))
+    assert (owners[alpha], owners[beta]) == (2, 6)
 
 
 # --- pages ---------------------------------------------------------------------------

@@ -490,3 +490,34 @@ def test_the_statistics_refresh_renews_the_lookup_columns_of_the_lead_table(rott
         cursor.execute("SELECT attname FROM pg_stats WHERE tablename = 'leads_lead'")
         analysed = {name for (name,) in cursor.fetchall()}
     assert set(imports.LOOKUP_COLUMNS) <= analysed
+
+
+# Any text a spreadsheet cell can hold, line ends and the Unicode line separators
+# ("\u2028", "\x85", form feed…) included: pasted text carries them.
+CELLS = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",))
+    | st.sampled_from('\r\n\u2028\x85\x0c;,"'),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=4))
+def test_every_cell_a_spreadsheet_writes_is_read_back_on_its_own_row(rows):
+    """A cell holding a line break or a Unicode line separator stays one cell of one row
+    (read before 2026-12-06 with a reader that split records at "\u2028" and "\x85")."""
+    import csv
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(["company", "country", "message"])
+    writer.writerows(rows)
+    stream = io.BytesIO(out.getvalue().encode())
+    read = [row for _line, row in imports.read_rows(stream)]
+    expected = [
+        [imports.spreadsheet_text(v.strip()) for v in row]
+        for row in rows
+        if any(v.strip() for v in row)
+    ]
+    assert [list(row.values()) for row in read] == expected
+    assert not stream.closed  # the caller's to close

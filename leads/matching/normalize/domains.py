@@ -170,6 +170,7 @@ _TOP_LEVEL_LABEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 _WWW_PREFIX = re.compile(r"^www\d{0,2}\.")
 
 
+@functools.lru_cache(maxsize=65536)  # a lead's website and e-mail share their domain
 def _clean_domain(host: str | None) -> str | None:
     """Lowercase ASCII host name with at least two labels, or None."""
     host = nfkc(host).rstrip(".").lower()

@@ -131,7 +131,12 @@ def decide_many(
     )
     excluded = excluded or [excluded_owners(lead) for lead in leads]
     moved_from = moved_from or [None] * len(leads)
-    loads = facts.dealer_loads(now=now) if _capacity_matters(context, leads, matches) else None
+    limited = {d.id for d in context.dealers.values() if d.weekly_capacity is not None}
+    loads = (
+        facts.dealer_loads(limited, now=now)
+        if _capacity_matters(context, limited, leads, matches)
+        else None
+    )
     inputs = []
     for lead, match, gone, moved in zip(leads, matches, excluded, moved_from, strict=True):
         if lead.account_id is None and match.account is not None:
@@ -179,10 +184,9 @@ def decide_many(
     return decisions
 
 
-def _capacity_matters(context: routing.RoutingContext, leads, matches) -> bool:
-    """Whether any dealer these leads could go to has a weekly capacity (then its load
-    must be read); most leads can skip that query."""
-    limited = {d.id for d in context.dealers.values() if d.weekly_capacity is not None}
+def _capacity_matters(context: routing.RoutingContext, limited: set, leads, matches) -> bool:
+    """Whether any dealer these leads could go to is one of the ``limited`` (with a
+    weekly capacity: then its load must be read); most leads can skip that query."""
     if not limited:
         return False
     if len(leads) > 1:
