@@ -2,7 +2,7 @@
 external id (``PUT``) or up to 1,000 at once, each answered on its own
 (``leads.services.accounts_sync``)."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,7 @@ from leads.api.serializers import (
     AccountBatchResponseSerializer,
     AccountBatchSerializer,
     AccountItemSerializer,
+    AccountPathSerializer,
     AccountSyncResultSerializer,
     AccountSyncSerializer,
 )
@@ -50,6 +51,14 @@ class AccountSyncView(APIView):
             "and claims keep their owners; the company's next lead routes by the new facts. "
             "Needs an integration key with the `accounts` scope."
         ),
+        parameters=[
+            OpenApiParameter(
+                "external_id",
+                AccountPathSerializer.EXTERNAL_ID_SCHEMA,
+                OpenApiParameter.PATH,
+                description="The account's id in your CRM: 1-100 characters, not only spaces.",
+            )
+        ],
         request=AccountSyncSerializer,
         examples=[OpenApiExample("An account", value=ACCOUNT_EXAMPLE, request_only=True)],
         responses={
@@ -62,9 +71,9 @@ class AccountSyncView(APIView):
     def put(self, request, external_id: str):
         serializer = AccountSyncSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        external_id = external_id.strip()
-        if not external_id or len(external_id) > 100:
-            raise serializers.ValidationError({"external_id": ["Use an id of 1-100 characters."]})
+        path = AccountPathSerializer(data={"external_id": external_id})
+        path.is_valid(raise_exception=True)
+        external_id = path.validated_data["external_id"]
         (result,) = accounts_upsert([{**serializer.validated_data, "external_id": external_id}])
         if result.status == 400:
             return Response(result.errors, status=status.HTTP_400_BAD_REQUEST)

@@ -471,6 +471,16 @@ class AccountItemSerializer(AccountSyncSerializer):
     external_id = serializers.CharField(max_length=100, help_text="The account's id in your CRM.")
 
 
+class AccountPathSerializer(StrictInputMixin, serializers.Serializer):
+    """The ``external_id`` in ``PUT /api/v1/accounts/{external_id}/``, read by the rules of
+    a batch item's ``external_id``: at most 100 characters as sent, no control
+    characters, not only spaces (spaces around it are trimmed)."""
+
+    EXTERNAL_ID_SCHEMA = {"type": "string", "maxLength": 100, "pattern": NOT_BLANK}
+
+    external_id = serializers.CharField(max_length=100)
+
+
 class AccountSyncResultSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     id = serializers.IntegerField(help_text="The account's id in the portal.")

@@ -4,6 +4,7 @@ scope; idempotent upserts, field errors per item, nothing half-written, and the 
 lead of a synced company routed by the new facts."""
 
 import time
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -250,3 +251,19 @@ def test_the_documented_example_is_taken_as_it_reads(client, crm):
     StaffFactory(role=Role.INTERNAL_SALES, user__email="eva.visser@example.com")
     response = put(client, crm["key"], "crm-acc-101", **ACCOUNT_EXAMPLE)
     assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize("external_id", ["\u00a0", "%20", "a\u0001", "x" * 101])
+def test_a_blank_or_unreadable_id_in_the_path_is_a_field_error_and_writes_nothing(
+    client, crm, external_id
+):
+    response = put(client, crm["key"], quote(external_id, safe="%"), **ACCOUNT)
+    assert response.status_code == 400
+    assert list(response.json()) == ["external_id"]
+    assert not Account.objects.exists()
+
+
+def test_spaces_around_an_id_in_the_path_are_trimmed(client, crm):
+    response = put(client, crm["key"], quote(" crm-9\u00a0"), **ACCOUNT)
+    assert response.status_code == 201 and response.json()["external_id"] == "crm-9"
+    assert Account.objects.get().external_id == "crm-9"

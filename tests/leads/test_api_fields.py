@@ -202,3 +202,36 @@ def test_a_company_name_of_a_space_python_trims_is_outside_the_schema(validator)
         assert not validator("ClaimCreateRequest").is_valid(
             {"company_name": blank, "country": "NL"}
         ), repr(blank)
+
+
+def _path_parameter(path, name):
+    operations = SchemaGenerator().get_schema(public=True)["paths"][path]
+    (schema,) = {
+        repr(parameter["schema"]): parameter["schema"]
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path" and parameter["name"] == name
+    }.values()
+    return jsonschema.Draft7Validator(schema)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    external_id=st.one_of(
+        st.text(max_size=102),
+        st.text(alphabet="\u00a0\u0085\u3000 \t\n\x01\x00a", max_size=4),
+        st.text(min_size=99, max_size=101, alphabet="ab \u00a0"),
+    )
+)
+def test_an_account_path_id_the_schema_allows_is_taken_and_one_it_forbids_refused(
+    external_id,
+):
+    """Schemathesis sent ``PUT /api/v1/accounts/%C2%A0/``: the schema said any string,
+    the view refused a blank id. The published parameter and the view's reading agree."""
+    from leads.api.serializers import AccountPathSerializer
+
+    published = _path_parameter("/api/v1/accounts/{external_id}/", "external_id")
+    read = AccountPathSerializer(data={"external_id": external_id})
+    assert published.is_valid(external_id) == read.is_valid(), (external_id, read.errors)
+    if read.is_valid():
+        assert read.validated_data["external_id"] == external_id.strip()
