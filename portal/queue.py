@@ -80,11 +80,12 @@ def publish_or_sweep(task: Task, *args, sweep: Task) -> bool:
     """Get ``task(*args)`` done on rows already in the outbox: at once without a broker;
     with one, by asking for ``sweep`` (which acts on every pending row of that kind) in
     ``SWEEP_AFTER`` seconds, unless this process already asked within that time."""
-    if task.app.conf.task_always_eager:
-        return publish(task, *args)
     now = time.monotonic()
+    # (first: reading the app's settings costs a request more than the rest of this)
     if now < _sweep_asked.get(sweep.name, 0.0):
         return True  # the sweep that was asked for runs after this request's commit
+    if task.app.conf.task_always_eager:  # (then no sweep is ever asked for)
+        return publish(task, *args)
     _sweep_asked[sweep.name] = now + SWEEP_AFTER
     return publish(sweep, countdown=SWEEP_AFTER)
 

@@ -124,7 +124,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Kept connections are checked before each request's first query by reading their
+    # socket, not by ``SELECT 1`` (``portal/postgresql/base.py``).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "portal.postgresql"
     # Values travel apart from the SQL, so psycopg prepares a statement the connection
     # runs a fifth time and PostgreSQL stops parsing and planning it on every request
     # (``portal/pgcursor.py``). Off behind a pooler in transaction mode (PgBouncer

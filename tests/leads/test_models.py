@@ -96,3 +96,15 @@ def test_events_cannot_be_deleted_with_raw_sql_on_postgres():
 def test_a_won_lead_needs_its_value():
     with pytest.raises(IntegrityError), transaction.atomic():
         make_lead(owner_dealer=DealerFactory(), status=Lead.Status.WON)
+
+
+def test_a_leads_address_is_its_detail_page_under_any_script_prefix():
+    from django.urls import reverse, set_script_prefix
+
+    try:
+        for prefix in ("/", "/portal/", "/98765/"):
+            set_script_prefix(prefix)
+            for pk in (1, 98765, 98765432109876543210):
+                assert Lead(pk=pk).get_absolute_url() == reverse("leads:detail", args=[pk])
+    finally:
+        set_script_prefix("/")
