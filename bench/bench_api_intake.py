@@ -299,7 +299,26 @@ def stop(server: subprocess.Popen) -> None:
     server.wait(timeout=20)
 
 
-def leads(tag: str, stamp: int, n: int) -> list[str]:
+def portal_environment(redis_url: str) -> dict:
+    """The portal's settings for a benchmark: production-like (DEBUG off), no rate limit
+    in the way, work queued to ``redis_url``."""
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "k3Vx" * 16,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "REDIS_URL": redis_url,
+        "API_INTAKE_RATE": "1000000/min",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "LOG_LEVEL": "WARNING",
+        # Each worker keeps its database connection for the run: connection set-up is
+        # not what is measured (and a backend that ended would take its CPU with it).
+        "CONN_MAX_AGE": "86400",
+    }
+
+
+def leads(tag: str, stamp: int | str, n: int) -> list[str]:
     bodies = []
     for i in range(n):
         country, postcode = COUNTRIES[i % len(COUNTRIES)]
@@ -363,20 +382,7 @@ def main() -> int:
     url = database_url("portal_bench_api")
     database = urlparse(url).path.lstrip("/")
     redis_db = BenchRedis(default_db=8)
-    env = {
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "k3Vx" * 16,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "REDIS_URL": redis_db.url,
-        "API_INTAKE_RATE": "1000000/min",
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "LOG_LEVEL": "WARNING",
-        # Each worker keeps its database connection for the run: connection set-up is
-        # not what is measured (and a backend that ended would take its CPU with it).
-        "CONN_MAX_AGE": "86400",
-    }
+    env = portal_environment(redis_db.url)
     os.environ.update(env)
     ensure_database(url, fresh=True)
     manage("migrate", "-v", "0")

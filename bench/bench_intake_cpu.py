@@ -28,7 +28,6 @@ db 10), emptied at the end only if it was empty at the start.
 
 import argparse
 import io
-import json
 import os
 import shutil
 import statistics
@@ -39,25 +38,9 @@ import time
 from datetime import datetime
 
 from _setup import ROOT, BenchRedis, database_url, django_setup, ensure_database, manage
+from bench_api_intake import IN_HOURS, leads, portal_environment
 
-IN_HOURS = "2026-12-15T10:00:00+01:00"  # as bench_api_intake.py: a working day everywhere
-COUNTRIES = [("NL", "3011"), ("DE", "80331"), ("BE", "2000"), ("NL", "5611"), ("AT", "1010"), ("CH", "8001")]  # fmt: skip
 WARM_UP = 30
-
-
-def environment(redis_url: str) -> dict:
-    return {
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "k3Vx" * 16,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "REDIS_URL": redis_url,
-        "API_INTAKE_RATE": "1000000/min",
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "LOG_LEVEL": "WARNING",
-        "CONN_MAX_AGE": "86400",
-    }
 
 
 def prepare(url: str) -> str:
@@ -92,19 +75,8 @@ class Intake:
         self.stamp = os.urandom(4).hex()  # (the clock is fixed: the time tells no run apart)
 
     def post(self, i: int) -> None:
-        country, postcode = COUNTRIES[i % len(COUNTRIES)]
-        body = json.dumps(
-            {
-                "external_id": f"cpu-{self.stamp}-{i}",
-                "company_name": f"Benchmark cpu {self.stamp} {i} B.V.",
-                "country": country,
-                "postcode": postcode,
-                "contact_name": "Bea Bench",
-                "contact_email": f"bea{i}@cpu-{self.stamp}-{i}.example",
-                "interest": "demo",
-                "estimated_value": "40000",
-            }
-        ).encode()
+        (body,) = leads("cpu", f"{self.stamp}-{i}", 1)
+        body = body.encode()
         environ = {
             "REQUEST_METHOD": "POST",
             "PATH_INFO": "/api/v1/leads/",
@@ -190,7 +162,7 @@ def main() -> int:
 
     url = database_url("portal_bench_cpu")
     redis_db = BenchRedis(default_db=10)
-    env = environment(redis_db.url)
+    env = portal_environment(redis_db.url)
     os.environ.update(env)
     if args.only_run is not None:
         intake = Intake(args.key)
