@@ -60,7 +60,7 @@ class Partitioned:
         self.inboxes = [context.Queue(maxsize=AHEAD) for _ in range(processes)]
         connections.close_all()  # a forked worker must not share the parent's socket
         self.workers = [
-            _Forked(_serve, work, inbox, self.answers, index)
+            _Forked(_serve, work, inbox, self.answers, index, os.getpid())
             for index, inbox in enumerate(self.inboxes)
         ]
 
@@ -222,11 +222,13 @@ def _set_aside_inherited_connections() -> None:
             connection.closed_in_transaction = False
 
 
-def _serve(work: Work, inbox, answers, index: int) -> None:
+def _serve(work: Work, inbox, answers, index: int, parent: int) -> None:
     """A worker's loop: each message is a list of items (and whether to drain); the
-    answer is the list of results of the calls of ``work`` it made."""
+    answer is the list of results of the calls of ``work`` it made. ``parent`` is the
+    forking process's id, taken before the fork: a parent killed before the worker first
+    ran would otherwise be missed (the worker would read its new parent's id as its
+    parent's and wait for ever; it happened once under CI's load)."""
     held: list = []
-    parent = os.getppid()
     _set_aside_inherited_connections()
     try:
         while True:

@@ -145,6 +145,20 @@ def test_workers_stop_when_their_parent_was_killed():
     assert not any(running(pid) for pid in workers)
 
 
+def test_a_worker_whose_parent_died_before_it_first_ran_stops():
+    """CI once left a worker running: its parent was killed before the worker first ran,
+    so the worker took its new parent for the one that forked it. The forking process's
+    id is now taken before the fork."""
+    from portal.processes import POLL, _serve
+
+    context = multiprocessing.get_context("fork")
+    inbox, answers = context.Queue(), context.Queue()
+    not_my_parent = os.getppid() + 1_000_000  # (no process has it)
+    started = time.monotonic()
+    _serve(where, inbox, answers, 0, not_my_parent)  # returns: nobody waits for it
+    assert time.monotonic() - started < POLL * 3
+
+
 def stubborn(items):
     """Work that ignores SIGTERM and never ends."""
     import signal
