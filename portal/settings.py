@@ -9,6 +9,7 @@ behaviour is switched on by variables (``DEBUG=0``, ``DATABASE_URL``, ``REDIS_UR
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -145,8 +146,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and Celery -----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL and (worker := env.str("PYTEST_XDIST_WORKER", default="")):
-    # Parallel test workers clear the cache between tests: give each its own database.
-    REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{(int(worker.removeprefix('gw')) + 1) % 16}"
+    # Parallel test workers clear the cache between tests: give each its own database,
+    # counted on from the one REDIS_URL names (gw0 keeps it), so that two test runs given
+    # different databases do not empty each other's.
+    redis_url = urlsplit(REDIS_URL)
+    redis_db = int(redis_url.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    REDIS_URL = redis_url._replace(path=f"/{redis_db % 16}").geturl()
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -190,3 +190,24 @@ def test_check_deploy_is_clean_with_production_variables(proxy):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("named", "worker", "database"),
+    [
+        ("redis://127.0.0.1:6379/12", "gw0", "redis://127.0.0.1:6379/12"),
+        ("redis://127.0.0.1:6379/12", "gw3", "redis://127.0.0.1:6379/15"),
+        ("redis://127.0.0.1:6379/15", "gw1", "redis://127.0.0.1:6379/0"),
+        ("redis://127.0.0.1:6379", "gw1", "redis://127.0.0.1:6379/1"),
+        (
+            "redis://:pw@cache:6379/2?socket_timeout=1",
+            "gw1",
+            "redis://:pw@cache:6379/3?socket_timeout=1",
+        ),
+    ],
+)
+def test_parallel_test_workers_count_their_redis_databases_from_the_one_named(
+    named, worker, database
+):
+    (caches,) = setting_values(["CACHES"], REDIS_URL=named, PYTEST_XDIST_WORKER=worker)
+    assert caches["default"]["LOCATION"] == database
