@@ -169,3 +169,29 @@ def test_every_page_passes_axe_in_dutch_and_german(
     finally:
         traveller.stop()
     assert not problems, f"{len(problems)} problems on {len(found)} pages:\n" + "\n".join(problems)
+
+
+# The header's tools (bell, account, menu) share the logo's row: below it they cost a
+# phone a second bar of 44 px on every page.
+TOOLS_BESIDE_LOGO = """() => {
+  const brand = document.querySelector(".navbar-brand").getBoundingClientRect();
+  const tools = document.querySelector(".navbar .order-xl-last").getBoundingClientRect();
+  return tools.top < brand.bottom && tools.left >= brand.right;
+}"""
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "visitor"])
+def test_the_header_is_one_row_from_a_small_phone_up(
+    chromium, live_server, migrated_rows, client, role
+):
+    world = role_world()
+    context = signed_in_context(chromium, live_server, client, world.users[role], locale="de")
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    crowded = []
+    for width in (360, 390, 576, 700, 768, 1280, 1400):
+        page.set_viewport_size({"width": width, "height": 800})
+        if not page.evaluate(TOOLS_BESIDE_LOGO):
+            crowded.append(width)
+    context.close()
+    assert not crowded, f"the header takes two rows at {crowded} px"
