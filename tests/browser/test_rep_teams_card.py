@@ -1,6 +1,8 @@
-"""The channel dashboard's card of internal sales teams on a phone (390 px, the layout
-rule of ``test_every_page``): the page does not scroll sideways and neither does the
-card, with the rep scorecards' figures in it, and axe-core finds nothing serious."""
+"""The channel dashboard's cards on a phone (390 px, the layout rule of
+``test_every_page``): the page does not scroll sideways and neither does the card of
+internal sales teams, with the rep scorecards' figures in it, and axe-core finds nothing
+serious; the table by routing rule reads as a card per rule, every figure on screen
+(it scrolled sideways, five of its eight columns out of sight)."""
 
 import pytest
 from django.conf import settings
@@ -35,3 +37,26 @@ def test_the_rep_teams_card_fits_a_phone(browser_page, teams):  # noqa: F811
     assert inside[0] <= inside[1], inside
     axe_url = f"{page.base_url}{settings.STATIC_URL}vendor/axe-core/axe.min.js"
     assert axe_problems(page, axe_url, "phone") == []
+
+
+def test_the_routing_rule_table_is_a_card_per_rule_on_a_phone(browser_page, teams):  # noqa: F811
+    page = browser_page
+    page.login(teams["channel"].email, PASSWORD)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{page.base_url}/manage/dashboard/")
+    table = page.locator("#rule-table")
+    expect(table.locator("tbody tr").first).to_be_visible()
+    off_screen = page.evaluate(
+        """() => [...document.querySelectorAll('#rule-table tbody td')].filter(cell => {
+             const box = cell.getBoundingClientRect();
+             return !cell.checkVisibility() || box.left < 0 || box.right > innerWidth;
+           }).map(cell => cell.dataset.label || cell.textContent.trim())"""
+    )
+    assert off_screen == []
+    scroller = page.evaluate(
+        "(() => { const box = document.querySelector('#rule-table').parentElement;"
+        " return [box.scrollWidth, box.clientWidth]; })()"
+    )
+    assert scroller[0] <= scroller[1], scroller
+    conversion = table.locator("tbody tr").first.locator("td[data-label=Conversion]")
+    expect(conversion).to_be_visible()
