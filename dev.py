@@ -71,19 +71,32 @@ def run() -> None:
     say("Loading the demo data set (skipped when it is already there)")
     manage("seed_demo", env=env)
     say("Starting the timer loop and the portal at http://127.0.0.1:8000  (Ctrl+C stops both)")
-    timers = subprocess.Popen([PYTHON, "manage.py", "run_timers"], cwd=ROOT, env=env)
-    web = subprocess.Popen(
-        [PYTHON, "manage.py", "runserver", "127.0.0.1:8000", "--noreload"], cwd=ROOT, env=env
+    serve(
+        [PYTHON, "manage.py", "runserver", "127.0.0.1:8000", "--noreload"],
+        [PYTHON, "manage.py", "run_timers"],
+        env=env,
     )
+
+
+def serve(main: list, *beside: list, env: dict | None = None) -> None:
+    """Run ``main`` (the web server) with ``beside`` (the timer loop) until it ends, or
+    until Ctrl+C or SIGTERM (a service manager, ``kill``); then stop them all: SIGTERM
+    (not SIGINT, which a program started in the background by a shell ignores), and
+    after 10 s a kill. Without the SIGTERM handler a ``kill`` of this process left the
+    timer loop running on its own."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    processes = []
     try:
-        web.wait()
+        for command in (*beside, main):
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
+        processes[-1].wait()
     except KeyboardInterrupt:
         pass
     finally:
-        for process in (web, timers):
+        for process in processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in (web, timers):
+                process.terminate()
+        for process in processes:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
