@@ -17,33 +17,38 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 
 
-def test_the_rep_teams_card_fits_a_phone(browser_page, teams):  # noqa: F811
-    page = browser_page
-    page.login(teams["channel"].email, PASSWORD)
+def dashboard_on_a_phone(page, channel_manager):
+    page.login(channel_manager.email, PASSWORD)
     page.set_viewport_size(PHONE)
     page.goto(f"{page.base_url}/manage/dashboard/")
+    return page
+
+
+def widths(page, selector: str) -> list[int]:
+    """[scrollWidth, clientWidth] of the element: the first is larger when it scrolls."""
+    return page.evaluate(
+        "(selector) => { const box = document.querySelector(selector);"
+        " return [box.scrollWidth, box.clientWidth]; }",
+        selector,
+    )
+
+
+def test_the_rep_teams_card_fits_a_phone(browser_page, teams):  # noqa: F811
+    page = dashboard_on_a_phone(browser_page, teams["channel"])
     card = page.locator("#rep-teams-card")
     expect(card).to_be_visible()
     expect(card.locator("#rep-team-list > li")).to_have_count(3)
     expect(card.get_by_role("link", name="Rep scorecards")).to_be_visible()
-    document = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
+    document = widths(page, "html")
     assert document[0] <= document[1], document
-    inside = page.evaluate(
-        "(() => { const box = document.querySelector('#rep-teams-card');"
-        " return [box.scrollWidth, box.clientWidth]; })()"
-    )
+    inside = widths(page, "#rep-teams-card")
     assert inside[0] <= inside[1], inside
     axe_url = f"{page.base_url}{settings.STATIC_URL}vendor/axe-core/axe.min.js"
     assert axe_problems(page, axe_url, "phone") == []
 
 
 def test_the_routing_rule_table_is_a_card_per_rule_on_a_phone(browser_page, teams):  # noqa: F811
-    page = browser_page
-    page.login(teams["channel"].email, PASSWORD)
-    page.set_viewport_size(PHONE)
-    page.goto(f"{page.base_url}/manage/dashboard/")
+    page = dashboard_on_a_phone(browser_page, teams["channel"])
     table = page.locator("#rule-table")
     expect(table.locator("tbody tr").first).to_be_visible()
     off_screen = page.evaluate(
@@ -53,10 +58,7 @@ def test_the_routing_rule_table_is_a_card_per_rule_on_a_phone(browser_page, team
            }).map(cell => cell.dataset.label || cell.textContent.trim())"""
     )
     assert off_screen == []
-    scroller = page.evaluate(
-        "(() => { const box = document.querySelector('#rule-table').parentElement;"
-        " return [box.scrollWidth, box.clientWidth]; })()"
-    )
+    scroller = widths(page, ".table-responsive:has(> #rule-table)")
     assert scroller[0] <= scroller[1], scroller
     conversion = table.locator("tbody tr").first.locator("td[data-label=Conversion]")
     expect(conversion).to_be_visible()
