@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.portal.test_processes import running
+
 ROOT = Path(__file__).resolve().parents[1]
 # The timer loop: a sleeper. The web server: a sleeper that ignores SIGINT, as a program
 # started in the background by a shell does, writes "ready" once it has said so, and
@@ -37,14 +39,6 @@ def sleeping(pid: int) -> bool:
         return False
 
 
-def alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "\nState:\tZ" not in status  # (a zombie has ended)
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_the_timer_loop_and_the_server_end_with_dev_run_however_it_is_stopped(stop, tmp_path):
@@ -65,13 +59,13 @@ def test_the_timer_loop_and_the_server_end_with_dev_run_however_it_is_stopped(st
         runner.send_signal(stop)
         runner.wait(timeout=30)
         deadline = time.monotonic() + 5
-        while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+        while any(running(pid) for pid in started) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not [pid for pid in started if alive(pid)]
+        assert not [pid for pid in started if running(pid)]
         # asked to stop, not killed after the 10 s it was given
         assert web_said("SIGTERM")
     finally:
-        if alive(runner.pid):
+        if running(runner.pid):
             for pid in children(runner.pid):
                 os.kill(pid, signal.SIGKILL)
         runner.kill()
